@@ -1,0 +1,53 @@
+"""Alembic environment: async engines, the URL from the project's settings.
+
+When the caller passes a connection in `config.attributes["connection"]` (tests, the CLI),
+that connection is used; otherwise an engine is built from `ARTME_DATABASE_URL` (or the
+`sqlalchemy.url` the caller set). SQLite runs in batch mode so ALTERs work there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from artme_cop import db
+from artme_cop.identity import models as _identity_models  # noqa: F401  (register tables)
+from artme_cop.moderation import models as _moderation_models  # noqa: F401
+from artme_cop.settings import load_settings
+
+target_metadata = db.Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(url: str) -> None:
+    engine = db.make_engine(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+        await connection.commit()
+    await engine.dispose()
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = context.config.get_main_option("sqlalchemy.url") or load_settings().database_url
+    asyncio.run(_run_async(url))
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `artme-cop migrate`")
+run()

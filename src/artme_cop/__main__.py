@@ -1,0 +1,5 @@
+import sys
+
+from artme_cop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,104 @@
+"""The application factory: settings in, a Starlette app out.
+
+It builds the engine, the unit-of-work factory, the mailer and the rate limiter, mounts
+each feature's routes, and wraps them in the middleware stack (sessions, the actor,
+same-origin, body cap, security headers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from artme_cop.clock import Clock, SystemClock
+from artme_cop.db import make_engine, make_sessionmaker
+from artme_cop.identity import routes as identity_routes
+from artme_cop.mail import Mailer, make_mailer
+from artme_cop.moderation import routes as moderation_routes
+from artme_cop.ratelimit import RateLimiter, make_rate_limiter
+from artme_cop.settings import Settings, load_settings
+from artme_cop.unit_of_work import UnitOfWork
+from artme_cop.web.auth import ActorMiddleware
+from artme_cop.web.errors import EXCEPTION_HANDLERS
+from artme_cop.web.security import BodyLimitMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
+from artme_cop.web.templating import STATIC_DIR, make_templates
+
+log = logging.getLogger(__name__)
+
+
+def session_cookie_name(settings: Settings) -> str:
+    # The __Host- prefix pins the cookie to this host over https (SEC-D1).
+    return "__Host-artme_session" if settings.secure_cookies else "artme_session"
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        async with request.app.state.uow() as uow:
+            await uow.session.execute(text("SELECT 1"))
+    except Exception:  # any database failure is "unhealthy", never a 500 page
+        log.exception("health check failed")
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> Starlette:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url, pool_pre_ping=not settings.is_sqlite)
+    sessionmaker = make_sessionmaker(engine)
+    chosen_clock = clock or SystemClock()
+    chosen_mailer = mailer or make_mailer(settings)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessionmaker, chosen_clock, settings, mailer=chosen_mailer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    routes = [
+        Route("/healthz", healthz, name="healthz"),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
+        Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
+        *identity_routes.routes,
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(SameOriginMiddleware, base_url=settings.base_url),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key.reveal(),
+            session_cookie=session_cookie_name(settings),
+            max_age=settings.session_lifetime,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(ActorMiddleware),
+    ]
+    app = Starlette(debug=False, routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.uow = uow
+    app.state.clock = chosen_clock
+    app.state.mailer = chosen_mailer
+    app.state.templates = make_templates()
+    app.state.rate_limiter = rate_limiter or make_rate_limiter(settings)
+    return app

@@ -1,0 +1,171 @@
+"""The fictional demo consortium: three schools with their cohorts, leads, coalition
+members, facilitators (one of them a student), students, trainees, staff and faculty, a
+program coach and a program admin.
+
+Loading is idempotent: a second run finds the demo schools and changes nothing. All demo
+accounts share one password, generated at the first load and kept (mode 0600) in the data
+directory, so no fixed password ships with the code (SEC-C5).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Cohort, Institution, Role
+from artme_cop.unit_of_work import UnitOfWork
+
+ADMIN_EMAIL = "admin@artme-program.example.org"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    pronouns: str
+    email: str
+    role: Role
+    constituency: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    name: str
+    short_name: str
+    cohort: str
+    people: tuple[DemoPerson, ...]
+
+
+SCHOOLS = (
+    DemoSchool(
+        "Riverside School of Medicine",
+        "Riverside",
+        "Riverside cohort 2026",
+        (
+            DemoPerson("Dr. Amara Okafor", "she/her", "amara.okafor@riverside.example.edu", Role.INSTITUTION_LEAD, "leadership", "Associate Dean for Equity"),
+            DemoPerson("Dr. Tomás Reyes", "he/him", "tomas.reyes@riverside.example.edu", Role.COALITION_MEMBER, "faculty", "Professor of Family Medicine"),
+            DemoPerson("Keisha Brown", "she/her", "keisha.brown@riverside.example.edu", Role.FACILITATOR, "staff", "Learning Designer"),
+            DemoPerson("Jordan Lee", "they/them", "jordan.lee@riverside.example.edu", Role.FACILITATOR, "student", "MS3, student co-facilitator"),
+            DemoPerson("Priya Natarajan", "she/her", "priya.natarajan@riverside.example.edu", Role.PARTICIPANT, "student", "MS2"),
+            DemoPerson("Malik Johnson", "he/him", "malik.johnson@riverside.example.edu", Role.PARTICIPANT, "trainee", "PGY-2, Internal Medicine"),
+            DemoPerson("Dr. Helen Park", "she/her", "helen.park@riverside.example.edu", Role.PARTICIPANT, "faculty", "Clerkship Director"),
+        ),
+    ),
+    DemoSchool(
+        "Northlake University College of Medicine",
+        "Northlake",
+        "Northlake cohort A",
+        (
+            DemoPerson("Dr. Samuel Osei", "he/him", "samuel.osei@northlake.example.edu", Role.INSTITUTION_LEAD, "leadership", "Vice Dean, Education"),
+            DemoPerson("Rosa Delgado", "she/her", "rosa.delgado@northlake.example.edu", Role.COALITION_MEMBER, "staff", "Director, Student Affairs"),
+            DemoPerson("Dr. Ibrahim Haddad", "he/him", "ibrahim.haddad@northlake.example.edu", Role.FACILITATOR, "faculty", "Associate Professor of Psychiatry"),
+            DemoPerson("Aiyana Redcloud", "she/her", "aiyana.redcloud@northlake.example.edu", Role.PARTICIPANT, "student", "MS1"),
+            DemoPerson("Chen Wei", "he/him", "chen.wei@northlake.example.edu", Role.PARTICIPANT, "student", "MS4"),
+            DemoPerson("Dr. Grace Mensah", "she/her", "grace.mensah@northlake.example.edu", Role.PARTICIPANT, "faculty", "Assistant Professor of Pediatrics"),
+        ),
+    ),
+    DemoSchool(
+        "Prairie State Medical School",
+        "Prairie State",
+        "Prairie State cohort",
+        (
+            DemoPerson("Dr. Laura Whitfield", "she/her", "laura.whitfield@prairiestate.example.edu", Role.INSTITUTION_LEAD, "leadership", "Chief Diversity Officer"),
+            DemoPerson("Marcus Bell", "he/him", "marcus.bell@prairiestate.example.edu", Role.COALITION_MEMBER, "staff", "Curriculum Manager"),
+            DemoPerson("Dr. Nadia Rahman", "she/her", "nadia.rahman@prairiestate.example.edu", Role.FACILITATOR, "faculty", "Professor of Surgery"),
+            DemoPerson("Elena Petrova", "she/her", "elena.petrova@prairiestate.example.edu", Role.PARTICIPANT, "trainee", "PGY-1, Emergency Medicine"),
+            DemoPerson("DeShawn Carter", "he/him", "deshawn.carter@prairiestate.example.edu", Role.PARTICIPANT, "student", "MS2"),
+        ),
+    ),
+)
+COACH = DemoPerson("Renée Fontaine", "she/her", "renee.fontaine@artme-program.example.org", Role.COACH, "staff", "Program coach")
+
+Progress = Callable[[str], None]
+
+
+def credentials_path(data_dir: Path) -> Path:
+    return data_dir / "demo-credentials.txt"
+
+
+def demo_password(data_dir: Path) -> str:
+    path = credentials_path(data_dir)
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    password = "demo-" + secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return password
+
+
+def step_count() -> int:
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + len(SCHOOLS)
+
+
+async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
+    """Create the demo consortium; False (and nothing changed) when it is there already."""
+    existing = await uow.session.execute(select(Institution.id).where(Institution.name == SCHOOLS[0].name))
+    if existing.first() is not None:
+        return False
+    total = step_count()
+    done = 0
+
+    def tick(message: str) -> None:
+        nonlocal done
+        done += 1
+        progress(f"[{done}/{total}] {message}")
+
+    await identity.create_admin(uow, email=ADMIN_EMAIL, display_name="Program Admin", password=password)
+    tick(f"program admin {ADMIN_EMAIL}")
+    cohorts: list[Cohort] = []
+    for school in SCHOOLS:
+        institution = await identity.create_institution(uow, None, name=school.name, short_name=school.short_name)
+        tick(f"institution {school.name}")
+        cohort = await identity.create_cohort(uow, None, institution_id=institution.id, name=school.cohort, wave=1)
+        cohorts.append(cohort)
+        tick(f"cohort {school.cohort}")
+        for person in school.people:
+            await _add_person(uow, person, institution.id, cohort.id, password)
+            tick(f"{person.name} ({person.role.value}, {person.constituency})")
+    first = SCHOOLS[0]
+    coach_home = (await uow.session.execute(select(Institution.id).where(Institution.name == first.name))).scalar_one()
+    for index, cohort in enumerate(cohorts):
+        if index == 0:
+            await _add_person(uow, COACH, coach_home, cohort.id, password)
+        else:
+            coach = await identity.queries.get_person_by_email(uow.session, COACH.email)
+            assert coach is not None
+            identity._apply_grant(uow, coach.id, Role.COACH, cohort.institution_id, cohort.id, granted_by=None)
+        tick(f"coach {COACH.name} assigned to {cohort.name}")
+    return True
+
+
+async def _add_person(uow: UnitOfWork, person: DemoPerson, institution_id: int, cohort_id: int, password: str) -> None:
+    _, link = await identity.invite(
+        uow, None, email=person.email, institution_id=institution_id, cohort_id=cohort_id, role=person.role.value, constituency=person.constituency
+    )
+    token = link.rsplit("/", 1)[1]
+    created = await identity.accept_invitation(uow, token, display_name=person.name, pronouns=person.pronouns, password=password)
+    created.title = person.title
+    created.last_sign_in_at = None
+    if person.role is not Role.PARTICIPANT and person.role in identity.COHORT_ROLES:
+        return
+    if person.role is not Role.PARTICIPANT:
+        # Leads and coalition members are cohort members too, so they also take part.
+        identity._apply_grant(uow, created.id, Role.PARTICIPANT, institution_id, cohort_id, granted_by=None)
+
+
+def sign_in_lines(base_url: str, password: str) -> list[str]:
+    lines = [f"Demo sign-ins at {base_url}/login (every demo account uses the password {password}):"]
+    lines.append(f"  program admin      {ADMIN_EMAIL}")
+    for school in SCHOOLS:
+        for person in school.people:
+            lines.append(f"  {person.role.value:<18} {person.email}  ({school.short_name}, {person.constituency})")
+    lines.append(f"  coach              {COACH.email}")
+    return lines

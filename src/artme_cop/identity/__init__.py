@@ -1,0 +1,1 @@
+"""Institutions, cohorts, people, roles, invitations, sign-in and sessions."""

@@ -1,0 +1,65 @@
+"""Password hashing (Argon2id through argon2-cffi) and the rules a new password must meet.
+
+Verification is exact: no truncation or case folding. A new password is refused when it is
+short, very common, or built from the person's own name, email or the program's name
+(SEC-C1, SEC-C2).
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from artme_cop.errors import Invalid
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256
+
+_hasher = PasswordHasher()
+
+_COMMON = frozenset(
+    """
+    password password1 password12 password123 password1234 passw0rd123 123456789 1234567890
+    12345678910 qwertyuiop qwerty1234 qwerty123456 1q2w3e4r5t 1qaz2wsx3edc abc1234567
+    iloveyou12 letmein123 welcome123 welcome1234 changeme123 administrator admin12345
+    trustno1234 football12 baseball12 sunshine12 princess12 dragon1234 monkey1234
+    medschool1 medschool123 medicine123 doctor1234 hospital123 student123 faculty123
+    artme12345 artmeartme antiracist anti-racist antiracism123 0987654321 1111111111
+    aaaaaaaaaa zaq12wsxcde asdfghjkl1 asdfghjkl123 zxcvbnm123 superman12 starwars12
+    """.split()
+)
+_CONTEXT_WORDS = ("artme", "medschool", "medicalschool", "password", "communityofpractice")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def unusable_hash() -> str:
+    """A value no password verifies against (for deleted accounts)."""
+    return "!unusable"
+
+
+def check_new_password(password: object, *, context: tuple[str, ...] = (), field: str = "password") -> str:
+    """Return the password if it may be used, else raise Invalid with the reason."""
+    if not isinstance(password, str) or not password:
+        raise Invalid("Choose a password.", field=field)
+    if len(password) < MIN_LENGTH:
+        raise Invalid(f"Use at least {MIN_LENGTH} characters.", field=field)
+    if len(password) > MAX_LENGTH:
+        raise Invalid(f"Use at most {MAX_LENGTH} characters.", field=field)
+    folded = password.casefold()
+    compact = "".join(ch for ch in folded if ch.isalnum())
+    if folded in _COMMON or compact in _COMMON or len(set(password)) < 4:
+        raise Invalid("This password is too common; choose another.", field=field)
+    words = [w.casefold() for w in context if len(w) >= 4] + list(_CONTEXT_WORDS)
+    if any(word.replace(" ", "") in compact and len(compact) - len(word) < 6 for word in words):
+        raise Invalid("Don't build the password from your name, email or the program's name.", field=field)
+    return password

@@ -1,0 +1,1 @@
+"""Reports, the review queue and the append-only audit log."""

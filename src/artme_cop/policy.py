@@ -1,0 +1,291 @@
+"""Who may see and do what: the one place in the code that compares roles.
+
+Two rules stand above every permission (DOMAIN.md):
+1. Authority never becomes visibility. Holding power over someone (an institution lead,
+   faculty or leadership over students) never opens a space the person is not a member
+   of, and student participation shows to them as counts, not names.
+2. No silent reads. A program admin may read a school's private data, but every such read
+   is a *privileged read* that the caller must log (`is_privileged_read`) and that the
+   school's lead can see in the audit log.
+
+Services call `can`/`require` with an `Action` and a resource; list queries take the
+clauses built by the visibility filters at the end of this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from artme_cop.errors import Forbidden
+from artme_cop.identity.models import Constituency, Role
+
+
+class Action(StrEnum):
+    INSTITUTION_CREATE = "institution.create"
+    INSTITUTION_VIEW = "institution.view"
+    COHORT_CREATE = "cohort.create"
+    COHORT_ROSTER = "cohort.roster"
+    PEOPLE_VIEW = "people.view"
+    INVITATION_CREATE = "invitation.create"
+    INVITATION_REVOKE = "invitation.revoke"
+    ROLE_CHANGE = "role.change"
+    AUDIT_READ = "audit.read"
+    PARTICIPATION_NAMES = "participation.names"
+    SPACE_READ = "space.read"
+
+
+class SpaceScope(StrEnum):
+    CONSORTIUM = "consortium"
+    INSTITUTION = "institution"
+    COHORT = "cohort"
+
+
+# An institution lead manages the cohort-level roles of their own school; coaches, leads and
+# admins are program appointments made by program admins.
+LEAD_GRANTABLE_ROLES = frozenset({Role.PARTICIPANT, Role.COALITION_MEMBER, Role.FACILITATOR})
+ADMIN_GRANTABLE_ROLES = frozenset(Role) - {Role.PROGRAM_ADMIN}
+# People who may hold authority over students' grades or jobs (rule 1).
+AUTHORITY_CONSTITUENCIES = frozenset({Constituency.FACULTY, Constituency.LEADERSHIP})
+PROTECTED_CONSTITUENCIES = frozenset({Constituency.STUDENT, Constituency.TRAINEE})
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    institution_id: int | None = None
+    cohort_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person as the policy sees them; built fresh for every request."""
+
+    person_id: int
+    display_name: str
+    institution_id: int | None
+    grants: frozenset[Grant] = frozenset()
+    # cohort id -> the person's constituency in that cohort
+    cohorts: tuple[tuple[int, Constituency], ...] = ()
+    session_epoch: int = 0
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_program_admin(self) -> bool:
+        return any(grant.role is Role.PROGRAM_ADMIN for grant in self.grants)
+
+    @property
+    def cohort_ids(self) -> frozenset[int]:
+        return frozenset(cohort_id for cohort_id, _ in self.cohorts)
+
+    @property
+    def constituencies(self) -> frozenset[Constituency]:
+        return frozenset(constituency for _, constituency in self.cohorts)
+
+    def leads(self, institution_id: int | None) -> bool:
+        return institution_id is not None and Grant(Role.INSTITUTION_LEAD, institution_id) in self.grants
+
+    @property
+    def lead_institution_ids(self) -> frozenset[int]:
+        return frozenset(
+            g.institution_id for g in self.grants if g.role is Role.INSTITUTION_LEAD and g.institution_id is not None
+        )
+
+    def holds(self, role: Role, *, cohort_id: int | None = None) -> bool:
+        return any(g.role is role and (cohort_id is None or g.cohort_id == cohort_id) for g in self.grants)
+
+    @property
+    def is_manager(self) -> bool:
+        """Sees the administration pages at all."""
+        return self.is_program_admin or bool(self.lead_institution_ids)
+
+
+class InstitutionBound(Protocol):
+    @property
+    def institution_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class RoleTarget:
+    """A role to be granted, revoked or invited into, at an institution (and maybe a cohort)."""
+
+    role: Role
+    institution_id: int | None
+    cohort_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CohortRef:
+    id: int
+    institution_id: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person whose participation someone wants to see (rule 1)."""
+
+    person_id: int
+    institution_id: int | None
+    constituencies: frozenset[Constituency]
+
+
+@dataclass(frozen=True)
+class Space:
+    scope: SpaceScope
+    institution_id: int | None
+    cohort_id: int | None
+
+
+def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
+    """Answer whether `actor` may perform `action` on `resource`."""
+    if actor is None:
+        return False
+    check = _CHECKS[action]
+    return check(actor, resource)
+
+
+def require(actor: Actor | None, action: Action, resource: object = None) -> None:
+    """Raise Forbidden unless `can(...)`."""
+    if not can(actor, action, resource):
+        raise Forbidden("You do not have permission to do that.")
+
+
+def is_privileged_read(actor: Actor, institution_id: int | None) -> bool:
+    """True when the actor reads a school's private data only by program-wide power (rule 2)."""
+    if institution_id is None or not actor.is_program_admin:
+        return False
+    return actor.institution_id != institution_id and not actor.leads(institution_id)
+
+
+def _admin_only(actor: Actor, _resource: object) -> bool:
+    return actor.is_program_admin
+
+
+def _admin_or_lead(actor: Actor, resource: object) -> bool:
+    institution_id = _institution_of(resource)
+    return actor.is_program_admin or actor.leads(institution_id)
+
+
+def _role_management(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, RoleTarget):
+        return False
+    if actor.is_program_admin:
+        return resource.role in ADMIN_GRANTABLE_ROLES
+    return actor.leads(resource.institution_id) and resource.role in LEAD_GRANTABLE_ROLES
+
+
+def _roster(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, CohortRef):
+        return False
+    return (
+        actor.is_program_admin
+        or actor.leads(resource.institution_id)
+        or actor.holds(Role.COACH, cohort_id=resource.id)
+        or actor.holds(Role.FACILITATOR, cohort_id=resource.id)
+    )
+
+
+def _audit(actor: Actor, resource: object) -> bool:
+    if actor.is_program_admin:
+        return True
+    institution_id = _institution_of(resource)
+    if institution_id is None:  # "the entries I may read", filtered by audit_clause
+        return bool(actor.lead_institution_ids)
+    return actor.leads(institution_id)
+
+
+def _participation_names(actor: Actor, resource: object) -> bool:
+    """Names beside participation only for oneself, or for members outside the protected
+    constituencies seen by people who manage them. Never for students to those with authority."""
+    if not isinstance(resource, Member):
+        return False
+    if resource.person_id == actor.person_id:
+        return True
+    if resource.constituencies & PROTECTED_CONSTITUENCIES:
+        return False
+    return actor.is_program_admin or actor.leads(resource.institution_id)
+
+
+def _space_read(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, Space):
+        return False
+    if resource.scope is SpaceScope.CONSORTIUM:
+        return True
+    if resource.scope is SpaceScope.INSTITUTION:
+        return resource.institution_id in _institutions_present(actor)
+    return resource.cohort_id in _cohorts_present(actor)
+
+
+def _institution_of(resource: object) -> int | None:
+    if isinstance(resource, int):
+        return resource
+    return getattr(resource, "institution_id", None)
+
+
+def _institutions_present(actor: Actor) -> frozenset[int]:
+    """Institutions whose institution-wide spaces the actor belongs to."""
+    ids = {g.institution_id for g in actor.grants if g.institution_id is not None}
+    if actor.institution_id is not None:
+        ids.add(actor.institution_id)
+    return frozenset(ids)
+
+
+def _cohorts_present(actor: Actor) -> frozenset[int]:
+    """Cohorts whose private spaces the actor is in: members, and the coaches and
+    facilitators assigned to them. An institution lead is not added (rule 1)."""
+    assigned = {
+        g.cohort_id
+        for g in actor.grants
+        if g.cohort_id is not None and g.role in {Role.COACH, Role.FACILITATOR}
+    }
+    return actor.cohort_ids | frozenset(assigned)
+
+
+_CHECKS = {
+    Action.INSTITUTION_CREATE: _admin_only,
+    Action.INSTITUTION_VIEW: _admin_or_lead,
+    Action.COHORT_CREATE: _admin_or_lead,
+    Action.COHORT_ROSTER: _roster,
+    Action.PEOPLE_VIEW: _admin_or_lead,
+    Action.INVITATION_CREATE: _role_management,
+    Action.INVITATION_REVOKE: _role_management,
+    Action.ROLE_CHANGE: _role_management,
+    Action.AUDIT_READ: _audit,
+    Action.PARTICIPATION_NAMES: _participation_names,
+    Action.SPACE_READ: _space_read,
+}
+
+
+# --- visibility filters used by list queries -------------------------------------------
+
+
+def managed_institutions_clause(actor: Actor, column: InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
+    """Rows of institutions the actor administers (people, invitations, cohorts lists)."""
+    if actor.is_program_admin:
+        return true()
+    if not actor.lead_institution_ids:
+        return false()
+    return column.in_(sorted(actor.lead_institution_ids))
+
+
+def audit_clause(actor: Actor, column: InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
+    """Audit entries the actor may read: all for program admins, their school's for leads."""
+    return managed_institutions_clause(actor, column)
+
+
+def space_clause(
+    actor: Actor,
+    scope: InstrumentedAttribute[str],
+    institution_id: InstrumentedAttribute[int | None],
+    cohort_id: InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """The spaces `actor` may read, as a WHERE clause; the same rule as `Action.SPACE_READ`."""
+    return or_(
+        scope == SpaceScope.CONSORTIUM.value,
+        and_(scope == SpaceScope.INSTITUTION.value, institution_id.in_(sorted(_institutions_present(actor)))),
+        and_(scope == SpaceScope.COHORT.value, cohort_id.in_(sorted(_cohorts_present(actor)))),
+    )

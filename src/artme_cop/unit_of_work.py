@@ -1,0 +1,114 @@
+"""One unit of work per request or command: a database session, a clock and an outbox.
+
+Services never commit. The unit of work commits when its block ends without an error and
+only then hands the queued events to the publisher; on an error it rolls back and drops
+them, so nobody is ever told about a write that did not happen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from artme_cop.clock import Clock
+from artme_cop.mail import Mail, Mailer
+from artme_cop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    topic: str
+    type: str
+    op: str
+    id: int | str | None
+    data: dict[str, Any]
+
+    def to_wire(self) -> bytes:
+        return json.dumps(
+            {"topic": self.topic, "type": self.type, "op": self.op, "id": self.id, "data": self.data},
+            separators=(",", ":"),
+        ).encode()
+
+
+Publisher = Callable[[Event], Awaitable[None]]
+
+
+async def _discard(_event: Event) -> None:
+    return None
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: Settings,
+        publish: Publisher = _discard,
+        mailer: Mailer | None = None,
+        *,
+        strict_events: bool = False,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self.clock = clock
+        self.settings = settings
+        self._publish = publish
+        self._strict_events = strict_events
+        self.outbox: list[Event] = []
+        self._mailer = mailer
+        self.mail_outbox: list[Mail] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+                self.outbox.clear()
+                self.mail_outbox.clear()
+        finally:
+            await self.session.close()
+        for queued in self.outbox:
+            try:
+                await self._publish(queued)
+            except Exception:  # one failed delivery must not hide the commit from the caller
+                log.exception("publishing %s/%s on %s failed", queued.type, queued.op, queued.topic)
+        self.outbox.clear()
+        await self._send_mail()
+
+    async def _send_mail(self) -> None:
+        for mail in self.mail_outbox:
+            try:
+                if self._mailer is not None:
+                    await self._mailer.send(mail)
+            except Exception:  # a mail server outage must not undo a committed change
+                log.exception("sending mail to %s failed", mail.to)
+        self.mail_outbox.clear()
+
+    def send_mail(self, mail: Mail) -> None:
+        """Queue a mail to be sent after the commit."""
+        self.mail_outbox.append(mail)
+
+    def emit(self, queued: Event) -> None:
+        if self._strict_events:
+            queued.to_wire()  # fail where the event is built, not later in the hub
+        self.outbox.append(queued)
+
+    async def flush(self) -> None:
+        await self.session.flush()

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the feature packages: templates, CSRF, sessions, errors, headers."""

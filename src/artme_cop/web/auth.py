@@ -1,0 +1,84 @@
+"""Who is asking: the signed session cookie turned into an `Actor` for every request.
+
+The cookie (Starlette's signed session) holds only the person id, their session epoch,
+the time of sign-in and the CSRF token (SEC-D2). The actor is loaded from the database on
+every request, so a revoked session (epoch moved on), a deleted account or a changed role
+takes effect at once (SEC-D3, SEC-B7).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Person
+from artme_cop.policy import Actor
+from artme_cop.web import csrf
+
+PERSON = "pid"
+EPOCH = "ep"
+ISSUED = "iat"
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in person."""
+
+
+def begin_session(request: HTTPConnection, person: Person) -> None:
+    """A fresh session for a sign-in: nothing of the anonymous session survives (SEC-D4)."""
+    request.session.clear()
+    request.session.update({PERSON: person.id, EPOCH: person.session_epoch, ISSUED: int(time.time())})
+    csrf.rotate(request)
+
+
+def end_session(request: HTTPConnection) -> None:
+    request.session.clear()
+    csrf.rotate(request)
+
+
+def actor_of(request: HTTPConnection) -> Actor | None:
+    return getattr(request.state, "actor", None)
+
+
+def require_actor(request: HTTPConnection) -> Actor:
+    actor = actor_of(request)
+    if actor is None:
+        raise SignInRequired()
+    return actor
+
+
+def sign_in_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='/')}"
+
+
+class ActorMiddleware:
+    """Loads the actor of the session into `request.state.actor` (None when anonymous)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in {"http", "websocket"} and not scope["path"].startswith("/static/"):
+            connection = HTTPConnection(scope)
+            connection.state.actor = await self._load(connection)
+        await self.app(scope, receive, send)
+
+    async def _load(self, connection: HTTPConnection) -> Actor | None:
+        session = connection.session
+        person_id, epoch, issued = session.get(PERSON), session.get(EPOCH), session.get(ISSUED)
+        if not (isinstance(person_id, int) and isinstance(epoch, int) and isinstance(issued, int)):
+            return None
+        settings = connection.app.state.settings
+        if issued + settings.session_lifetime < time.time():
+            end_session(connection)
+            return None
+        async with connection.app.state.uow() as uow:
+            actor = await identity.load_actor(uow, person_id, epoch)
+        if actor is None:
+            end_session(connection)
+        return actor

@@ -1,0 +1,96 @@
+"""Domain errors and failures turned into pages with the right status code.
+
+Pages leak nothing: a forbidden object looks exactly like a missing one (SEC-A2), and a
+server error shows no traceback, SQL or path (SEC-K3).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from artme_cop.web.auth import SignInRequired, sign_in_url
+from artme_cop.web.csrf import CsrfFailed
+from artme_cop.web.templating import render
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND_TEXT = "We could not find that page. It may have moved, or you may not have access to it."
+
+
+def _page(request: Request, status: int, title: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return render(request, "errors/error.html", {"title": title, "message": message, "status": status}, status_code=status, headers=headers)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return _page(request, 404, "Not found", NOT_FOUND_TEXT)
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    return _page(request, 403, "Not allowed", "You do not have permission to do that.")
+
+
+async def invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Invalid)
+    return _page(request, 400, "Something is wrong with the request", exc.message)
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Conflict)
+    return _page(request, 409, "That cannot be done now", exc.message)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    return _page(request, 429, "Too many attempts", f"{exc.message} You can try again in {exc.retry_after} seconds.", headers={"Retry-After": str(exc.retry_after)})
+
+
+async def csrf_failed(request: Request, exc: Exception) -> Response:
+    return _page(request, 403, "This form has expired", "The form was missing its security token or it was no longer valid. Go back, reload the page and send it again.")
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(sign_in_url(request), status_code=303)
+
+
+async def bad_form(request: Request, exc: Exception) -> Response:
+    return _page(request, 400, "Something is wrong with the request", "The form could not be read.")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    if exc.status_code == 405:
+        return _page(request, 405, "Not allowed here", "This address does not accept that kind of request.")
+    return _page(request, exc.status_code, "Something is wrong with the request", str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        return _page(request, 500, "Something went wrong", "The server could not finish your request. Nothing was changed. Try again in a moment.")
+    except Exception:  # the error page itself must not fail
+        return Response("Something went wrong. Nothing was changed.", status_code=500, media_type="text/plain")
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+EXCEPTION_HANDLERS: dict[Any, Handler] = {
+    NotFound: not_found,
+    Forbidden: forbidden,
+    Invalid: invalid,
+    Conflict: conflict,
+    RateLimited: rate_limited,
+    CsrfFailed: csrf_failed,
+    SignInRequired: sign_in_required,
+    MultiPartException: bad_form,
+    HTTPException: http_error,
+    Exception: server_error,
+}

@@ -1,0 +1,67 @@
+"""The Jinja2 environment: autoescaping for every template whatever its name (pitfall P6),
+and the globals every page needs (the actor, the CSRF token, navigation, flash messages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from artme_cop.identity.models import ROLE_LABELS, Role
+from artme_cop.web import csrf, flash
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+def _role_label(value: str) -> str:
+    try:
+        return ROLE_LABELS[Role(value)]
+    except ValueError:
+        return value
+
+
+def _date(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "—"
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["role_label"] = _role_label
+    env.filters["datetime"] = _date
+    return Jinja2Templates(env=env)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    background: BackgroundTask | None = None,
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    page_context = {
+        "actor": getattr(request.state, "actor", None),
+        "csrf_token": csrf.token(request),
+        "flashes": flash.pop_all(request),
+        "errors": {},
+        "form": {},
+    }
+    page_context.update(context or {})
+    return templates.TemplateResponse(
+        request, template, page_context, status_code=status_code, headers=headers, background=background
+    )
