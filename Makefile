@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+export ARTME_DATA_DIR ?= ./var
+
+.PHONY: run test test-postgres test-deps migrate demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,redis]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: install, migrate, load the demo consortium (first run only) and serve on :8000
+run: $(VENV)/.run-installed
+	$(BIN)/artme-cop demo
+	$(BIN)/artme-cop serve --host 127.0.0.1 --port 8000 --no-migrate
+
+## test-deps: what the tests need beyond Python packages (Debian's Chromium)
+test-deps: $(VENV)/.test-installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+## test: the whole suite on SQLite (PostgreSQL/Redis-marked tests use the local servers)
+test: test-deps
+	$(BIN)/python -m pytest
+
+## test-postgres: the whole suite again with PostgreSQL as the database
+test-postgres: test-deps
+	ARTMETEST_DB=postgres $(BIN)/python -m pytest
+
+migrate: $(VENV)/.run-installed
+	$(BIN)/artme-cop migrate
+
+demo: $(VENV)/.run-installed
+	$(BIN)/artme-cop demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
