@@ -1,3 +1,5 @@
+"""`python -m artme_cop`: the same command line as `artme-cop`."""
+
 import sys
 
 from artme_cop.cli import main

@@ -17,15 +17,21 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from artme_cop.clock import Clock, SystemClock
+from artme_cop.conversations import commands as conversation_commands
+from artme_cop.conversations import routes as conversation_routes
+from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import routes as moderation_routes
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
+from artme_cop.realtime.brokers import make_broker
+from artme_cop.realtime.gateway import Realtime, websocket_endpoint
+from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings, load_settings
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web.auth import ActorMiddleware
@@ -64,16 +70,30 @@ def create_app(
     chosen_clock = clock or SystemClock()
     chosen_mailer = mailer or make_mailer(settings)
 
+    hub = Hub()
+    broker = make_broker(hub, settings.redis_url, prefix=settings.redis_prefix)
+
     def uow() -> UnitOfWork:
-        return UnitOfWork(sessionmaker, chosen_clock, settings, mailer=chosen_mailer)
+        return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer)
+
+    realtime = Realtime.build(settings, hub, broker, uow)
+    writer = MessageWriter(uow)
+    conversation_commands.register(realtime.commands, writer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        await broker.start()
+        try:
+            yield
+        finally:
+            await writer.stop()
+            await broker.stop()
+            await engine.dispose()
 
     routes = [
         Route("/healthz", healthz, name="healthz"),
+        WebSocketRoute("/ws", websocket_endpoint, name="ws"),
+        Mount("/conversations", routes=conversation_routes.routes, name="conversations"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
@@ -100,5 +120,7 @@ def create_app(
     app.state.clock = chosen_clock
     app.state.mailer = chosen_mailer
     app.state.templates = make_templates()
-    app.state.rate_limiter = rate_limiter or make_rate_limiter(settings)
+    app.state.rate_limiter = rate_limiter or make_rate_limiter(settings, prefix=settings.redis_prefix)
+    app.state.realtime = realtime
+    app.state.writer = writer
     return app

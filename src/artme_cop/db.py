@@ -52,10 +52,19 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # The driver's own implicit transactions break SAVEPOINT; we begin explicitly instead.
+    # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
+    # waits its turn (busy_timeout) rather than failing when another writer got in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from artme_cop.errors import Forbidden
-from artme_cop.identity.models import Constituency, Role
+from artme_cop.identity.models import Constituency, Institution, Role
 
 
 class Action(StrEnum):
@@ -37,6 +37,9 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     PARTICIPATION_NAMES = "participation.names"
     SPACE_READ = "space.read"
+    MESSAGE_POST = "message.post"
+    MESSAGE_EDIT = "message.edit"
+    MESSAGE_MODERATE = "message.moderate"
 
 
 class SpaceScope(StrEnum):
@@ -161,6 +164,12 @@ def is_privileged_read(actor: Actor, institution_id: int | None) -> bool:
     return actor.institution_id != institution_id and not actor.leads(institution_id)
 
 
+def grantable_roles(actor: Actor) -> list[Role]:
+    """The roles the actor may grant or invite into at a school they manage, in `Role` order."""
+    allowed = ADMIN_GRANTABLE_ROLES if actor.is_program_admin else LEAD_GRANTABLE_ROLES if actor.lead_institution_ids else frozenset()
+    return [role for role in Role if role in allowed]
+
+
 def _admin_only(actor: Actor, _resource: object) -> bool:
     return actor.is_program_admin
 
@@ -210,19 +219,57 @@ def _participation_names(actor: Actor, resource: object) -> bool:
     return actor.is_program_admin or actor.leads(resource.institution_id)
 
 
+def _space_of(resource: object) -> Space | None:
+    """A Space, or anything shaped like one (a conversation row)."""
+    if isinstance(resource, Space):
+        return resource
+    try:
+        scope = SpaceScope(getattr(resource, "scope"))
+    except (AttributeError, ValueError):
+        return None
+    return Space(scope, getattr(resource, "institution_id", None), getattr(resource, "cohort_id", None))
+
+
 def _space_read(actor: Actor, resource: object) -> bool:
-    if not isinstance(resource, Space):
+    space = _space_of(resource)
+    if space is None:
         return False
-    if resource.scope is SpaceScope.CONSORTIUM:
+    if space.scope is SpaceScope.CONSORTIUM:
         return True
-    if resource.scope is SpaceScope.INSTITUTION:
-        return resource.institution_id in _institutions_present(actor)
-    return resource.cohort_id in _cohorts_present(actor)
+    if space.scope is SpaceScope.INSTITUTION:
+        return space.institution_id in _institutions_present(actor)
+    return space.cohort_id in _cohorts_present(actor)
+
+
+def _message_post(actor: Actor, resource: object) -> bool:
+    return _space_read(actor, resource) and not getattr(resource, "is_locked", False)
+
+
+def _message_edit(actor: Actor, resource: object) -> bool:
+    """Only the author edits their own words."""
+    return getattr(resource, "author_id", None) == actor.person_id
+
+
+def _message_moderate(actor: Actor, resource: object) -> bool:
+    """Moderators of a space are people inside it who hold a facilitating role there:
+    program admins in consortium spaces, the school's lead in its institution spaces, the
+    facilitators and coaches of a cohort in its cohort spaces. Outsiders never moderate
+    what they cannot read (rule 1)."""
+    space = _space_of(resource)
+    if space is None or not _space_read(actor, space):
+        return False
+    if space.scope is SpaceScope.CONSORTIUM:
+        return actor.is_program_admin
+    if space.scope is SpaceScope.INSTITUTION:
+        return actor.leads(space.institution_id)
+    return actor.holds(Role.FACILITATOR, cohort_id=space.cohort_id) or actor.holds(Role.COACH, cohort_id=space.cohort_id)
 
 
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
+    if isinstance(resource, Institution):  # an institution is its own scope
+        return resource.id
     return getattr(resource, "institution_id", None)
 
 
@@ -257,6 +304,9 @@ _CHECKS = {
     Action.AUDIT_READ: _audit,
     Action.PARTICIPATION_NAMES: _participation_names,
     Action.SPACE_READ: _space_read,
+    Action.MESSAGE_POST: _message_post,
+    Action.MESSAGE_EDIT: _message_edit,
+    Action.MESSAGE_MODERATE: _message_moderate,
 }
 
 

@@ -89,6 +89,12 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _redis_prefix(raw: str) -> str:
+    if not raw or not all(ch.isalnum() or ch in "-_" for ch in raw):
+        raise ValueError("must be letters, digits, - or _")
+    return raw
+
+
 def _rate(raw: str) -> str:
     parse_rate_limit(raw)
     return raw
@@ -110,6 +116,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_DATABASE_URL", "database_url", "", "SQLAlchemy URL; default `sqlite+aiosqlite:///<data dir>/artme.db`. Use `postgresql+asyncpg://user@host/db` for PostgreSQL.", _database_url),
     Setting("ARTME_SECRET_KEY", "secret_key", "", "Key that signs sessions and invitation links. When unset, one is generated into `<data dir>/secret_key` on first start.", Secret),
     Setting("ARTME_REDIS_URL", "redis_url", "", "Redis URL (`redis://127.0.0.1:6379/0`). When set, rate limits (and the real-time broker) are shared by all server processes.", _redis_url),
+    Setting("ARTME_REDIS_PREFIX", "redis_prefix", "artme", "Prefix of every Redis key and channel, so several installations (or test runs) can share one Redis.", _redis_prefix),
     Setting("ARTME_BASE_URL", "base_url", "http://127.0.0.1:8000", "Public origin of the server; used in links, the WebSocket Origin check, and to mark cookies Secure when https.", _base_url),
     Setting("ARTME_SESSION_LIFETIME", "session_lifetime", "604800", "Seconds a sign-in lasts (absolute), default 7 days.", _positive_int),
     Setting("ARTME_INVITATION_LIFETIME", "invitation_lifetime", "1209600", "Seconds an invitation link stays valid, default 14 days.", _positive_int),
@@ -118,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_LOGIN_LIMIT_ACCOUNT", "login_limit_account", "5/minute", "Sign-in attempts allowed per account (limits syntax, e.g. `5/minute`).", _rate),
     Setting("ARTME_LOGIN_LIMIT_ADDRESS", "login_limit_address", "20/minute", "Sign-in attempts allowed per client address.", _rate),
     Setting("ARTME_ACCEPT_LIMIT_ADDRESS", "accept_limit_address", "10/minute", "Invitation acceptances and password resets allowed per client address.", _rate),
+    Setting("ARTME_MESSAGE_RATE", "message_rate", "5", "Messages per second one person may send over one connection (bursts of twice that).", _positive_int),
     Setting("ARTME_TRUSTED_PROXIES", "trusted_proxies", "", "Comma-separated proxy addresses whose X-Forwarded-For is believed; empty trusts none.", _ip_list),
     Setting("ARTME_SMTP_HOST", "smtp_host", "", "SMTP server for outgoing mail; when empty, mail is written to `<data dir>/outbox/` and noted in the log.", str),
     Setting("ARTME_SMTP_PORT", "smtp_port", "587", "SMTP port.", _positive_int),
@@ -135,6 +143,7 @@ class Settings:
     database_url: str = ""
     secret_key: Secret = field(default_factory=lambda: Secret(""))
     redis_url: str = ""
+    redis_prefix: str = "artme"
     base_url: str = "http://127.0.0.1:8000"
     session_lifetime: int = 604800
     invitation_lifetime: int = 1209600
@@ -143,6 +152,7 @@ class Settings:
     login_limit_account: str = "5/minute"
     login_limit_address: str = "20/minute"
     accept_limit_address: str = "10/minute"
+    message_rate: int = 5
     trusted_proxies: frozenset[str] = frozenset()
     smtp_host: str = ""
     smtp_port: int = 587

@@ -7,34 +7,18 @@ them, so nobody is ever told about a write that did not happen.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from artme_cop.clock import Clock
 from artme_cop.mail import Mail, Mailer
+from artme_cop.realtime.events import Event
 from artme_cop.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Event:
-    topic: str
-    type: str
-    op: str
-    id: int | str | None
-    data: dict[str, Any]
-
-    def to_wire(self) -> bytes:
-        return json.dumps(
-            {"topic": self.topic, "type": self.type, "op": self.op, "id": self.id, "data": self.data},
-            separators=(",", ":"),
-        ).encode()
 
 
 Publisher = Callable[[Event], Awaitable[None]]
@@ -107,7 +91,7 @@ class UnitOfWork:
 
     def emit(self, queued: Event) -> None:
         if self._strict_events:
-            queued.to_wire()  # fail where the event is built, not later in the hub
+            _ = queued.wire  # fail where the event is built, not later in the hub
         self.outbox.append(queued)
 
     async def flush(self) -> None:

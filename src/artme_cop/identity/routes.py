@@ -8,16 +8,15 @@ function inside one unit of work, and renders the result or the error.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop import policy
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
-from artme_cop.identity.models import ROLE_LABELS, Constituency, Role
-from artme_cop.policy import LEAD_GRANTABLE_ROLES, ADMIN_GRANTABLE_ROLES
+from artme_cop.identity.models import ROLE_LABELS, Constituency
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
 from artme_cop.web.auth import actor_of, begin_session, end_session, require_actor
@@ -275,11 +274,6 @@ routes = [
 # --- administration -----------------------------------------------------------------------------
 
 
-def _grantable(actor: Any) -> list[Role]:
-    allowed = ADMIN_GRANTABLE_ROLES if actor.is_program_admin else LEAD_GRANTABLE_ROLES
-    return [role for role in Role if role in allowed]
-
-
 async def admin_page(request: Request) -> Response:
     actor = require_actor(request)
     async with _uow(request) as uow:
@@ -349,7 +343,7 @@ async def person_page(request: Request, *, errors: dict[str, str] | None = None,
     actor = require_actor(request)
     async with _uow(request) as uow:
         detail = await identity.access_person(uow, actor, request.path_params["person_id"])
-    context = {"detail": detail, "grantable": _grantable(actor), "errors": errors or {}}
+    context = {"detail": detail, "grantable": policy.grantable_roles(actor), "errors": errors or {}}
     return render(request, "admin/person.html", context, status_code=status)
 
 
@@ -387,7 +381,7 @@ async def invitations_page(request: Request, *, errors: dict[str, str] | None = 
         "rows": rows,
         "institutions": institutions,
         "cohorts": cohorts,
-        "roles": _grantable(actor),
+        "roles": policy.grantable_roles(actor),
         "constituencies": list(Constituency),
         "role_labels": ROLE_LABELS,
         "errors": errors or {},

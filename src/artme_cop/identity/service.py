@@ -76,6 +76,22 @@ async def _actor_for(uow: UnitOfWork, person: Person) -> Actor:
     )
 
 
+async def actors_for(uow: UnitOfWork, person_ids: list[int]) -> list[Actor]:
+    """Actors of existing, undeleted people, to ask the policy what they may see."""
+    actors = []
+    for person_id in person_ids:
+        person = await queries.get_person(uow.session, person_id)
+        if person is not None and not person.is_deleted:
+            actors.append(await _actor_for(uow, person))
+    return actors
+
+
+async def people_by_id(uow: UnitOfWork, person_ids: list[int]) -> list[Person]:
+    """People by id, in the given order, skipping unknown ids."""
+    people = [await queries.get_person(uow.session, pid) for pid in person_ids]
+    return [p for p in people if p is not None]
+
+
 async def sign_in(uow: UnitOfWork, *, email: object, password: object, address: str) -> Person | None:
     """Check the credentials and return the person, or None after logging the failure.
 
@@ -128,14 +144,17 @@ async def change_password(uow: UnitOfWork, actor: Actor, *, current: object, new
     person = await _person(uow, actor.person_id)
     if not isinstance(current, str) or not passwords.verify_password(person.password_hash, current):
         raise Invalid("Your current password is not correct.", field="current_password")
-    new_password = passwords.check_new_password(new, context=_password_context(person), field="new_password")
+    new_password = passwords.check_new_password(new, context=await _password_context(uow, person), field="new_password")
     person.password_hash = passwords.hash_password(new_password)
     audit.record(uow, actor_id=person.id, action="password_changed", institution_id=person.institution_id, target_kind="person", target_id=person.id)
     return await _bump_epoch(uow, person.id)
 
 
-def _password_context(person: Person) -> tuple[str, ...]:
-    return (person.email.split("@")[0], *person.display_name.split())
+async def _password_context(uow: UnitOfWork, person: Person) -> tuple[str, ...]:
+    """Words a person's password must not be built from: their email, name and school (SEC-C2)."""
+    institution = await queries.get_institution(uow.session, person.institution_id) if person.institution_id else None
+    school = (institution.name, institution.short_name) if institution else ()
+    return (person.email.split("@")[0], *person.display_name.split(), *school)
 
 
 async def _person(uow: UnitOfWork, person_id: int) -> Person:
@@ -227,7 +246,7 @@ async def reset_password(uow: UnitOfWork, *, token: object, new_password: object
     """Set a new password through a reset link; the link is then used up and old sessions end."""
     reset = await _usable_reset(uow, token)
     person = await _person(uow, reset.person_id)
-    chosen = passwords.check_new_password(new_password, context=_password_context(person))
+    chosen = passwords.check_new_password(new_password, context=await _password_context(uow, person))
     person.password_hash = passwords.hash_password(chosen)
     reset.used_at = uow.clock.now()
     audit.record(uow, actor_id=person.id, action="password_reset", institution_id=person.institution_id, target_kind="person", target_id=person.id)
@@ -347,6 +366,9 @@ async def create_cohort(uow: UnitOfWork, actor: Actor | None, *, institution_id:
     """Add a cohort to a school. Who: `cohort.create` (program admins, the school's lead)."""
     institution = await _institution(uow, institution_id)
     if actor is not None:
+        # A school the actor does not manage answers like a missing one (SEC-A2).
+        if not policy.can(actor, Action.INSTITUTION_VIEW, institution):
+            raise NotFound("institution")
         policy.require(actor, Action.COHORT_CREATE, institution)
     clean_name = clean_line(name, field="name", label="Name", max_length=COHORT_NAME_LIMIT)
     wave_number = _whole_number(wave, field="wave", label="Wave", low=1, high=20)
@@ -818,7 +840,8 @@ async def accept_invitation(
         raise Conflict("An account with this email exists already. Sign in, then open the link again.")
     name = clean_line(display_name, field="display_name", label="Name", max_length=NAME_LIMIT)
     chosen_pronouns = clean_line(pronouns, field="pronouns", label="Pronouns", max_length=PRONOUNS_LIMIT, required=False)
-    chosen_password = passwords.check_new_password(password, context=(invitation.email.split("@")[0], *name.split()))
+    school = (opened.institution.name, opened.institution.short_name)
+    chosen_password = passwords.check_new_password(password, context=(invitation.email.split("@")[0], *name.split(), *school))
     now = uow.clock.now()
     person = Person(
         email=invitation.email,

@@ -1,0 +1,1 @@
+"""The messaging core shared by every space: conversations, messages, seq, rendering."""

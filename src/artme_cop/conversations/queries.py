@@ -1,0 +1,76 @@
+"""Read functions of the messaging core. No permission checks here."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from artme_cop.conversations.models import Conversation, Message, Reaction, ReadMarker
+from artme_cop.identity.models import Person
+
+
+async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def get_message(session: AsyncSession, message_id: int) -> Message | None:
+    return await session.get(Message, message_id)
+
+
+async def get_message_by_seq(session: AsyncSession, conversation_id: int, seq: int) -> Message | None:
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_message_by_client_id(session: AsyncSession, author_id: int, client_msg_id: str) -> Message | None:
+    query = select(Message).where(Message.author_id == author_id, Message.client_msg_id == client_msg_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_messages_after(
+    session: AsyncSession, conversation_id: int, after_seq: int, *, limit: int, up_to_seq: int | None = None
+) -> list[tuple[Message, Person]]:
+    """Messages with seq > after_seq (and <= up_to_seq), oldest first, with their authors."""
+    query = (
+        select(Message, Person)
+        .join(Person, Person.id == Message.author_id)
+        .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    if up_to_seq is not None:
+        query = query.where(Message.seq <= up_to_seq)
+    return [(m, p) for m, p in (await session.execute(query)).all()]
+
+
+async def list_messages_before(session: AsyncSession, conversation_id: int, before_seq: int | None, *, limit: int) -> list[tuple[Message, Person]]:
+    """The page of messages just before `before_seq` (the newest when None), oldest first."""
+    query = (
+        select(Message, Person)
+        .join(Person, Person.id == Message.author_id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.seq.desc())
+        .limit(limit)
+    )
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    rows = [(m, p) for m, p in (await session.execute(query)).all()]
+    rows.reverse()
+    return rows
+
+
+async def list_conversations(session: AsyncSession, where: ColumnElement[bool]) -> list[Conversation]:
+    query = select(Conversation).where(where).order_by(Conversation.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def reaction_counts(session: AsyncSession, message_id: int) -> dict[str, int]:
+    rows = (await session.execute(select(Reaction.emoji).where(Reaction.message_id == message_id))).scalars()
+    counts: dict[str, int] = {}
+    for emoji in rows:
+        counts[emoji] = counts.get(emoji, 0) + 1
+    return counts
+
+
+async def get_read_marker(session: AsyncSession, person_id: int, conversation_id: int) -> ReadMarker | None:
+    return await session.get(ReadMarker, (person_id, conversation_id))

@@ -1,0 +1,326 @@
+"""Intents of the messaging core: post, edit, delete, react, mark read, and the
+policy-checked readers every space uses.
+
+Every write runs in the caller's unit of work and queues its event there, so the event
+leaves only after the commit. A message's seq comes from its conversation's counter,
+incremented in the same transaction. Posting is idempotent on the author's
+`client_msg_id`: a retry returns the first message and stores nothing (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import IntegrityError
+
+from artme_cop import policy
+from artme_cop.conversations import queries
+from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
+from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
+from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Person
+from artme_cop.policy import Action, Actor, SpaceScope
+from artme_cop.realtime.events import Event, conversation_topic, person_topic
+from artme_cop.unit_of_work import UnitOfWork
+
+MAX_BODY = 10_000
+REPLAY_PAGE = 500
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    duplicate: bool
+
+    def ack(self) -> dict[str, Any]:
+        return {"client_msg_id": self.message.client_msg_id, "conversation": self.message.conversation_id, "seq": self.message.seq}
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def author_payload(person: Person) -> dict[str, Any]:
+    if person.is_deleted:
+        return {"id": None, "name": "Deleted account", "pronouns": ""}
+    return {"id": person.id, "name": person.display_name, "pronouns": person.pronouns}
+
+
+def message_payload(message: Message, author: Person) -> dict[str, Any]:
+    removed = message.deleted_at is not None or message.hidden_at is not None
+    return {
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "author": author_payload(author),
+        "html": "" if removed else message.html,
+        "deleted": message.deleted_at is not None,
+        "hidden": message.hidden_at is not None,
+        "reply_to": message.reply_to_seq,
+        "client_msg_id": message.client_msg_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+    }
+
+
+def message_event(message: Message, author: Person) -> Event:
+    topic = conversation_topic(message.conversation_id)
+    return Event(topic, "message", "add", message.seq, message_payload(message, author), seq=message.seq)
+
+
+def _change_event(kind: str, op: str, message: Message, author: Person) -> Event:
+    topic = conversation_topic(message.conversation_id)
+    return Event(topic, kind, op, message.seq, message_payload(message, author))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _key(value: object, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Invalid(f"{label} must be a whole number.", field=label)
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(f"{label} must be a whole number.", field=label) from None
+    if not 0 <= number < 2**31:
+        raise Invalid(f"{label} is out of range.", field=label)
+    return number
+
+
+async def access_conversation(uow: UnitOfWork, actor: Actor, conversation_id: object) -> Conversation:
+    """Fetch a conversation the actor may read.
+
+    Raises: NotFound for a missing and a hidden conversation alike, so ids cannot be probed (SEC-A2).
+    """
+    try:
+        key = _key(conversation_id, "conversation")
+    except Invalid:
+        raise NotFound("conversation") from None
+    conversation = await queries.get_conversation(uow.session, key)
+    if conversation is None or not policy.can(actor, Action.SPACE_READ, conversation):
+        raise NotFound("conversation")
+    return conversation
+
+
+async def replay(uow: UnitOfWork, actor: Actor, conversation_id: object, *, after_seq: object, up_to_seq: int | None = None, limit: int = REPLAY_PAGE) -> list[Event]:
+    """Message events with seq > after_seq, oldest first, a page at a time."""
+    conversation = await access_conversation(uow, actor, conversation_id)
+    after = _key(after_seq, "after_seq")
+    rows = await queries.list_messages_after(uow.session, conversation.id, after, limit=limit, up_to_seq=up_to_seq)
+    return [message_event(message, author) for message, author in rows]
+
+
+async def history(uow: UnitOfWork, actor: Actor, conversation_id: object, *, before_seq: int | None = None, limit: int = 50) -> tuple[Conversation, list[dict[str, Any]]]:
+    """A page of a conversation for a page render: the newest, or those before `before_seq`."""
+    conversation = await access_conversation(uow, actor, conversation_id)
+    rows = await queries.list_messages_before(uow.session, conversation.id, before_seq, limit=limit)
+    return conversation, [message_payload(message, author) for message, author in rows]
+
+
+async def list_conversations(uow: UnitOfWork, actor: Actor) -> list[Conversation]:
+    """The conversations the actor may read, by the policy's visibility filter."""
+    where = policy.space_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id)
+    return await queries.list_conversations(uow.session, where)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def clean_body(body: object) -> str:
+    if not isinstance(body, str):
+        raise Invalid("The message must be text.", field="body")
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Invalid("Write something first.", field="body")
+    if len(text) > MAX_BODY:
+        raise Invalid(f"A message can be at most {MAX_BODY} characters.", field="body")
+    if _FORBIDDEN_CONTROLS.search(text):
+        raise Invalid("The message contains control characters.", field="body")
+    return text
+
+
+def clean_client_msg_id(value: object) -> str:
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise Invalid("client_msg_id must be 1 to 64 letters, digits or _.:-", field="client_msg_id")
+    return value
+
+
+async def open_conversation(
+    uow: UnitOfWork, *, kind: ConversationKind, scope: SpaceScope, title: str = "", institution_id: int | None = None, cohort_id: int | None = None
+) -> Conversation:
+    """Create the conversation a feature's space writes into (features check their own rights)."""
+    conversation = Conversation(
+        kind=kind.value, title=title, scope=scope.value, institution_id=institution_id, cohort_id=cohort_id, last_seq=0, is_locked=False, created_at=uow.clock.now()
+    )
+    uow.session.add(conversation)
+    await uow.flush()
+    return conversation
+
+
+async def post_message(
+    uow: UnitOfWork, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None
+) -> Posted:
+    """Add a message to a conversation, or return the one this client_msg_id already made.
+
+    Who: `message.post` on the conversation (can read it, not locked).
+    Emits: message/add on conv:<id>, and mention/add on person:<id> for each mentioned person.
+    Raises: NotFound (missing or hidden conversation), Forbidden (locked), Invalid (body, ids).
+    """
+    client_id = clean_client_msg_id(client_msg_id)
+    earlier = await queries.get_message_by_client_id(uow.session, actor.person_id, client_id)
+    if earlier is not None:
+        return Posted(earlier, duplicate=True)
+    conversation = await access_conversation(uow, actor, conversation_id)
+    if not policy.can(actor, Action.MESSAGE_POST, conversation):
+        raise Forbidden("This conversation is closed to new messages.")
+    text = clean_body(body)
+    reply_seq = None if reply_to in (None, "") else _key(reply_to, "reply_to")
+    if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
+        raise Invalid("The message you reply to does not exist.", field="reply_to")
+    mentioned = await _addressable(uow, conversation, [pid for pid in find_mentions(text) if pid != actor.person_id])
+    seq = await _next_seq(uow, conversation.id)
+    author = await identity.get_profile(uow, actor)
+    message = Message(
+        conversation_id=conversation.id,
+        seq=seq,
+        author_id=actor.person_id,
+        client_msg_id=client_id,
+        body=text,
+        html=render_markdown(text, {p.id: p.display_name for p in mentioned}),
+        renderer_version=RENDERER_VERSION,
+        reply_to_seq=reply_seq,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(message)
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError:
+        # Another process stored the same client_msg_id first: answer with its message.
+        uow.session.expunge(message)
+        earlier = await queries.get_message_by_client_id(uow.session, actor.person_id, client_id)
+        if earlier is None:
+            raise Conflict("The message could not be stored; send it again.") from None
+        return Posted(earlier, duplicate=True)
+    if mentioned:
+        await uow.session.execute(insert(Mention), [{"message_id": message.id, "person_id": p.id} for p in mentioned])
+    uow.emit(message_event(message, author))
+    for person in mentioned:
+        uow.emit(Event(person_topic(person.id), "mention", "add", message.id, {"conversation": conversation.id, "seq": seq, "by": author_payload(author)}))
+    return Posted(message, duplicate=False)
+
+
+async def _next_seq(uow: UnitOfWork, conversation_id: int) -> int:
+    result = await uow.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.scalar_one())
+
+
+async def _addressable(uow: UnitOfWork, conversation: Conversation, person_ids: list[int]) -> list[Person]:
+    """The mentioned people who can read the conversation; the others are not told (SEC-A3)."""
+    if not person_ids:
+        return []
+    readers = {a.person_id for a in await identity.actors_for(uow, person_ids) if policy.can(a, Action.SPACE_READ, conversation)}
+    people = [await uow.session.get(Person, pid) for pid in person_ids if pid in readers]
+    return [p for p in people if p is not None]
+
+
+async def _own_or_moderated(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object) -> tuple[Conversation, Message]:
+    conversation = await access_conversation(uow, actor, conversation_id)
+    message = await queries.get_message_by_seq(uow.session, conversation.id, _key(seq, "seq"))
+    if message is None:
+        raise NotFound("message")
+    return conversation, message
+
+
+async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object, *, body: object) -> Message:
+    """Change one's own message, keeping the earlier text in the edit history.
+
+    Who: `message.edit` (the author). Emits: edited/update on conv:<id>.
+    """
+    _, message = await _own_or_moderated(uow, actor, conversation_id, seq)
+    policy.require(actor, Action.MESSAGE_EDIT, message)
+    if message.deleted_at is not None:
+        raise Conflict("A deleted message cannot be edited.")
+    text = clean_body(body)
+    now = uow.clock.now()
+    uow.session.add(MessageEdit(message_id=message.id, body=message.body, edited_at=now, editor_id=actor.person_id))
+    conversation = await access_conversation(uow, actor, conversation_id)
+    mentioned = await _addressable(uow, conversation, [pid for pid in find_mentions(text) if pid != actor.person_id])
+    message.body = text
+    message.html = render_markdown(text, {p.id: p.display_name for p in mentioned})
+    message.edited_at = now
+    author = await identity.get_profile(uow, actor)
+    uow.emit(_change_event("edited", "update", message, author))
+    return message
+
+
+async def delete_message(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object, *, reason: str = "") -> Message:
+    """Soft-delete a message: one's own, or any as a moderator of the space.
+
+    Emits: deleted/remove on conv:<id>. The text is blanked for everyone (SEC-B4).
+    """
+    conversation, message = await _own_or_moderated(uow, actor, conversation_id, seq)
+    if not (policy.can(actor, Action.MESSAGE_EDIT, message) or policy.can(actor, Action.MESSAGE_MODERATE, conversation)):
+        raise Forbidden("You can delete only your own messages.")
+    if message.deleted_at is not None:
+        return message
+    message.deleted_at = uow.clock.now()
+    message.deleted_by_id = actor.person_id
+    author = await uow.session.get(Person, message.author_id)
+    assert author is not None
+    if message.author_id != actor.person_id:
+        from artme_cop.moderation import service as moderation
+
+        moderation.record(
+            uow, actor_id=actor.person_id, action="message_deleted", institution_id=conversation.institution_id,
+            target_kind="message", target_id=message.id, detail={"conversation": conversation.id, "seq": message.seq, "reason": reason[:500]},
+        )
+    uow.emit(_change_event("deleted", "remove", message, author))
+    return message
+
+
+async def react(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object, *, emoji: object, on: bool = True) -> dict[str, int]:
+    """Add or remove one's reaction from the fixed set; returns the counts.
+
+    Emits: reaction/add or reaction/remove on conv:<id>.
+    """
+    _, message = await _own_or_moderated(uow, actor, conversation_id, seq)
+    if emoji not in REACTIONS:
+        raise Invalid(f"Choose one of the reactions: {', '.join(REACTIONS)}.", field="emoji")
+    if message.deleted_at is not None:
+        raise Conflict("A deleted message cannot get reactions.")
+    existing = await uow.session.get(Reaction, (message.id, actor.person_id, emoji))
+    if on and existing is None:
+        uow.session.add(Reaction(message_id=message.id, person_id=actor.person_id, emoji=str(emoji), created_at=uow.clock.now()))
+    elif not on and existing is not None:
+        await uow.session.execute(delete(Reaction).where(Reaction.message_id == message.id, Reaction.person_id == actor.person_id, Reaction.emoji == emoji))
+    await uow.flush()
+    counts = await queries.reaction_counts(uow.session, message.id)
+    data = {"conversation": message.conversation_id, "seq": message.seq, "emoji": emoji, "person": actor.person_id, "counts": counts}
+    uow.emit(Event(conversation_topic(message.conversation_id), "reaction", "add" if on else "remove", message.seq, data))
+    return counts
+
+
+async def mark_read(uow: UnitOfWork, actor: Actor, conversation_id: object, *, seq: object) -> int:
+    """Move the actor's read marker forward (never back); returns the marker."""
+    conversation = await access_conversation(uow, actor, conversation_id)
+    target = min(_key(seq, "seq"), conversation.last_seq)
+    marker = await queries.get_read_marker(uow.session, actor.person_id, conversation.id)
+    if marker is None:
+        marker = ReadMarker(person_id=actor.person_id, conversation_id=conversation.id, last_read_seq=target, updated_at=uow.clock.now())
+        uow.session.add(marker)
+    elif target > marker.last_read_seq:
+        marker.last_read_seq = target
+        marker.updated_at = uow.clock.now()
+    return marker.last_read_seq

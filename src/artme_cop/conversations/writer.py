@@ -1,0 +1,100 @@
+"""Group commit: concurrent sends are written in one transaction.
+
+SQLite has one writer, and a commit (an fsync) costs far more than an insert, so the
+writer task takes every send waiting at that moment (up to MAX_BATCH), runs each through
+`post_message` inside its own savepoint, commits once, and only then answers each sender.
+A send that fails rolls back its savepoint alone. Events leave after the commit, as always.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from artme_cop.conversations.service import Posted, post_message
+from artme_cop.errors import DomainError
+from artme_cop.policy import Actor
+from artme_cop.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 128
+
+
+@dataclass
+class _Send:
+    actor: Actor
+    conversation_id: object
+    body: object
+    client_msg_id: object
+    reply_to: object
+    result: asyncio.Future[Posted]
+
+
+class MessageWriter:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self._uow = uow
+        self._queue: asyncio.Queue[_Send] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.messages = 0
+
+    async def post(self, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None) -> Posted:
+        """Post a message; returns once it is committed (or raises the domain error)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Send(actor, conversation_id, body, client_msg_id, reply_to, future))
+        return await future
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Send]) -> None:
+        outcomes: list[Posted | BaseException] = []
+        try:
+            async with self._uow() as uow:
+                for send in batch:
+                    outcomes.append(await self._one(uow, send))
+        except asyncio.CancelledError:
+            for send in batch:
+                if not send.result.done():
+                    send.result.cancel()
+            raise
+        except Exception as exc:  # the commit failed: nobody's message is stored
+            log.exception("writing a batch of %d messages failed", len(batch))
+            outcomes = [exc] * len(batch)
+        self.batches += 1
+        self.messages += len(batch)
+        for send, outcome in zip(batch, outcomes):
+            if send.result.done():
+                continue
+            if isinstance(outcome, BaseException):
+                send.result.set_exception(outcome)
+            else:
+                send.result.set_result(outcome)
+
+    async def _one(self, uow: UnitOfWork, send: _Send) -> Posted | BaseException:
+        queued = len(uow.outbox)
+        savepoint = await uow.session.begin_nested()
+        try:
+            posted = await post_message(uow, send.actor, send.conversation_id, body=send.body, client_msg_id=send.client_msg_id, reply_to=send.reply_to)
+        except DomainError as exc:
+            await savepoint.rollback()
+            del uow.outbox[queued:]
+            return exc
+        await savepoint.commit()
+        return posted

@@ -1,0 +1,186 @@
+"""Brokers carry committed events to the hub of every server process.
+
+`MemoryBroker` (the default) delivers inside this process. `RedisBroker` publishes each
+event once, already encoded, to a Redis channel named from the configured prefix and the
+server-built topic, and one pattern subscription per process feeds the local hub; Redis
+does no authorization (pitfall 7), so delivery relies on the subscriptions the gateway
+checked. Both also keep presence: who is connected to which topic, across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import Awaitable, Callable, Protocol
+
+from artme_cop.realtime.events import Event
+from artme_cop.realtime.hub import Hub
+
+log = logging.getLogger(__name__)
+
+PRESENCE_TTL = 30.0
+PRESENCE_REFRESH = 10.0
+
+PresenceChanged = Callable[[str, int, bool], Awaitable[None]]
+
+
+class Broker(Protocol):
+    hub: Hub
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, event: Event) -> None: ...
+
+    async def join(self, topic: str, person_id: int) -> bool: ...
+
+    async def leave(self, topic: str, person_id: int) -> bool: ...
+
+    async def present(self, topic: str) -> set[int]: ...
+
+
+class MemoryBroker:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._present: dict[str, dict[int, int]] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, event: Event) -> None:
+        self.hub.deliver(event.topic, event.seq, event.wire)
+
+    async def join(self, topic: str, person_id: int) -> bool:
+        """Count one more connection of the person on the topic; True when they just arrived."""
+        counts = self._present.setdefault(topic, {})
+        counts[person_id] = counts.get(person_id, 0) + 1
+        return counts[person_id] == 1
+
+    async def leave(self, topic: str, person_id: int) -> bool:
+        """Count one connection fewer; True when the person's last connection left."""
+        counts = self._present.get(topic, {})
+        if person_id not in counts:
+            return False
+        counts[person_id] -= 1
+        if counts[person_id] > 0:
+            return False
+        del counts[person_id]
+        if not counts:
+            self._present.pop(topic, None)
+        return True
+
+    async def present(self, topic: str) -> set[int]:
+        return set(self._present.get(topic, {}))
+
+
+class RedisBroker:
+    """Pub/sub across processes; presence in sorted sets whose scores are expiry times, so a
+    process that dies stops counting after PRESENCE_TTL seconds."""
+
+    def __init__(self, hub: Hub, url: str, *, prefix: str) -> None:
+        import redis.asyncio as redis
+
+        self.hub = hub
+        self._redis = redis.from_url(url)
+        self._prefix = prefix
+        self._process = uuid.uuid4().hex[:12]
+        self._local: dict[str, dict[int, int]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self.on_presence_expired: PresenceChanged | None = None
+
+    def _channel(self, topic: str) -> str:
+        return f"{self._prefix}:ev:{topic}"
+
+    def _presence_key(self, topic: str) -> str:
+        return f"{self._prefix}:presence:{topic}"
+
+    async def start(self) -> None:
+        await self._pubsub.psubscribe(f"{self._prefix}:ev:*")
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._refresh_presence())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for topic, people in list(self._local.items()):
+            for person_id in list(people):
+                await self._redis.zrem(self._presence_key(topic), f"{self._process}:{person_id}")
+        await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    async def publish(self, event: Event) -> None:
+        header = "" if event.seq is None else str(event.seq)
+        await self._redis.publish(self._channel(event.topic), f"{header}\n{event.wire}")
+
+    async def _listen(self) -> None:
+        prefix_length = len(self._prefix) + len(":ev:")
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message.get("type") != "pmessage":
+                        continue
+                    topic = message["channel"].decode()[prefix_length:]
+                    header, _, text = message["data"].decode().partition("\n")
+                    self.hub.deliver(topic, int(header) if header else None, text)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a dropped Redis connection: wait, then listen again
+                log.exception("redis listener failed; retrying")
+                await asyncio.sleep(1)
+
+    async def join(self, topic: str, person_id: int) -> bool:
+        counts = self._local.setdefault(topic, {})
+        counts[person_id] = counts.get(person_id, 0) + 1
+        if counts[person_id] > 1:
+            return False
+        before = await self.present(topic)
+        await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{person_id}": time.time() + PRESENCE_TTL})
+        return person_id not in before
+
+    async def leave(self, topic: str, person_id: int) -> bool:
+        counts = self._local.get(topic, {})
+        if person_id not in counts:
+            return False
+        counts[person_id] -= 1
+        if counts[person_id] > 0:
+            return False
+        del counts[person_id]
+        if not counts:
+            self._local.pop(topic, None)
+        await self._redis.zrem(self._presence_key(topic), f"{self._process}:{person_id}")
+        return person_id not in await self.present(topic)
+
+    async def present(self, topic: str) -> set[int]:
+        key = self._presence_key(topic)
+        await self._redis.zremrangebyscore(key, "-inf", time.time())
+        members = await self._redis.zrange(key, 0, -1)
+        return {int(member.decode().rsplit(":", 1)[1]) for member in members}
+
+    async def _refresh_presence(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_REFRESH)
+            try:
+                expiry = time.time() + PRESENCE_TTL
+                for topic, people in list(self._local.items()):
+                    if people:
+                        await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{p}": expiry for p in people})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("refreshing presence failed")
+
+
+def make_broker(hub: Hub, redis_url: str, *, prefix: str) -> Broker:
+    if redis_url:
+        return RedisBroker(hub, redis_url, prefix=prefix)
+    return MemoryBroker(hub)

@@ -1,0 +1,360 @@
+"""The one WebSocket endpoint: handshake checks, subscribe and resume, command dispatch,
+and the send loop.
+
+Handshake: the signed session must name a current person and the Origin must be exactly
+our own (cross-site WebSocket hijacking, SEC-F1/F2); otherwise the socket is closed before
+it is accepted, which the client sees as HTTP 403.
+
+Each connection has two tasks. The receiver decodes frames, applies the rate limits and
+calls the registered handler. The sender is the only writer to the socket: it drains one
+outgoing queue of live events, replies and replay requests. Live events arrive through
+the hub's non-blocking `push`; when the queue passes OUTGOING_LIMIT the consumer is too
+slow and is closed with 4008 (it resumes on reconnect), and nobody else waits for it.
+
+Resume (`subscribe` with `after_seq`): the subscription is registered and a replay request
+queued in the same step, so every message committed later arrives live behind the replay;
+the sender drops what it already sent (seq <= last) and fills any gap from the database,
+so each message reaches the client once and in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.websockets import WebSocket
+
+from artme_cop.conversations import service as conversations
+from artme_cop.errors import DomainError, NotFound, RateLimited
+from artme_cop.identity import service as identity
+from artme_cop.policy import Actor
+from artme_cop.realtime import protocol
+from artme_cop.realtime.brokers import Broker
+from artme_cop.realtime.commands import CommandContext, CommandRegistry
+from artme_cop.realtime.events import Event, conversation_topic, encode
+from artme_cop.realtime.hub import Hub
+from artme_cop.realtime.protocol import FrameError
+from artme_cop.realtime.ratelimit import TokenBucket
+from artme_cop.settings import Settings
+from artme_cop.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+OUTGOING_LIMIT = 1000
+MAX_CONNECTIONS_PER_PERSON = 10
+MAX_SUBSCRIPTIONS = 200
+REVALIDATE_SECONDS = 15.0
+FRAME_RATE = 30.0
+FRAME_BURST = 60.0
+# After this many refused frames in a row the client is not listening: close it.
+MAX_REFUSALS = 200
+
+_LIVE, _CONTROL, _REPLAY, _CLOSE = range(4)
+
+
+@dataclass
+class Realtime:
+    """What the gateway needs from the app, built once in create_app."""
+
+    settings: Settings
+    hub: Hub
+    broker: Broker
+    commands: CommandRegistry
+    uow: Callable[[], UnitOfWork]
+    connections: dict[int, int]
+
+    @classmethod
+    def build(cls, settings: Settings, hub: Hub, broker: Broker, uow: Callable[[], UnitOfWork]) -> Realtime:
+        return cls(settings, hub, broker, CommandRegistry(), uow, {})
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    realtime: Realtime = websocket.app.state.realtime
+    actor: Actor | None = getattr(websocket.state, "actor", None)
+    origin = websocket.headers.get("origin")
+    if origin != realtime.settings.base_url or actor is None:
+        log.warning("websocket refused: %s (origin %r)", "no session" if actor is None else "foreign origin", origin)
+        await websocket.close(code=protocol.CLOSE_POLICY)
+        return
+    if realtime.connections.get(actor.person_id, 0) >= MAX_CONNECTIONS_PER_PERSON:
+        log.warning("websocket refused: person %s has %d connections", actor.person_id, MAX_CONNECTIONS_PER_PERSON)
+        await websocket.close(code=protocol.CLOSE_POLICY)
+        return
+    await websocket.accept()
+    realtime.connections[actor.person_id] = realtime.connections.get(actor.person_id, 0) + 1
+    connection = Connection(websocket, actor, realtime)
+    try:
+        await connection.run()
+    finally:
+        remaining = realtime.connections.get(actor.person_id, 1) - 1
+        if remaining:
+            realtime.connections[actor.person_id] = remaining
+        else:
+            realtime.connections.pop(actor.person_id, None)
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
+        self.websocket = websocket
+        self.actor = actor
+        self.person_id = actor.person_id
+        self.realtime = realtime
+        self.outgoing: deque[tuple[int, str | None, int | None, Any]] = deque()
+        self.wake = asyncio.Event()
+        self.closing: int | None = None
+        self.topics: dict[int, str] = {}
+        self.last_seq: dict[str, int] = {}
+        self.frame_bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
+        self.send_bucket = TokenBucket(realtime.settings.message_rate, realtime.settings.message_rate * 2)
+        self.refusals = 0
+        self.validated_at = time.monotonic()
+
+    # --- what the hub and handlers call -------------------------------------------------
+
+    def push(self, topic: str, seq: int | None, text: str) -> None:
+        if self.closing is not None:
+            return
+        if len(self.outgoing) >= OUTGOING_LIMIT:
+            log.warning("websocket of person %s is too slow; closing it", self.person_id)
+            self.close(protocol.CLOSE_SLOW_CONSUMER)
+            return
+        self.outgoing.append((_LIVE, topic, seq, text))
+        self.wake.set()
+
+    def reply(self, text: str) -> None:
+        if self.closing is None:
+            self.outgoing.append((_CONTROL, None, None, text))
+            self.wake.set()
+
+    def close(self, code: int) -> None:
+        if self.closing is None:
+            self.closing = code
+            self.outgoing.appendleft((_CLOSE, None, None, code))
+            self.wake.set()
+
+    def is_subscribed(self, conversation_id: int) -> bool:
+        return conversation_id in self.topics
+
+    def limit_sends(self) -> float:
+        return self.send_bucket.take()
+
+    # --- the two tasks ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        sender = asyncio.create_task(self._send_loop())
+        receiver = asyncio.create_task(self._receive_loop())
+        try:
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+            for task in (sender, receiver):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self._leave_all()
+            if self.closing is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.websocket.close(code=self.closing), timeout=1.0)
+
+    async def _send_loop(self) -> None:
+        send_text = self.websocket.send_text
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.outgoing:
+                kind, topic, seq, payload = self.outgoing.popleft()
+                if kind == _LIVE:
+                    if topic not in self.last_seq:
+                        continue
+                    if seq is not None:
+                        last = self.last_seq[topic]
+                        if seq <= last:
+                            continue
+                        if seq > last + 1:
+                            await self._replay(topic, up_to=seq - 1)
+                        self.last_seq[topic] = seq
+                    await send_text(payload)
+                elif kind == _CONTROL:
+                    await send_text(payload)
+                elif kind == _REPLAY:
+                    await self._replay(topic, up_to=None)
+                    self.reply(payload)
+                else:
+                    return
+
+    async def _replay(self, topic: str | None, *, up_to: int | None) -> None:
+        """Send the stored messages after the last one sent (up to `up_to`), in pages."""
+        assert topic is not None
+        conversation_id = int(topic.split(":", 1)[1])
+        while topic in self.last_seq:
+            async with self.realtime.uow() as uow:
+                events = await conversations.replay(uow, self.actor, conversation_id, after_seq=self.last_seq[topic], up_to_seq=up_to)
+            for event in events:
+                await self.websocket.send_text(event.wire)
+                self.last_seq[topic] = event.seq or self.last_seq[topic]
+            if len(events) < conversations.REPLAY_PAGE:
+                return
+
+    async def _receive_loop(self) -> None:
+        self.reply(encode({"type": "ready", "protocol": protocol.PROTOCOL_VERSION, "person": {"id": self.actor.person_id, "name": self.actor.display_name}}))
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                self._refuse(None, FrameError("invalid", "Binary frames are not accepted; send JSON text."))
+                continue
+            frame = None
+            try:
+                wait = self.frame_bucket.take()
+                if wait:
+                    raise FrameError("rate_limited", "Too many frames; slow down.", retry_after=protocol.retry_after(wait))
+                frame = protocol.decode(text)
+                await self._revalidate_if_due()
+                result = await self._dispatch(frame)
+                self.refusals = 0
+                if result is not None:
+                    self.reply(protocol.ack(protocol.reply_ref(frame), **result))
+            except FrameError as exc:
+                self._refuse(frame, exc)
+            except RateLimited as exc:
+                self._refuse(frame, FrameError("rate_limited", exc.message, retry_after=exc.retry_after))
+            except DomainError as exc:
+                self._refuse(frame, FrameError(exc.code, exc.message))
+            except SessionEnded:
+                self.close(protocol.CLOSE_SESSION_ENDED)
+                return
+            except Exception:  # a bug must not take the connection down with a half answer
+                log.exception("websocket frame of person %s failed", self.person_id)
+                self._refuse(frame, FrameError("internal", "The server could not handle this frame; nothing was changed."))
+            if self.closing is not None:
+                return
+
+    def _refuse(self, frame: dict[str, Any] | None, exc: FrameError) -> None:
+        self.refusals += 1
+        if exc.code == "forbidden" or exc.code == "not_found":
+            log.info("websocket person %s refused %s: %s", self.person_id, frame.get("type") if frame else "?", exc.code)
+        self.reply(protocol.error(protocol.reply_ref(frame), exc.code, exc.message, **exc.extra))
+        if self.refusals >= MAX_REFUSALS:
+            log.warning("websocket of person %s closed after %d refused frames", self.person_id, self.refusals)
+            self.close(protocol.CLOSE_POLICY)
+
+    async def _revalidate_if_due(self) -> None:
+        """Reload the actor now and then, so revoked sessions and roles take effect (SEC-D5, SEC-F5)."""
+        if time.monotonic() - self.validated_at < REVALIDATE_SECONDS:
+            return
+        await self.revalidate()
+
+    async def revalidate(self) -> None:
+        self.validated_at = time.monotonic()
+        async with self.realtime.uow() as uow:
+            actor = await identity.load_actor(uow, self.actor.person_id, self.actor.session_epoch)
+            if actor is None:
+                raise SessionEnded()
+            self.actor = actor
+            for conversation_id, topic in list(self.topics.items()):
+                try:
+                    await conversations.access_conversation(uow, actor, conversation_id)
+                except NotFound:
+                    await self._unsubscribe(conversation_id)
+
+    # --- commands -----------------------------------------------------------------------
+
+    async def _dispatch(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        kind = frame["type"]
+        if kind == "ping":
+            return {"pong": True}
+        if kind == "hello":
+            version = frame.get("protocol", protocol.PROTOCOL_VERSION)
+            if version != protocol.PROTOCOL_VERSION:
+                raise FrameError("unsupported", f"This server speaks protocol {protocol.PROTOCOL_VERSION}.")
+            return {"protocol": protocol.PROTOCOL_VERSION}
+        if kind == "subscribe":
+            await self._subscribe(frame)
+            return None
+        if kind == "unsubscribe":
+            conversation_id = protocol.int_field(frame, "conversation")
+            assert conversation_id is not None
+            await self._unsubscribe(conversation_id)
+            return {"conversation": conversation_id}
+        if kind == "typing":
+            return await self._typing(frame)
+        handler = self.realtime.commands.get(kind)
+        if handler is None:
+            raise FrameError("invalid", f"Unknown frame type {kind[:40]!r}.")
+        context = CommandContext(self.actor, self, self.realtime.uow, self.realtime.broker)
+        return await handler(context, frame)
+
+    async def _subscribe(self, frame: dict[str, Any]) -> None:
+        conversation_id = protocol.int_field(frame, "conversation")
+        after_seq = protocol.int_field(frame, "after_seq", required=False)
+        assert conversation_id is not None
+        if conversation_id in self.topics:
+            raise FrameError("conflict", "Already subscribed to this conversation.")
+        if len(self.topics) >= MAX_SUBSCRIPTIONS:
+            raise FrameError("rate_limited", f"At most {MAX_SUBSCRIPTIONS} subscriptions per connection.")
+        async with self.realtime.uow() as uow:
+            # Same answer for missing and forbidden conversations (SEC-A2, SEC-F3).
+            conversation = await conversations.access_conversation(uow, self.actor, conversation_id)
+            last_seq = conversation.last_seq
+        topic = conversation_topic(conversation.id)
+        start = last_seq if after_seq is None else min(after_seq, last_seq)
+        # Register, then queue the replay, with no await between: nothing can slip by.
+        self.topics[conversation.id] = topic
+        self.last_seq[topic] = start
+        self.realtime.hub.add(topic, self)
+        ref = protocol.reply_ref(frame)
+        present = await self._join(topic)
+        self.outgoing.append((_REPLAY, topic, None, protocol.ack(ref, conversation=conversation.id, present=present)))
+        self.wake.set()
+
+    async def _unsubscribe(self, conversation_id: int) -> None:
+        topic = self.topics.pop(conversation_id, None)
+        if topic is None:
+            return
+        self.realtime.hub.remove(topic, self)
+        self.last_seq.pop(topic, None)
+        await self._leave(topic)
+
+    async def _typing(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        conversation_id = protocol.int_field(frame, "conversation")
+        assert conversation_id is not None
+        if conversation_id not in self.topics:
+            raise FrameError("not_found", "Subscribe to the conversation first.")
+        event = Event(self.topics[conversation_id], "typing", "add", self.person_id, {"conversation": conversation_id, "person": {"id": self.person_id, "name": self.actor.display_name}})
+        await self.realtime.broker.publish(event)
+        return None
+
+    # --- presence -------------------------------------------------------------------------
+
+    async def _join(self, topic: str) -> list[dict[str, Any]]:
+        broker = self.realtime.broker
+        if await broker.join(topic, self.person_id):
+            await broker.publish(Event(topic, "presence", "join", self.person_id, {"person": self._me()}))
+        people = await broker.present(topic)
+        async with self.realtime.uow() as uow:
+            return [conversations.author_payload(p) for p in await identity.people_by_id(uow, sorted(people))]
+
+    async def _leave(self, topic: str) -> None:
+        broker = self.realtime.broker
+        with contextlib.suppress(Exception):
+            if await broker.leave(topic, self.person_id):
+                await broker.publish(Event(topic, "presence", "leave", self.person_id, {"person": self._me()}))
+
+    async def _leave_all(self) -> None:
+        for conversation_id in list(self.topics):
+            await self._unsubscribe(conversation_id)
+
+    def _me(self) -> dict[str, Any]:
+        return {"id": self.person_id, "name": self.actor.display_name}
+
+
+class SessionEnded(Exception):
+    """The person's session was revoked while the socket was open."""
+

@@ -1,0 +1,134 @@
+// The single WebSocket client of the pages (protocol: docs/protocol.md).
+// It connects to /ws, resubscribes after a reconnect from the last seq it saw, resends
+// the sends that were never acknowledged (same client_msg_id, so the server stores each
+// once), and reconnects with capped exponential backoff.
+
+const PROTOCOL = 1;
+
+function socketURL() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+export function newClientMsgId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class LiveConnection {
+  constructor({ url = socketURL(), onStatus = () => {} } = {}) {
+    this.url = url;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.nextRef = 1;
+    this.waiting = new Map(); // ref -> {resolve, reject}
+    this.subscriptions = new Map(); // conversation -> {lastSeq, onEvent}
+    this.pending = new Map(); // client_msg_id -> {frame, resolve, reject}
+    this.handlers = new Map(); // event type -> [fn]
+  }
+
+  on(type, fn) {
+    if (!this.handlers.has(type)) this.handlers.set(type, []);
+    this.handlers.get(type).push(fn);
+  }
+
+  connect() {
+    this.onStatus("connecting");
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener("open", () => this.opened());
+    socket.addEventListener("message", (event) => this.received(event.data));
+    socket.addEventListener("close", (event) => this.closed(event));
+  }
+
+  get isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  opened() {
+    this.attempt = 0;
+    this.onStatus("live");
+    this.write({ type: "hello", protocol: PROTOCOL });
+    for (const [conversation, sub] of this.subscriptions) {
+      this.write({ type: "subscribe", conversation, after_seq: sub.lastSeq, ref: this.ref() });
+    }
+    for (const entry of this.pending.values()) this.write(entry.frame);
+  }
+
+  closed(event) {
+    this.socket = null;
+    for (const { reject } of this.waiting.values()) reject(new Error("connection closed"));
+    this.waiting.clear();
+    const delay = Math.min(30000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    this.attempt += 1;
+    this.onStatus(event.code === 4401 ? "signed-out" : "reconnecting");
+    if (event.code !== 4401) setTimeout(() => this.connect(), delay);
+  }
+
+  received(text) {
+    const frame = JSON.parse(text);
+    if (frame.type === "ack" || frame.type === "error") {
+      this.settle(frame);
+      return;
+    }
+    const conversation = frame.data && frame.data.conversation;
+    const sub = this.subscriptions.get(conversation);
+    if (frame.type === "message" && sub) {
+      if (frame.seq <= sub.lastSeq) return;
+      sub.lastSeq = frame.seq;
+    }
+    if (sub) sub.onEvent(frame);
+    for (const fn of this.handlers.get(frame.type) || []) fn(frame);
+  }
+
+  settle(frame) {
+    const waiter = this.waiting.get(frame.ref);
+    this.waiting.delete(frame.ref);
+    if (frame.type === "ack") {
+      const sent = frame.client_msg_id && this.pending.get(frame.client_msg_id);
+      if (sent) { this.pending.delete(frame.client_msg_id); sent.resolve(frame); }
+      if (waiter) waiter.resolve(frame);
+      return;
+    }
+    if (frame.code === "rate_limited") {
+      // Keep sends queued; they go again after the wait.
+      setTimeout(() => { for (const e of this.pending.values()) this.write(e.frame); }, (frame.retry_after || 1) * 1000);
+    } else {
+      for (const [id, entry] of this.pending) {
+        if (entry.frame.ref === frame.ref) { this.pending.delete(id); entry.reject(frame); }
+      }
+    }
+    if (waiter) waiter.reject(frame);
+  }
+
+  ref() {
+    return `r${this.nextRef++}`;
+  }
+
+  write(frame) {
+    if (this.isOpen) this.socket.send(JSON.stringify(frame));
+  }
+
+  request(frame) {
+    const ref = this.ref();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(ref, { resolve, reject });
+      this.write({ ...frame, ref });
+    });
+  }
+
+  subscribe(conversation, afterSeq, onEvent) {
+    this.subscriptions.set(conversation, { lastSeq: afterSeq, onEvent });
+    this.write({ type: "subscribe", conversation, after_seq: afterSeq, ref: this.ref() });
+  }
+
+  send(conversation, body, clientMsgId = newClientMsgId()) {
+    return new Promise((resolve, reject) => {
+      const frame = { type: "send", conversation, body, client_msg_id: clientMsgId, ref: this.ref() };
+      this.pending.set(clientMsgId, { frame, resolve, reject });
+      this.write(frame);
+    });
+  }
+}

@@ -1,0 +1,74 @@
+"""WebSocket tests run the app in Starlette's TestClient (its own loop and engine, with the
+lifespan), after the `world` fixture seeded the database on the test's loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from artme_cop.app import create_app
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import ConversationKind
+from artme_cop.db import make_engine, make_sessionmaker
+from artme_cop.policy import SpaceScope
+from artme_cop.settings import Settings
+from artme_cop.unit_of_work import UnitOfWork
+from tests.factories import World
+from tests.support import PASSWORD, MutableClock, csrf_from
+
+ORIGIN = "http://testserver"
+
+
+@dataclass
+class Spaces:
+    consortium: int
+    cohort_a1: int
+    cohort_b1: int
+    institution_a: int
+
+
+@pytest.fixture
+async def spaces(settings: Settings, world: World, clock: MutableClock) -> Spaces:
+    engine = make_engine(settings.database_url)
+    try:
+        async with UnitOfWork(make_sessionmaker(engine), clock, settings) as uow:
+            made = Spaces(
+                consortium=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")).id,
+                cohort_a1=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title="A1", institution_id=world.institution_a.id, cohort_id=world.cohort_a1.id)).id,
+                cohort_b1=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title="B1", institution_id=world.institution_b.id, cohort_id=world.cohort_b1.id)).id,
+                institution_a=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.INSTITUTION, title="Alder", institution_id=world.institution_a.id)).id,
+            )
+    finally:
+        await engine.dispose()
+    return made
+
+
+def signed_in(client: TestClient, email: str, password: str = PASSWORD) -> TestClient:
+    token = csrf_from(client.get("/login"))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def live_app(settings: Settings, spaces: Spaces) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app, base_url=ORIGIN) as client:
+        yield client
+
+
+@pytest.fixture
+def make_client(settings: Settings, live_app: TestClient) -> Iterator[object]:
+    """More browsers on the same running app, each with its own cookies."""
+    clients: list[TestClient] = []
+
+    def factory(email: str) -> TestClient:
+        client = TestClient(live_app.app, base_url=ORIGIN)
+        client.portal = live_app.portal  # type: ignore[attr-defined]
+        clients.append(client)
+        return signed_in(client, email)
+
+    yield factory
