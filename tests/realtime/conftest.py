@@ -3,6 +3,7 @@ lifespan), after the `world` fixture seeded the database on the test's loop."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -54,7 +55,19 @@ def signed_in(client: TestClient, email: str, password: str = PASSWORD) -> TestC
 
 
 @pytest.fixture
-def live_app(settings: Settings, spaces: Spaces) -> Iterator[TestClient]:
+def fast(request: pytest.FixtureRequest) -> bool:
+    """Tests marked `fast_limits` lift the rate limits so they can send in bulk."""
+    return request.node.get_closest_marker("fast_limits") is not None
+
+
+@pytest.fixture
+def live_app(settings: Settings, spaces: Spaces, fast: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    if fast:
+        from artme_cop.realtime import gateway
+
+        monkeypatch.setattr(gateway, "FRAME_RATE", 1e6)
+        monkeypatch.setattr(gateway, "FRAME_BURST", 1e6)
+        settings = dataclasses.replace(settings, message_rate=1_000_000)
     app = create_app(settings)
     with TestClient(app, base_url=ORIGIN) as client:
         yield client

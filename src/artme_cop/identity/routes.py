@@ -22,7 +22,7 @@ from artme_cop.web import flash
 from artme_cop.web.auth import actor_of, begin_session, end_session, require_actor
 from artme_cop.web.client import client_address
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import text, values
+from artme_cop.web.forms import page_key, text, values
 from artme_cop.web.templating import render
 
 
@@ -334,7 +334,7 @@ async def people_page(request: Request) -> Response:
     actor = require_actor(request)
     after = request.query_params.get("after")
     async with _uow(request) as uow:
-        people = await identity.list_people(uow, actor, after=int(after) if after and after.isdigit() else None)
+        people = await identity.list_people(uow, actor, after=page_key(after))
         institutions = {i.id: i.name for i in await identity.list_institutions(uow, actor)}
     return render(request, "admin/people.html", {"people": people, "institutions": institutions})
 

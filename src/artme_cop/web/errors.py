@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from artme_cop.web.auth import SignInRequired, sign_in_url
 from artme_cop.web.csrf import CsrfFailed
+from artme_cop.web.security import SECURITY_HEADERS
 from artme_cop.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     try:
-        return _page(request, 500, "Something went wrong", "The server could not finish your request. Nothing was changed. Try again in a moment.")
+        response: Response = _page(request, 500, "Something went wrong", "The server could not finish your request. Nothing was changed. Try again in a moment.")
     except Exception:  # the error page itself must not fail
-        return Response("Something went wrong. Nothing was changed.", status_code=500, media_type="text/plain")
+        response = Response("Something went wrong. Nothing was changed.", status_code=500, media_type="text/plain")
+    return _with_security_headers(request, response)
+
+
+def _with_security_headers(request: Request, response: Response) -> Response:
+    """Starlette runs this handler outside every middleware, so the 500 page gets the headers
+    of SecurityHeadersMiddleware here (SEC-G7)."""
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name.decode(), value.decode())
+    if request.app.state.settings.secure_cookies:
+        response.headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
+    response.headers.setdefault("cache-control", "no-store")
+    return response
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]

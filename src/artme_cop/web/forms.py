@@ -1,4 +1,4 @@
-"""Small helpers to read form fields as plain strings."""
+"""Small helpers to read form fields and query parameters as plain values."""
 
 from __future__ import annotations
 
@@ -13,3 +13,16 @@ def text(form: FormData, name: str) -> str:
 
 def values(form: FormData, *names: str) -> dict[str, str]:
     return {name: text(form, name) for name in names}
+
+
+# The largest id the integer columns hold on PostgreSQL; larger numbers must not reach a query.
+MAX_ID = 2**31 - 1
+
+
+def page_key(value: str | None) -> int | None:
+    """A keyset-pagination id from the query string, or None (the first page) when it is not a
+    plain positive number that fits an id column: never a 500 for `?after=²` or 20 digits (SEC-J1)."""
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
