@@ -31,20 +31,27 @@ class Spaces:
     institution_a: int
 
 
+async def open_spaces(uow: UnitOfWork, world: World) -> Spaces:
+    async def lounge(scope: SpaceScope, title: str, institution_id: int | None = None, cohort_id: int | None = None) -> int:
+        made = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=scope, title=title, institution_id=institution_id, cohort_id=cohort_id)
+        return made.id
+
+    return Spaces(
+        consortium=await lounge(SpaceScope.CONSORTIUM, "Consortium lounge"),
+        cohort_a1=await lounge(SpaceScope.COHORT, "A1", world.institution_a.id, world.cohort_a1.id),
+        cohort_b1=await lounge(SpaceScope.COHORT, "B1", world.institution_b.id, world.cohort_b1.id),
+        institution_a=await lounge(SpaceScope.INSTITUTION, "Alder", world.institution_a.id),
+    )
+
+
 @pytest.fixture
 async def spaces(settings: Settings, world: World, clock: MutableClock) -> Spaces:
     engine = make_engine(settings.database_url)
     try:
         async with UnitOfWork(make_sessionmaker(engine), clock, settings) as uow:
-            made = Spaces(
-                consortium=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")).id,
-                cohort_a1=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title="A1", institution_id=world.institution_a.id, cohort_id=world.cohort_a1.id)).id,
-                cohort_b1=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title="B1", institution_id=world.institution_b.id, cohort_id=world.cohort_b1.id)).id,
-                institution_a=(await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.INSTITUTION, title="Alder", institution_id=world.institution_a.id)).id,
-            )
+            return await open_spaces(uow, world)
     finally:
         await engine.dispose()
-    return made
 
 
 def signed_in(client: TestClient, email: str, password: str = PASSWORD) -> TestClient:

@@ -109,8 +109,10 @@ class Connection:
         self.closing: int | None = None
         self.topics: dict[int, str] = {}
         self.last_seq: dict[str, int] = {}
-        self.frame_bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
-        self.send_bucket = TokenBucket(realtime.settings.message_rate, realtime.settings.message_rate * 2)
+        rate = realtime.settings.message_rate
+        # Every send is a frame, so the frame budget grows with the message budget.
+        self.frame_bucket = TokenBucket(max(FRAME_RATE, 4 * rate), max(FRAME_BURST, 8 * rate))
+        self.send_bucket = TokenBucket(rate, rate * 2)
         self.refusals = 0
         self.validated_at = time.monotonic()
 
