@@ -62,7 +62,7 @@ def register(registry: CommandRegistry, writer: MessageWriter) -> None:
             marker = await service.mark_read(uow, context.actor, _conversation(frame), seq=_seq(frame))
         return {"conversation": _conversation(frame), "last_read_seq": marker}
 
-    registry.register("send", send)
+    registry.register("send", send, pipelined=True)
     registry.register("edit", edit)
     registry.register("delete", delete)
     registry.register("react", react)

@@ -22,9 +22,29 @@ async def get_message_by_seq(session: AsyncSession, conversation_id: int, seq: i
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def get_message_by_client_id(session: AsyncSession, author_id: int, client_msg_id: str) -> Message | None:
-    query = select(Message).where(Message.author_id == author_id, Message.client_msg_id == client_msg_id)
-    return (await session.execute(query)).scalar_one_or_none()
+async def find_by_client_ids(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
+    if not keys:
+        return {}
+    authors = {author for author, _ in keys}
+    client_ids = {client_id for _, client_id in keys}
+    query = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
+        Message.author_id.in_(sorted(authors)), Message.client_msg_id.in_(sorted(client_ids))
+    )
+    found = {(a, c): (conv, seq) for a, c, conv, seq in (await session.execute(query)).all()}
+    return {key: value for key, value in found.items() if key in keys}
+
+
+async def get_conversations(session: AsyncSession, ids: set[int]) -> dict[int, Conversation]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Conversation).where(Conversation.id.in_(sorted(ids))))).scalars()
+    return {row.id: row for row in rows}
+
+
+async def get_people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
+    rows = (await session.execute(select(Person).where(Person.id.in_(sorted(ids))))).scalars()
+    return {row.id: row for row in rows}
 
 
 async def list_messages_after(

@@ -60,7 +60,7 @@ async def message_submit(request: Request) -> Response:
             posted = await conversations.post_message(uow, actor, conversation_id, body=text(form, "body"), client_msg_id=text(form, "client_msg_id"))
     except (Invalid, Forbidden) as exc:
         return await conversation_page(request, errors={exc.field or "body": exc.message}, body=text(form, "body"), status=400 if isinstance(exc, Invalid) else 403)
-    return RedirectResponse(f"/conversations/{posted.message.conversation_id}#m{posted.message.seq}", status_code=303)
+    return RedirectResponse(f"/conversations/{posted.conversation_id}#m{posted.seq}", status_code=303)
 
 
 routes = [

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, update
-from sqlalchemy.exc import IntegrityError
 
 from artme_cop import policy
 from artme_cop.conversations import queries
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
-from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
+from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
@@ -35,11 +34,24 @@ _FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class Posted:
-    message: Message
+    conversation_id: int
+    seq: int
+    client_msg_id: str
     duplicate: bool
 
     def ack(self) -> dict[str, Any]:
-        return {"client_msg_id": self.message.client_msg_id, "conversation": self.message.conversation_id, "seq": self.message.seq}
+        return {"client_msg_id": self.client_msg_id, "conversation": self.conversation_id, "seq": self.seq}
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One `send`: who, where, what. Fields are raw input; `post_messages` validates them."""
+
+    actor: Actor
+    conversation_id: object
+    body: object
+    client_msg_id: object
+    reply_to: object = None
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -171,55 +183,137 @@ async def post_message(
     Emits: message/add on conv:<id>, and mention/add on person:<id> for each mentioned person.
     Raises: NotFound (missing or hidden conversation), Forbidden (locked), Invalid (body, ids).
     """
-    client_id = clean_client_msg_id(client_msg_id)
-    earlier = await queries.get_message_by_client_id(uow.session, actor.person_id, client_id)
-    if earlier is not None:
-        return Posted(earlier, duplicate=True)
-    conversation = await access_conversation(uow, actor, conversation_id)
+    [outcome] = await post_messages(uow, [SendRequest(actor, conversation_id, body, client_msg_id, reply_to)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+@dataclass
+class _Accepted:
+    request: SendRequest
+    conversation: Conversation
+    client_msg_id: str
+    body: str
+    reply_to: int | None
+    mentioned: list[Person]
+    seq: int = 0
+
+
+async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Posted | DomainError]:
+    """Post many messages in one go (the group-commit path), each under the rules of
+    `post_message`; returns, in order, each one's Posted or the domain error it got.
+
+    The work per batch is a handful of queries whatever its size: one for earlier
+    client_msg_ids, one for the conversations, one for the authors, one seq update per
+    conversation and one insert for all messages.
+    """
+    outcomes: list[Posted | DomainError | None] = [None] * len(requests)
+    keys: dict[int, tuple[int, str]] = {}
+    for index, request in enumerate(requests):
+        try:
+            keys[index] = (request.actor.person_id, clean_client_msg_id(request.client_msg_id))
+        except DomainError as exc:
+            outcomes[index] = exc
+    earlier = await queries.find_by_client_ids(uow.session, set(keys.values()))
+    conversation_ids = {c for c in (_maybe_key(r.conversation_id) for r in requests) if c is not None}
+    conversations = await queries.get_conversations(uow.session, conversation_ids)
+    accepted: dict[int, _Accepted] = {}
+    first_in_batch: dict[tuple[int, str], int] = {}
+    for index, key in keys.items():
+        if key in earlier:
+            outcomes[index] = Posted(earlier[key][0], earlier[key][1], key[1], duplicate=True)
+        elif key in first_in_batch:
+            continue  # a retry inside this very batch: answered below from the first
+        else:
+            try:
+                accepted[index] = await _accept(uow, requests[index], conversations, key[1])
+                first_in_batch[key] = index
+            except DomainError as exc:
+                outcomes[index] = exc
+    await _store(uow, list(accepted.values()))
+    for index, item in accepted.items():
+        outcomes[index] = Posted(item.conversation.id, item.seq, item.client_msg_id, duplicate=False)
+    for index, key in keys.items():
+        if outcomes[index] is None:
+            first = outcomes[first_in_batch[key]]
+            assert isinstance(first, (Posted, DomainError))
+            outcomes[index] = Posted(first.conversation_id, first.seq, key[1], duplicate=True) if isinstance(first, Posted) else first
+    return [o for o in outcomes if o is not None]
+
+
+def _maybe_key(value: object) -> int | None:
+    try:
+        return _key(value, "conversation")
+    except Invalid:
+        return None
+
+
+async def _accept(uow: UnitOfWork, request: SendRequest, conversations: dict[int, Conversation], client_id: str) -> _Accepted:
+    """Check one send against the policy and the input rules; nothing is written here."""
+    actor = request.actor
+    conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
+    # Same answer for a missing and a hidden conversation (SEC-A2).
+    if conversation is None or not policy.can(actor, Action.SPACE_READ, conversation):
+        raise NotFound("conversation")
     if not policy.can(actor, Action.MESSAGE_POST, conversation):
         raise Forbidden("This conversation is closed to new messages.")
-    text = clean_body(body)
-    reply_seq = None if reply_to in (None, "") else _key(reply_to, "reply_to")
+    text = clean_body(request.body)
+    reply_seq = None if request.reply_to in (None, "") else _key(request.reply_to, "reply_to")
     if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
         raise Invalid("The message you reply to does not exist.", field="reply_to")
-    mentioned = await _addressable(uow, conversation, [pid for pid in find_mentions(text) if pid != actor.person_id])
-    seq = await _next_seq(uow, conversation.id)
-    author = await identity.get_profile(uow, actor)
-    message = Message(
-        conversation_id=conversation.id,
-        seq=seq,
-        author_id=actor.person_id,
-        client_msg_id=client_id,
-        body=text,
-        html=render_markdown(text, {p.id: p.display_name for p in mentioned}),
-        renderer_version=RENDERER_VERSION,
-        reply_to_seq=reply_seq,
-        created_at=uow.clock.now(),
-    )
-    uow.session.add(message)
-    try:
-        async with uow.session.begin_nested():
-            await uow.session.flush()
-    except IntegrityError:
-        # Another process stored the same client_msg_id first: answer with its message.
-        uow.session.expunge(message)
-        earlier = await queries.get_message_by_client_id(uow.session, actor.person_id, client_id)
-        if earlier is None:
-            raise Conflict("The message could not be stored; send it again.") from None
-        return Posted(earlier, duplicate=True)
-    if mentioned:
-        await uow.session.execute(insert(Mention), [{"message_id": message.id, "person_id": p.id} for p in mentioned])
-    uow.emit(message_event(message, author))
-    for person in mentioned:
-        uow.emit(Event(person_topic(person.id), "mention", "add", message.id, {"conversation": conversation.id, "seq": seq, "by": author_payload(author)}))
-    return Posted(message, duplicate=False)
+    mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
+    mentioned = await _addressable(uow, conversation, mention_ids) if mention_ids else []
+    return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
 
 
-async def _next_seq(uow: UnitOfWork, conversation_id: int) -> int:
+async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
+    """Allocate seqs per conversation, insert every message, queue the events."""
+    if not items:
+        return
+    by_conversation: dict[int, list[_Accepted]] = {}
+    for item in items:
+        by_conversation.setdefault(item.conversation.id, []).append(item)
+    for conversation_id, group in by_conversation.items():
+        last = await _advance_seq(uow, conversation_id, len(group))
+        for offset, item in enumerate(group):
+            item.seq = last - len(group) + 1 + offset
+    now = uow.clock.now()
+    rows = [
+        {
+            "conversation_id": item.conversation.id,
+            "seq": item.seq,
+            "author_id": item.request.actor.person_id,
+            "client_msg_id": item.client_msg_id,
+            "body": item.body,
+            "html": render_markdown(item.body, {p.id: p.display_name for p in item.mentioned}),
+            "renderer_version": RENDERER_VERSION,
+            "reply_to_seq": item.reply_to,
+            "created_at": now,
+            "hide_reason": "",
+        }
+        for item in items
+    ]
+    ids = (await uow.session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)).scalars().all()
+    authors = await queries.get_people(uow.session, {item.request.actor.person_id for item in items})
+    mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
+    if mentions:
+        await uow.session.execute(insert(Mention), mentions)
+    for message_id, item, row in zip(ids, items, rows):
+        author = authors[item.request.actor.person_id]
+        message = Message(id=message_id, deleted_at=None, hidden_at=None, edited_at=None, **row)
+        uow.emit(message_event(message, author))
+        for person in item.mentioned:
+            data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
+            uow.emit(Event(person_topic(person.id), "mention", "add", message_id, data))
+
+
+async def _advance_seq(uow: UnitOfWork, conversation_id: int, count: int) -> int:
+    """Reserve `count` seqs; returns the last. The row update serializes concurrent writers."""
     result = await uow.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
+        .values(last_seq=Conversation.last_seq + count)
         .returning(Conversation.last_seq)
         .execution_options(synchronize_session=False)
     )

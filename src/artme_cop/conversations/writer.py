@@ -1,9 +1,10 @@
 """Group commit: concurrent sends are written in one transaction.
 
 SQLite has one writer, and a commit (an fsync) costs far more than an insert, so the
-writer task takes every send waiting at that moment (up to MAX_BATCH), runs each through
-`post_message` inside its own savepoint, commits once, and only then answers each sender.
-A send that fails rolls back its savepoint alone. Events leave after the commit, as always.
+writer task takes every send waiting at that moment (up to MAX_BATCH), hands them to
+`post_messages` (the same rules as a single post, a few queries per batch), commits once,
+and only then answers each sender. A send refused by the rules gets its own error; the
+others are stored. Events leave after the commit, as always.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from artme_cop.conversations.service import Posted, post_message
+from sqlalchemy.exc import IntegrityError
+
+from artme_cop.conversations.service import Posted, SendRequest, post_messages
 from artme_cop.errors import DomainError
 from artme_cop.policy import Actor
 from artme_cop.unit_of_work import UnitOfWork
@@ -26,11 +29,7 @@ MAX_BATCH = 128
 
 @dataclass
 class _Send:
-    actor: Actor
-    conversation_id: object
-    body: object
-    client_msg_id: object
-    reply_to: object
+    request: SendRequest
     result: asyncio.Future[Posted]
 
 
@@ -47,7 +46,7 @@ class MessageWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Send(actor, conversation_id, body, client_msg_id, reply_to, future))
+        self._queue.put_nowait(_Send(SendRequest(actor, conversation_id, body, client_msg_id, reply_to), future))
         return await future
 
     async def stop(self) -> None:
@@ -64,15 +63,21 @@ class MessageWriter:
             await self._write(batch)
 
     async def _write(self, batch: list[_Send]) -> None:
-        outcomes: list[Posted | BaseException] = []
+        requests = [send.request for send in batch]
+        outcomes: list[Posted | BaseException]
         try:
-            async with self._uow() as uow:
-                for send in batch:
-                    outcomes.append(await self._one(uow, send))
+            outcomes = list(await self._commit(requests))
+        except IntegrityError:
+            # Another process stored one of these client_msg_ids first; a second pass
+            # finds it and answers that send as a duplicate.
+            try:
+                outcomes = list(await self._commit(requests))
+            except Exception as exc:
+                log.exception("writing a batch of %d messages failed twice", len(batch))
+                outcomes = [exc] * len(batch)
         except asyncio.CancelledError:
             for send in batch:
-                if not send.result.done():
-                    send.result.cancel()
+                send.result.cancel()
             raise
         except Exception as exc:  # the commit failed: nobody's message is stored
             log.exception("writing a batch of %d messages failed", len(batch))
@@ -87,14 +92,6 @@ class MessageWriter:
             else:
                 send.result.set_result(outcome)
 
-    async def _one(self, uow: UnitOfWork, send: _Send) -> Posted | BaseException:
-        queued = len(uow.outbox)
-        savepoint = await uow.session.begin_nested()
-        try:
-            posted = await post_message(uow, send.actor, send.conversation_id, body=send.body, client_msg_id=send.client_msg_id, reply_to=send.reply_to)
-        except DomainError as exc:
-            await savepoint.rollback()
-            del uow.outbox[queued:]
-            return exc
-        await savepoint.commit()
-        return posted
+    async def _commit(self, requests: list[SendRequest]) -> list[Posted | DomainError]:
+        async with self._uow() as uow:
+            return await post_messages(uow, requests)

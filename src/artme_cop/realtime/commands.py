@@ -37,14 +37,23 @@ Handler = Callable[[CommandContext, dict[str, Any]], Awaitable[dict[str, Any] | 
 class CommandRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._pipelined: set[str] = set()
 
-    def register(self, frame_type: str, handler: Handler) -> None:
+    def register(self, frame_type: str, handler: Handler, *, pipelined: bool = False) -> None:
+        """Add a handler. A pipelined handler runs while the connection reads on, so a
+        client may have many in flight (sends waiting for a group commit); the others run
+        one at a time in frame order."""
         if frame_type in self._handlers:
             raise ValueError(f"a handler for {frame_type!r} is registered already")
         self._handlers[frame_type] = handler
+        if pipelined:
+            self._pipelined.add(frame_type)
 
     def get(self, frame_type: str) -> Handler | None:
         return self._handlers.get(frame_type)
+
+    def is_pipelined(self, frame_type: str) -> bool:
+        return frame_type in self._pipelined
 
     def types(self) -> list[str]:
         return sorted(self._handlers)

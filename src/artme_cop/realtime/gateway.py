@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 OUTGOING_LIMIT = 1000
 MAX_CONNECTIONS_PER_PERSON = 10
 MAX_SUBSCRIPTIONS = 200
+MAX_IN_FLIGHT = 256
 REVALIDATE_SECONDS = 15.0
 FRAME_RATE = 30.0
 FRAME_BURST = 60.0
@@ -115,6 +116,7 @@ class Connection:
         self.send_bucket = TokenBucket(rate, rate * 2)
         self.refusals = 0
         self.validated_at = time.monotonic()
+        self.in_flight: set[asyncio.Task[None]] = set()
 
     # --- what the hub and handlers call -------------------------------------------------
 
@@ -158,6 +160,8 @@ class Connection:
             for task in (sender, receiver):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            for task in list(self.in_flight):
+                task.cancel()
             await self._leave_all()
             if self.closing is not None:
                 with contextlib.suppress(Exception):
@@ -219,24 +223,43 @@ class Connection:
                     raise FrameError("rate_limited", "Too many frames; slow down.", retry_after=protocol.retry_after(wait))
                 frame = protocol.decode(text)
                 await self._revalidate_if_due()
-                result = await self._dispatch(frame)
-                self.refusals = 0
-                if result is not None:
-                    self.reply(protocol.ack(protocol.reply_ref(frame), **result))
             except FrameError as exc:
                 self._refuse(frame, exc)
-            except RateLimited as exc:
-                self._refuse(frame, FrameError("rate_limited", exc.message, retry_after=exc.retry_after))
-            except DomainError as exc:
-                self._refuse(frame, FrameError(exc.code, exc.message))
+                continue
             except SessionEnded:
                 self.close(protocol.CLOSE_SESSION_ENDED)
                 return
-            except Exception:  # a bug must not take the connection down with a half answer
-                log.exception("websocket frame of person %s failed", self.person_id)
-                self._refuse(frame, FrameError("internal", "The server could not handle this frame; nothing was changed."))
+            if self.realtime.commands.is_pipelined(frame["type"]):
+                await self._pipeline(frame)
+            else:
+                await self._execute(frame)
             if self.closing is not None:
                 return
+
+    async def _pipeline(self, frame: dict[str, Any]) -> None:
+        """Run the command beside the next frames, at most MAX_IN_FLIGHT at once."""
+        while len(self.in_flight) >= MAX_IN_FLIGHT:
+            await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self._execute(frame))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def _execute(self, frame: dict[str, Any]) -> None:
+        """Run one command and queue its ack or error frame."""
+        try:
+            result = await self._dispatch(frame)
+            self.refusals = 0
+            if result is not None:
+                self.reply(protocol.ack(protocol.reply_ref(frame), **result))
+        except FrameError as exc:
+            self._refuse(frame, exc)
+        except RateLimited as exc:
+            self._refuse(frame, FrameError("rate_limited", exc.message, retry_after=exc.retry_after))
+        except DomainError as exc:
+            self._refuse(frame, FrameError(exc.code, exc.message))
+        except Exception:  # a bug must not take the connection down with a half answer
+            log.exception("websocket frame of person %s failed", self.person_id)
+            self._refuse(frame, FrameError("internal", "The server could not handle this frame; nothing was changed."))
 
     def _refuse(self, frame: dict[str, Any] | None, exc: FrameError) -> None:
         self.refusals += 1
