@@ -17,7 +17,10 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import ConversationKind
 from artme_cop.identity import service as identity
+from artme_cop.policy import SpaceScope
 from artme_cop.identity.models import Cohort, Institution, Role
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -104,8 +107,15 @@ def demo_password(data_dir: Path) -> str:
     return password
 
 
+OPENING_MESSAGES = (
+    ("tomas.reyes@riverside.example.edu", "Welcome, everyone. This lounge is open to all eleven schools between sessions: questions for the consortium, things you tried, readings worth sharing."),
+    ("rosa.delgado@northlake.example.edu", "Thank you. At Northlake we are preparing the first Chats for Change session. Has any school written a content note for the session on **structural racism in clinical algorithms**?"),
+    ("marcus.bell@prairiestate.example.edu", "We drafted one last month. I will share it in the knowledge repository once our reviewers have looked at it."),
+)
+
+
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + len(SCHOOLS)
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS)
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -133,6 +143,8 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
         for person in school.people:
             await _add_person(uow, person, institution.id, cohort.id, password)
             tick(f"{person.name} ({person.role.value}, {person.constituency})")
+    await _open_lounges(uow, cohorts)
+    tick("consortium lounge and cohort lounges with opening messages")
     first = SCHOOLS[0]
     coach_home = (await uow.session.execute(select(Institution.id).where(Institution.name == first.name))).scalar_one()
     for index, cohort in enumerate(cohorts):
@@ -144,6 +156,21 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
             identity._apply_grant(uow, coach.id, Role.COACH, cohort.institution_id, cohort.id, granted_by=None)
         tick(f"coach {COACH.name} assigned to {cohort.name}")
     return True
+
+
+async def _open_lounges(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
+    """A consortium-wide lounge with a first exchange, and a private lounge per cohort."""
+    lounge = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")
+    for index, (email, body) in enumerate(OPENING_MESSAGES):
+        author = await identity.queries.get_person_by_email(uow.session, email)
+        assert author is not None
+        actor = await identity.load_actor(uow, author.id, author.session_epoch)
+        assert actor is not None
+        await conversations.post_message(uow, actor, lounge.id, body=body, client_msg_id=f"demo-opening-{index}")
+    for cohort in cohorts:
+        await conversations.open_conversation(
+            uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title=f"{cohort.name} lounge", institution_id=cohort.institution_id, cohort_id=cohort.id
+        )
 
 
 async def _add_person(uow: UnitOfWork, person: DemoPerson, institution_id: int, cohort_id: int, password: str) -> None:

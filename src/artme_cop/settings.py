@@ -125,7 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_LOGIN_LIMIT_ACCOUNT", "login_limit_account", "5/minute", "Sign-in attempts allowed per account (limits syntax, e.g. `5/minute`).", _rate),
     Setting("ARTME_LOGIN_LIMIT_ADDRESS", "login_limit_address", "20/minute", "Sign-in attempts allowed per client address.", _rate),
     Setting("ARTME_ACCEPT_LIMIT_ADDRESS", "accept_limit_address", "10/minute", "Invitation acceptances and password resets allowed per client address.", _rate),
-    Setting("ARTME_MESSAGE_RATE", "message_rate", "5", "Messages per second one person may send over one connection (bursts of twice that).", _positive_int),
+    Setting("ARTME_MESSAGE_RATE", "message_rate", "5", "Messages per second one person may send over the WebSocket, per server process (bursts of twice that).", _positive_int),
     Setting("ARTME_TRUSTED_PROXIES", "trusted_proxies", "", "Comma-separated proxy addresses whose X-Forwarded-For is believed; empty trusts none.", _ip_list),
     Setting("ARTME_SMTP_HOST", "smtp_host", "", "SMTP server for outgoing mail; when empty, mail is written to `<data dir>/outbox/` and noted in the log.", str),
     Setting("ARTME_SMTP_PORT", "smtp_port", "587", "SMTP port.", _positive_int),

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, expect
+
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -27,41 +28,7 @@ INVITEE_PRONOUNS = "she/they"
 INVITEE_PASSWORD = "Heron tide 83 copper kettles"
 INSTITUTION = "Riverside School of Medicine"
 COHORT = "Riverside cohort 2026"
-BLOCKING_IMPACTS = {"serious", "critical"}
 PHONE = {"width": 390, "height": 844}
-
-_axe = Axe()
-
-
-def _describe(violation: dict) -> str:
-    lines = [f"- {violation['id']} ({violation['impact']}): {violation['help']}  <{violation['helpUrl']}>"]
-    for node in violation["nodes"]:
-        lines.append(f"    at {', '.join(map(str, node['target']))}: {node['html'].strip()[:200]}")
-        summary = (node.get("failureSummary") or "").strip().replace("\n", "\n      ")
-        if summary:
-            lines.append(f"      {summary}")
-    return "\n".join(lines)
-
-
-async def check_accessibility(page: Page, label: str) -> None:
-    results = await _axe.run(page)
-    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
-    report = "\n".join(_describe(v) for v in blocking)
-    assert not blocking, f"axe found serious/critical violations on the {label} ({page.url}):\n{report}"
-
-
-def watch_console(page: Page, sink: list[str]) -> None:
-    def record(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            sink.append(f"{page.url}: {message.text}")
-
-    page.on("console", record)
-    page.on("pageerror", lambda error: sink.append(f"{page.url}: uncaught {error}"))
-
-
-def assert_no_csp_errors(errors: list[str]) -> None:
-    csp = [e for e in errors if "content security policy" in e.casefold()]
-    assert not csp, "the Content-Security-Policy blocked something:\n" + "\n".join(csp)
 
 
 async def test_admin_invites_and_the_invitee_joins(live_server: LiveServer, browser: Browser, tmp_path: Path) -> None:

@@ -68,10 +68,19 @@ class Realtime:
     commands: CommandRegistry
     uow: Callable[[], UnitOfWork]
     connections: dict[int, int]
+    # One send budget per person in this process, shared by all their sockets.
+    send_buckets: dict[int, TokenBucket]
 
     @classmethod
     def build(cls, settings: Settings, hub: Hub, broker: Broker, uow: Callable[[], UnitOfWork]) -> Realtime:
-        return cls(settings, hub, broker, CommandRegistry(), uow, {})
+        return cls(settings, hub, broker, CommandRegistry(), uow, {}, {})
+
+    def send_bucket(self, person_id: int) -> TokenBucket:
+        bucket = self.send_buckets.get(person_id)
+        if bucket is None:
+            rate = self.settings.message_rate
+            bucket = self.send_buckets[person_id] = TokenBucket(rate, rate * 2)
+        return bucket
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -97,6 +106,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             realtime.connections[actor.person_id] = remaining
         else:
             realtime.connections.pop(actor.person_id, None)
+            realtime.send_buckets.pop(actor.person_id, None)
 
 
 class Connection:
@@ -113,7 +123,7 @@ class Connection:
         rate = realtime.settings.message_rate
         # Every send is a frame, so the frame budget grows with the message budget.
         self.frame_bucket = TokenBucket(max(FRAME_RATE, 4 * rate), max(FRAME_BURST, 8 * rate))
-        self.send_bucket = TokenBucket(rate, rate * 2)
+        self.send_bucket = realtime.send_bucket(actor.person_id)
         self.refusals = 0
         self.validated_at = time.monotonic()
         self.in_flight: set[asyncio.Task[None]] = set()
