@@ -71,7 +71,7 @@ def create_app(
     chosen_mailer = mailer or make_mailer(settings)
 
     hub = Hub()
-    broker = make_broker(hub, settings.redis_url, prefix=settings.redis_prefix)
+    broker = make_broker(hub, settings.redis_url, prefix=settings.redis_prefix, presence_ttl=settings.presence_ttl)
 
     def uow() -> UnitOfWork:
         return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer)

@@ -71,6 +71,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         reload=args.reload,
         ws_max_size=65536,
         ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_interval,
         proxy_headers=False,
         server_header=False,
         log_level=settings.log_level.lower(),

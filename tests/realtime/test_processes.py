@@ -167,3 +167,76 @@ async def test_consumer_that_stops_reading_is_cut_off_while_others_keep_up(tmp_p
         await writer.close()
     finally:
         process.stop()
+
+
+PEER_SCRIPT = """
+import asyncio, os, sys
+from artme_cop.realtime.client import LiveClient
+
+async def main():
+    client = await LiveClient.connect(os.environ["BASE"], os.environ["COOKIE"])
+    await client.subscribe(int(os.environ["CONV"]))
+    print("subscribed", flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+async def test_peer_that_stops_answering_is_dropped_and_leaves_presence(tmp_path: Path, settings: Settings, world: World, spaces: Spaces) -> None:
+    """Heartbeats: a frozen client (SIGSTOP) stops answering pings; the server drops it
+    and the others see it leave."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = server(tmp_path, "ping", settings.database_url, ARTME_WS_PING_INTERVAL="1").start()
+    peer = None
+    try:
+        base = process.base_url
+        watcher = await LiveClient.connect(base, await sign_in(base, world.student_a.email, PASSWORD))
+        await watcher.subscribe(spaces.cohort_a1)
+        env = {**os.environ, "BASE": base, "COOKIE": await sign_in(base, world.faculty_a.email, PASSWORD), "CONV": str(spaces.cohort_a1)}
+        peer = subprocess.Popen([sys.executable, "-c", PEER_SCRIPT], env=env, stdout=subprocess.PIPE)
+        assert peer.stdout is not None
+        assert (await asyncio.to_thread(peer.stdout.readline)).strip() == b"subscribed"
+        events = [await watcher.next_event("presence") for _ in range(2)]
+        assert [(e["op"], e["data"]["person"]["name"]) for e in events] == [("join", "Sam Student"), ("join", "Fran Faculty")]
+        peer.send_signal(signal.SIGSTOP)
+        left = await watcher.next_event("presence", timeout=10)
+        assert (left["op"], left["data"]["person"]["id"]) == ("leave", world.faculty_a.id)
+        await watcher.close()
+    finally:
+        if peer is not None:
+            peer.kill()
+            peer.wait()
+        process.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_presence_forgets_the_people_of_a_process_that_died(tmp_path: Path, scale_out: tuple[str, str, World, Spaces]) -> None:
+    url, prefix, world, spaces = scale_out
+    settings = {"ARTME_REDIS_URL": REDIS_URL, "ARTME_REDIS_PREFIX": prefix, "ARTME_PRESENCE_TTL": "2"}
+    doomed = server(tmp_path, "doomed", url, **settings).start()
+    survivor = server(tmp_path, "survivor", url, **settings).start()
+    try:
+        victim = await LiveClient.connect(doomed.base_url, await sign_in(doomed.base_url, world.faculty_a.email, PASSWORD))
+        await victim.subscribe(spaces.cohort_a1)
+        watcher = await LiveClient.connect(survivor.base_url, await sign_in(survivor.base_url, world.student_a.email, PASSWORD))
+        joined = await watcher.subscribe(spaces.cohort_a1)
+        assert sorted(p["name"] for p in joined["present"]) == ["Fran Faculty", "Sam Student"]
+        doomed.kill()
+        while True:
+            event = await watcher.next_event("presence", timeout=10)
+            if event["op"] == "leave":
+                break
+        assert event["data"]["person"]["id"] == world.faculty_a.id
+        again = await LiveClient.connect(survivor.base_url, await sign_in(survivor.base_url, world.coalition_a.email, PASSWORD))
+        assert sorted(p["name"] for p in (await again.subscribe(spaces.cohort_a1))["present"]) == ["Cam Coalition", "Sam Student"]
+        await watcher.close()
+        await again.close()
+    finally:
+        doomed.kill()
+        survivor.stop()

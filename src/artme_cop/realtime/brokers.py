@@ -14,17 +14,13 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 from artme_cop.realtime.events import Event
 from artme_cop.realtime.hub import Hub
 
 log = logging.getLogger(__name__)
 
-PRESENCE_TTL = 30.0
-PRESENCE_REFRESH = 10.0
-
-PresenceChanged = Callable[[str, int, bool], Awaitable[None]]
 
 
 class Broker(Protocol):
@@ -84,17 +80,17 @@ class RedisBroker:
     """Pub/sub across processes; presence in sorted sets whose scores are expiry times, so a
     process that dies stops counting after PRESENCE_TTL seconds."""
 
-    def __init__(self, hub: Hub, url: str, *, prefix: str) -> None:
+    def __init__(self, hub: Hub, url: str, *, prefix: str, presence_ttl: float = 30.0) -> None:
         import redis.asyncio as redis
 
         self.hub = hub
+        self._ttl = presence_ttl
         self._redis = redis.from_url(url)
         self._prefix = prefix
         self._process = uuid.uuid4().hex[:12]
         self._local: dict[str, dict[int, int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        self.on_presence_expired: PresenceChanged | None = None
 
     def _channel(self, topic: str) -> str:
         return f"{self._prefix}:ev:{topic}"
@@ -144,7 +140,7 @@ class RedisBroker:
         if counts[person_id] > 1:
             return False
         before = await self.present(topic)
-        await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{person_id}": time.time() + PRESENCE_TTL})
+        await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{person_id}": time.time() + self._ttl})
         return person_id not in before
 
     async def leave(self, topic: str, person_id: int) -> bool:
@@ -168,19 +164,30 @@ class RedisBroker:
 
     async def _refresh_presence(self) -> None:
         while True:
-            await asyncio.sleep(PRESENCE_REFRESH)
+            await asyncio.sleep(self._ttl / 3)
             try:
-                expiry = time.time() + PRESENCE_TTL
+                expiry = time.time() + self._ttl
                 for topic, people in list(self._local.items()):
                     if people:
                         await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{p}": expiry for p in people})
+                    await self._sweep(topic)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("refreshing presence failed")
 
+    async def _sweep(self, topic: str) -> None:
+        """Announce the people whose process died: its entries expired unrefreshed. Of all
+        processes sweeping, the one whose ZREM removed the entry announces it."""
+        key = self._presence_key(topic)
+        for member in await self._redis.zrangebyscore(key, "-inf", time.time()):
+            if await self._redis.zrem(key, member):
+                person_id = int(member.decode().rsplit(":", 1)[1])
+                if person_id not in await self.present(topic):
+                    await self.publish(Event(topic, "presence", "leave", person_id, {"person": {"id": person_id}}))
 
-def make_broker(hub: Hub, redis_url: str, *, prefix: str) -> Broker:
+
+def make_broker(hub: Hub, redis_url: str, *, prefix: str, presence_ttl: float = 30.0) -> Broker:
     if redis_url:
-        return RedisBroker(hub, redis_url, prefix=prefix)
+        return RedisBroker(hub, redis_url, prefix=prefix, presence_ttl=presence_ttl)
     return MemoryBroker(hub)
