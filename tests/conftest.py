@@ -127,6 +127,7 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def uow(app: object) -> AsyncIterator[UnitOfWork]:
-    """A unit of work on the app's own engine, for looking at what requests wrote."""
-    async with app.state.uow() as unit:  # type: ignore[attr-defined]
+    """A read-only unit of work on the app's own engine, for looking at what requests wrote
+    (read-only, so it never holds SQLite's write lock while the app works)."""
+    async with app.state.uow(read_only=True) as unit:  # type: ignore[attr-defined]
         yield unit

@@ -73,8 +73,8 @@ def create_app(
     hub = Hub()
     broker = make_broker(hub, settings.redis_url, prefix=settings.redis_prefix, presence_ttl=settings.presence_ttl)
 
-    def uow() -> UnitOfWork:
-        return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer)
+    def uow(*, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer, read_only=read_only)
 
     realtime = Realtime.build(settings, hub, broker, uow)
     writer = MessageWriter(uow)

@@ -56,11 +56,16 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+READ_ONLY = "artme_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
     # The driver's own implicit transactions break SAVEPOINT; we begin explicitly instead.
     # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
     # waits its turn (busy_timeout) rather than failing when another writer got in between.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only units of work begin DEFERRED and never hold the lock (WAL readers don't block).
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

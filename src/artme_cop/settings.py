@@ -188,7 +188,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secret: bo
         try:
             values[setting.attr] = setting.parse(raw)
         except ValueError as exc:
-            raise SettingsError(f"{setting.name}={raw!r} is invalid: {exc}") from None
+            raise SettingsError(f"{setting.name}={_shown(raw)!r} is invalid: {exc}") from None
     data_dir = Path(values["data_dir"]).resolve()  # type: ignore[arg-type]
     values["data_dir"] = data_dir
     if not values["database_url"]:
@@ -200,6 +200,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secret: bo
     elif len(values["secret_key"].reveal()) < 32:  # type: ignore[union-attr]
         raise SettingsError("ARTME_SECRET_KEY is invalid: use at least 32 random characters")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _shown(raw: str) -> str:
+    """A rejected value as an error message may show it: a URL's password is masked (SEC-K2)."""
+    try:
+        password = urlsplit(raw).password
+    except ValueError:
+        return raw
+    return raw.replace(f":{password}@", ":***@", 1) if password else raw
 
 
 def _stored_secret(data_dir: Path) -> str:

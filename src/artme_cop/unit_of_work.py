@@ -14,6 +14,7 @@ from typing import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from artme_cop.clock import Clock
+from artme_cop.db import READ_ONLY
 from artme_cop.mail import Mail, Mailer
 from artme_cop.realtime.events import Event
 from artme_cop.settings import Settings
@@ -37,6 +38,7 @@ class UnitOfWork:
         publish: Publisher = _discard,
         mailer: Mailer | None = None,
         *,
+        read_only: bool = False,
         strict_events: bool = False,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +46,7 @@ class UnitOfWork:
         self.settings = settings
         self._publish = publish
         self._strict_events = strict_events
+        self.read_only = read_only
         self.outbox: list[Event] = []
         self._mailer = mailer
         self.mail_outbox: list[Mail] = []
@@ -51,6 +54,9 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessionmaker()
+        if self.read_only:
+            # Marks the connection before its transaction begins (see db._sqlite_begin).
+            await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     async def __aexit__(
@@ -60,8 +66,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None:
+            if exc_type is None and not self.read_only:
                 await self.session.commit()
+            elif exc_type is None:
+                pass  # closing ends the read transaction and keeps loaded objects usable
             else:
                 await self.session.rollback()
                 self.outbox.clear()

@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 
 async def list_page(request: Request) -> Response:
     actor = require_actor(request)
-    async with request.app.state.uow() as uow:
+    async with request.app.state.uow(read_only=True) as uow:
         rows = await conversations.list_conversations(uow, actor)
     return render(request, "conversations/list.html", {"conversations": rows})
 
@@ -34,7 +34,7 @@ async def list_page(request: Request) -> Response:
 async def conversation_page(request: Request, *, errors: dict[str, str] | None = None, body: str = "", status: int = 200) -> Response:
     actor = require_actor(request)
     before = request.query_params.get("before", "")
-    async with request.app.state.uow() as uow:
+    async with request.app.state.uow(read_only=True) as uow:
         conversation, messages = await conversations.history(
             uow, actor, request.path_params["conversation_id"], before_seq=int(before) if before.isdigit() else None, limit=PAGE_SIZE
         )

@@ -66,13 +66,13 @@ class Realtime:
     hub: Hub
     broker: Broker
     commands: CommandRegistry
-    uow: Callable[[], UnitOfWork]
+    uow: Callable[..., UnitOfWork]
     connections: dict[int, int]
     # One send budget per person in this process, shared by all their sockets.
     send_buckets: dict[int, TokenBucket]
 
     @classmethod
-    def build(cls, settings: Settings, hub: Hub, broker: Broker, uow: Callable[[], UnitOfWork]) -> Realtime:
+    def build(cls, settings: Settings, hub: Hub, broker: Broker, uow: Callable[..., UnitOfWork]) -> Realtime:
         return cls(settings, hub, broker, CommandRegistry(), uow, {}, {})
 
     def send_bucket(self, person_id: int) -> TokenBucket:
@@ -208,7 +208,7 @@ class Connection:
         assert topic is not None
         conversation_id = int(topic.split(":", 1)[1])
         while topic in self.last_seq:
-            async with self.realtime.uow() as uow:
+            async with self.realtime.uow(read_only=True) as uow:
                 events = await conversations.replay(uow, self.actor, conversation_id, after_seq=self.last_seq[topic], up_to_seq=up_to)
             for event in events:
                 await self.websocket.send_text(event.wire)
@@ -288,7 +288,7 @@ class Connection:
 
     async def revalidate(self) -> None:
         self.validated_at = time.monotonic()
-        async with self.realtime.uow() as uow:
+        async with self.realtime.uow(read_only=True) as uow:
             actor = await identity.load_actor(uow, self.actor.person_id, self.actor.session_epoch)
             if actor is None:
                 raise SessionEnded()
@@ -334,7 +334,7 @@ class Connection:
             raise FrameError("conflict", "Already subscribed to this conversation.")
         if len(self.topics) >= MAX_SUBSCRIPTIONS:
             raise FrameError("rate_limited", f"At most {MAX_SUBSCRIPTIONS} subscriptions per connection.")
-        async with self.realtime.uow() as uow:
+        async with self.realtime.uow(read_only=True) as uow:
             # Same answer for missing and forbidden conversations (SEC-A2, SEC-F3).
             conversation = await conversations.access_conversation(uow, self.actor, conversation_id)
             last_seq = conversation.last_seq
@@ -373,7 +373,7 @@ class Connection:
         if await broker.join(topic, self.person_id):
             await broker.publish(Event(topic, "presence", "join", self.person_id, {"person": self._me()}))
         people = await broker.present(topic)
-        async with self.realtime.uow() as uow:
+        async with self.realtime.uow(read_only=True) as uow:
             return [conversations.author_payload(p) for p in await identity.people_by_id(uow, sorted(people))]
 
     async def _leave(self, topic: str) -> None:

@@ -77,7 +77,7 @@ class ActorMiddleware:
         if issued + settings.session_lifetime < time.time():
             end_session(connection)
             return None
-        async with connection.app.state.uow() as uow:
+        async with connection.app.state.uow(read_only=True) as uow:
             actor = await identity.load_actor(uow, person_id, epoch)
         if actor is None:
             end_session(connection)

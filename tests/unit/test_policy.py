@@ -1,0 +1,345 @@
+"""Table-driven tests of `artme_cop.policy`: every action, with hand-built actors (no database).
+
+The cast mirrors tests/factories.py: institution A (cohorts A1, A2) and institution B
+(cohort B1). Rule 1 of DOMAIN.md (authority never becomes visibility) and rule 2 (no silent
+reads) are checked here at the source; the HTTP matrix checks them again end to end.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+from sqlalchemy import Integer, String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from artme_cop import policy
+from artme_cop.errors import Forbidden
+from artme_cop.identity.models import Constituency, Role
+from artme_cop.policy import (
+    ADMIN_GRANTABLE_ROLES,
+    LEAD_GRANTABLE_ROLES,
+    Action,
+    Actor,
+    CohortRef,
+    Grant,
+    Member,
+    RoleTarget,
+    Space,
+    SpaceScope,
+    can,
+)
+
+A, B, C = 1, 2, 3  # C: an institution nobody in the cast belongs to
+A1, A2, B1 = 11, 12, 21
+
+
+def actor(person_id: int, institution_id: int | None, *grants: Grant, cohorts: tuple[tuple[int, Constituency], ...] = ()) -> Actor:
+    return Actor(person_id=person_id, display_name=f"person {person_id}", institution_id=institution_id, grants=frozenset(grants), cohorts=cohorts)
+
+
+ADMIN = actor(1, None, Grant(Role.PROGRAM_ADMIN))
+COACH = actor(2, A, Grant(Role.COACH, A, A1))
+FACILITATOR_A = actor(3, A, Grant(Role.FACILITATOR, A, A1), Grant(Role.PARTICIPANT, A, A1), cohorts=((A1, Constituency.STAFF),))
+LEAD_A = actor(4, A, Grant(Role.INSTITUTION_LEAD, A), Grant(Role.PARTICIPANT, A, A1), cohorts=((A1, Constituency.LEADERSHIP),))
+COALITION_A = actor(5, A, Grant(Role.COALITION_MEMBER, A), Grant(Role.PARTICIPANT, A, A1), cohorts=((A1, Constituency.FACULTY),))
+STUDENT_A = actor(6, A, Grant(Role.PARTICIPANT, A, A1), cohorts=((A1, Constituency.STUDENT),))
+FACULTY_A = actor(7, A, Grant(Role.PARTICIPANT, A, A1), cohorts=((A1, Constituency.FACULTY),))
+PARTICIPANT_A2 = actor(8, A, Grant(Role.PARTICIPANT, A, A2), cohorts=((A2, Constituency.STAFF),))
+LEAD_B = actor(9, B, Grant(Role.INSTITUTION_LEAD, B), Grant(Role.PARTICIPANT, B, B1), cohorts=((B1, Constituency.LEADERSHIP),))
+PARTICIPANT_B = actor(10, B, Grant(Role.PARTICIPANT, B, B1), cohorts=((B1, Constituency.STUDENT),))
+NEWCOMER = actor(11, None)  # an account with no institution, cohort or role
+# An admin who also leads school A: reading A is then not a privileged read.
+ADMIN_LEADING_A = actor(12, A, Grant(Role.PROGRAM_ADMIN), Grant(Role.INSTITUTION_LEAD, A))
+
+CAST = {
+    "admin": ADMIN,
+    "coach": COACH,
+    "facilitator_a": FACILITATOR_A,
+    "lead_a": LEAD_A,
+    "coalition_a": COALITION_A,
+    "student_a": STUDENT_A,
+    "faculty_a": FACULTY_A,
+    "participant_a2": PARTICIPANT_A2,
+    "lead_b": LEAD_B,
+    "participant_b": PARTICIPANT_B,
+    "newcomer": NEWCOMER,
+    "admin_leading_a": ADMIN_LEADING_A,
+}
+EVERYONE = frozenset(CAST)
+ADMINS = frozenset({"admin", "admin_leading_a"})
+
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Shaped like a conversation row: the policy reads its scope and lock."""
+
+    scope: str
+    institution_id: int | None
+    cohort_id: int | None
+    is_locked: bool = False
+
+
+@dataclass(frozen=True)
+class Authored:
+    author_id: int
+
+
+# (action, resource, the cast members allowed); everyone else in CAST is denied.
+Case = tuple[Action, object, frozenset[str]]
+
+
+def _role_cases() -> list[tuple[str, Case]]:
+    cases: list[tuple[str, Case]] = []
+    for action in (Action.ROLE_CHANGE, Action.INVITATION_CREATE, Action.INVITATION_REVOKE):
+        for role, institution in itertools.product(Role, (A, B)):
+            allowed = set(ADMINS) if role in ADMIN_GRANTABLE_ROLES else set()
+            if role in LEAD_GRANTABLE_ROLES:
+                allowed.add("lead_a" if institution == A else "lead_b")
+                if institution == A:
+                    allowed.add("admin_leading_a")
+            cohort = A1 if institution == A else B1
+            cases.append((f"{action}-{role}-{institution}", (action, RoleTarget(role, institution, cohort), frozenset(allowed))))
+        # Anything that is not a RoleTarget is refused, even for an admin.
+        cases.append((f"{action}-not-a-target", (action, A, frozenset())))
+    return cases
+
+
+CASES: list[tuple[str, Case]] = [
+    ("institution-create", (Action.INSTITUTION_CREATE, None, ADMINS)),
+    ("institution-view-a", (Action.INSTITUTION_VIEW, A, ADMINS | {"lead_a"})),
+    ("institution-view-b", (Action.INSTITUTION_VIEW, B, ADMINS | {"lead_b"})),
+    ("institution-view-none", (Action.INSTITUTION_VIEW, None, ADMINS)),
+    ("cohort-create-a", (Action.COHORT_CREATE, A, ADMINS | {"lead_a"})),
+    ("cohort-create-b", (Action.COHORT_CREATE, B, ADMINS | {"lead_b"})),
+    ("people-view-a", (Action.PEOPLE_VIEW, Member(6, A, frozenset()), ADMINS | {"lead_a"})),
+    ("people-view-b", (Action.PEOPLE_VIEW, Member(10, B, frozenset()), ADMINS | {"lead_b"})),
+    ("people-view-unplaced", (Action.PEOPLE_VIEW, Member(11, None, frozenset()), ADMINS)),
+    # Roster: program admins and the school's lead; the coach and facilitator of that cohort only.
+    ("roster-a1", (Action.COHORT_ROSTER, CohortRef(A1, A), ADMINS | {"lead_a", "coach", "facilitator_a"})),
+    ("roster-a2", (Action.COHORT_ROSTER, CohortRef(A2, A), ADMINS | {"lead_a"})),
+    ("roster-b1", (Action.COHORT_ROSTER, CohortRef(B1, B), ADMINS | {"lead_b"})),
+    ("roster-not-a-cohort", (Action.COHORT_ROSTER, A1, frozenset())),
+    # Audit: everything for admins; a lead reads their own school's entries only.
+    ("audit-own-entries", (Action.AUDIT_READ, None, ADMINS | {"lead_a", "lead_b"})),
+    ("audit-a", (Action.AUDIT_READ, A, ADMINS | {"lead_a"})),
+    ("audit-b", (Action.AUDIT_READ, B, ADMINS | {"lead_b"})),
+    ("audit-c", (Action.AUDIT_READ, C, ADMINS)),
+    # Rule 1: a student's or trainee's participation is never shown by name, except to themselves.
+    ("names-student-a", (Action.PARTICIPATION_NAMES, Member(6, A, frozenset({Constituency.STUDENT})), frozenset({"student_a"}))),
+    ("names-trainee-a", (Action.PARTICIPATION_NAMES, Member(13, A, frozenset({Constituency.TRAINEE})), frozenset())),
+    ("names-student-b", (Action.PARTICIPATION_NAMES, Member(10, B, frozenset({Constituency.STUDENT})), frozenset({"participant_b"}))),
+    (
+        "names-student-and-staff",
+        (Action.PARTICIPATION_NAMES, Member(14, A, frozenset({Constituency.STUDENT, Constituency.STAFF})), frozenset()),
+    ),
+    ("names-faculty-a", (Action.PARTICIPATION_NAMES, Member(7, A, frozenset({Constituency.FACULTY})), ADMINS | {"lead_a", "faculty_a"})),
+    ("names-staff-a2", (Action.PARTICIPATION_NAMES, Member(8, A, frozenset({Constituency.STAFF})), ADMINS | {"lead_a", "participant_a2"})),
+    ("names-leadership-b", (Action.PARTICIPATION_NAMES, Member(9, B, frozenset({Constituency.LEADERSHIP})), ADMINS | {"lead_b"})),
+    ("names-not-a-member", (Action.PARTICIPATION_NAMES, 6, frozenset())),
+    # Spaces: membership decides, never authority (rule 1). The lead of A is in cohort A1 only.
+    ("space-consortium", (Action.SPACE_READ, Space(SpaceScope.CONSORTIUM, None, None), EVERYONE)),
+    (
+        "space-institution-a",
+        (
+            Action.SPACE_READ,
+            Space(SpaceScope.INSTITUTION, A, None),
+            frozenset({"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a", "participant_a2", "admin_leading_a"}),
+        ),
+    ),
+    ("space-institution-b", (Action.SPACE_READ, Space(SpaceScope.INSTITUTION, B, None), frozenset({"lead_b", "participant_b"}))),
+    ("space-institution-c", (Action.SPACE_READ, Space(SpaceScope.INSTITUTION, C, None), frozenset())),
+    (
+        "space-cohort-a1",
+        (
+            Action.SPACE_READ,
+            Space(SpaceScope.COHORT, A, A1),
+            frozenset({"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"}),
+        ),
+    ),
+    ("space-cohort-a2", (Action.SPACE_READ, Space(SpaceScope.COHORT, A, A2), frozenset({"participant_a2"}))),
+    ("space-cohort-b1", (Action.SPACE_READ, Space(SpaceScope.COHORT, B, B1), frozenset({"lead_b", "participant_b"}))),
+    ("space-not-a-space", (Action.SPACE_READ, A, frozenset())),
+    # Messages: posting needs reading and an unlocked conversation; only authors edit;
+    # moderators are the people inside a space who facilitate it.
+    ("post-consortium", (Action.MESSAGE_POST, Conversation(SpaceScope.CONSORTIUM, None, None), EVERYONE)),
+    ("post-consortium-locked", (Action.MESSAGE_POST, Conversation(SpaceScope.CONSORTIUM, None, None, is_locked=True), frozenset())),
+    ("post-cohort-a2", (Action.MESSAGE_POST, Conversation(SpaceScope.COHORT, A, A2), frozenset({"participant_a2"}))),
+    ("post-institution-b", (Action.MESSAGE_POST, Conversation(SpaceScope.INSTITUTION, B, None), frozenset({"lead_b", "participant_b"}))),
+    ("post-not-a-space", (Action.MESSAGE_POST, A, frozenset())),
+    ("edit-own-student", (Action.MESSAGE_EDIT, Authored(6), frozenset({"student_a"}))),
+    ("edit-own-admin", (Action.MESSAGE_EDIT, Authored(1), frozenset({"admin"}))),
+    ("edit-no-author", (Action.MESSAGE_EDIT, A, frozenset())),
+    ("moderate-consortium", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.CONSORTIUM, None, None), ADMINS)),
+    ("moderate-institution-a", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.INSTITUTION, A, None), frozenset({"lead_a", "admin_leading_a"}))),
+    ("moderate-cohort-a1", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.COHORT, A, A1), frozenset({"coach", "facilitator_a"}))),
+    # The lead of A holds authority over A2 but is not in it, so cannot moderate it (rule 1).
+    ("moderate-cohort-a2", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.COHORT, A, A2), frozenset())),
+    ("moderate-not-a-space", (Action.MESSAGE_MODERATE, A, frozenset())),
+    *_role_cases(),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "who"),
+    [(case, who) for _, case in CASES for who in sorted(CAST)],
+    ids=[f"{name}-{who}" for name, _ in CASES for who in sorted(CAST)],
+)
+def test_can(case: Case, who: str) -> None:
+    action, resource, allowed = case
+    assert can(CAST[who], action, resource) is (who in allowed)
+
+
+@pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])
+def test_anonymous_may_do_nothing(name: str, case: Case) -> None:
+    action, resource, _ = case
+    assert can(None, action, resource) is False
+    with pytest.raises(Forbidden):
+        policy.require(None, action, resource)
+
+
+def test_require_raises_forbidden_exactly_when_can_is_false() -> None:
+    policy.require(LEAD_A, Action.COHORT_CREATE, A)
+    with pytest.raises(Forbidden):
+        policy.require(LEAD_A, Action.COHORT_CREATE, B)
+
+
+def test_every_action_has_a_check_and_a_case() -> None:
+    assert set(policy._CHECKS) == set(Action)
+    covered = {case[0] for _, case in CASES}
+    assert covered == set(Action), f"actions without a table case: {set(Action) - covered}"
+    for action in Action:
+        # Every check answers a plain bool for an actor and for a resource of the wrong type.
+        assert can(ADMIN, action, object()) in (True, False)
+
+
+def test_lead_grantable_roles_are_the_cohort_level_roles() -> None:
+    assert LEAD_GRANTABLE_ROLES == {Role.PARTICIPANT, Role.COALITION_MEMBER, Role.FACILITATOR}
+    assert Role.PROGRAM_ADMIN not in ADMIN_GRANTABLE_ROLES
+    assert LEAD_GRANTABLE_ROLES < ADMIN_GRANTABLE_ROLES
+
+
+@pytest.mark.parametrize(
+    ("who", "institution_id", "expected"),
+    [
+        ("admin", A, True),
+        ("admin", B, True),
+        ("admin", None, False),
+        ("admin_leading_a", A, False),
+        ("admin_leading_a", B, True),
+        ("lead_a", A, False),
+        ("lead_a", B, False),
+        ("coach", A, False),
+        ("student_a", A, False),
+    ],
+)
+def test_is_privileged_read(who: str, institution_id: int | None, expected: bool) -> None:
+    assert policy.is_privileged_read(CAST[who], institution_id) is expected
+
+
+def test_an_admin_placed_at_a_school_reads_it_without_privilege() -> None:
+    admin_at_a = actor(20, A, Grant(Role.PROGRAM_ADMIN))
+    assert policy.is_privileged_read(admin_at_a, A) is False
+    assert policy.is_privileged_read(admin_at_a, B) is True
+
+
+def test_authority_never_becomes_visibility() -> None:
+    """The lead of A may see cohort A2's roster but not read its private space (rule 1)."""
+    assert can(LEAD_A, Action.COHORT_ROSTER, CohortRef(A2, A))
+    assert not can(LEAD_A, Action.SPACE_READ, Space(SpaceScope.COHORT, A, A2))
+    assert not can(LEAD_A, Action.PARTICIPATION_NAMES, Member(6, A, frozenset({Constituency.STUDENT})))
+    # Program-wide power opens no cohort or school space either.
+    assert not can(ADMIN, Action.SPACE_READ, Space(SpaceScope.COHORT, A, A1))
+    assert not can(ADMIN, Action.SPACE_READ, Space(SpaceScope.INSTITUTION, A, None))
+
+
+# --- space_clause agrees with can(SPACE_READ) ------------------------------------------------
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _SpaceRow(_Base):
+    __tablename__ = "spaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    institution_id: Mapped[int | None] = mapped_column(Integer)
+    cohort_id: Mapped[int | None] = mapped_column(Integer)
+
+
+SPACE_ROWS = [
+    Space(scope, institution, cohort)
+    for scope in SpaceScope
+    for institution in (None, A, B, C)
+    for cohort in (None, A1, A2, B1, 99)
+]
+
+
+@pytest.fixture(scope="module")
+def space_table() -> Iterator[Session]:
+    engine = create_engine("sqlite://")
+    _Base.metadata.create_all(engine)
+    session = Session(engine)
+    for index, space in enumerate(SPACE_ROWS, start=1):
+        session.add(_SpaceRow(id=index, scope=space.scope.value, institution_id=space.institution_id, cohort_id=space.cohort_id))
+    session.commit()
+    yield session
+    session.close()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("who", sorted(CAST))
+def test_space_clause_agrees_with_can(space_table: Session, who: str) -> None:
+    person = CAST[who]
+    clause = policy.space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id)
+    selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
+    expected = {index for index, space in enumerate(SPACE_ROWS, start=1) if can(person, Action.SPACE_READ, space)}
+    assert selected == expected
+    assert selected, "every actor reads at least the consortium spaces"
+
+
+def test_space_clause_of_lead_a_excludes_cohort_a2(space_table: Session) -> None:
+    clause = policy.space_clause(LEAD_A, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id)
+    rows = space_table.execute(select(_SpaceRow.scope, _SpaceRow.cohort_id).where(clause)).all()
+    assert (SpaceScope.COHORT.value, A1) in rows
+    assert (SpaceScope.COHORT.value, A2) not in rows
+
+
+@pytest.mark.parametrize("who", sorted(CAST))
+def test_managed_institutions_clause_agrees_with_institution_view(space_table: Session, who: str) -> None:
+    person = CAST[who]
+    clause = policy.managed_institutions_clause(person, _SpaceRow.institution_id)
+    selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
+    expected = {
+        index
+        for index, space in enumerate(SPACE_ROWS, start=1)
+        if person.is_program_admin or (space.institution_id is not None and can(person, Action.INSTITUTION_VIEW, space.institution_id))
+    }
+    assert selected == expected
+    audit = set(space_table.execute(select(_SpaceRow.id).where(policy.audit_clause(person, _SpaceRow.institution_id))).scalars())
+    assert audit == selected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("admin", [Role.PARTICIPANT, Role.COALITION_MEMBER, Role.FACILITATOR, Role.COACH, Role.INSTITUTION_LEAD]),
+        ("lead_a", [Role.PARTICIPANT, Role.COALITION_MEMBER, Role.FACILITATOR]),
+        ("lead_b", [Role.PARTICIPANT, Role.COALITION_MEMBER, Role.FACILITATOR]),
+        ("coach", []),
+        ("facilitator_a", []),
+        ("student_a", []),
+        ("newcomer", []),
+    ],
+)
+def test_grantable_roles_agree_with_role_change(who: str, expected: list[Role]) -> None:
+    person = CAST[who]
+    assert policy.grantable_roles(person) == expected
+    own = B if who == "lead_b" else A
+    for role in Role:
+        assert can(person, Action.ROLE_CHANGE, RoleTarget(role, own)) is (role in expected)
