@@ -96,7 +96,8 @@ def _redis_prefix(raw: str) -> str:
 
 
 def _rate(raw: str) -> str:
-    parse_rate_limit(raw)
+    if parse_rate_limit(raw).amount < 1:
+        raise ValueError("must allow at least one attempt, such as 5/minute")
     return raw
 
 

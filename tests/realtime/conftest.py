@@ -29,6 +29,7 @@ class Spaces:
     cohort_a1: int
     cohort_b1: int
     institution_a: int
+    cohort_a2: int
 
 
 async def open_spaces(uow: UnitOfWork, world: World) -> Spaces:
@@ -41,6 +42,7 @@ async def open_spaces(uow: UnitOfWork, world: World) -> Spaces:
         cohort_a1=await lounge(SpaceScope.COHORT, "A1", world.institution_a.id, world.cohort_a1.id),
         cohort_b1=await lounge(SpaceScope.COHORT, "B1", world.institution_b.id, world.cohort_b1.id),
         institution_a=await lounge(SpaceScope.INSTITUTION, "Alder", world.institution_a.id),
+        cohort_a2=await lounge(SpaceScope.COHORT, "A2", world.institution_a.id, world.cohort_a2.id),
     )
 
 

@@ -18,7 +18,7 @@ from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Forbidden, Invalid
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import text
+from artme_cop.web.forms import page_key, text
 from artme_cop.web.templating import render
 
 PAGE_SIZE = 50
@@ -33,16 +33,16 @@ async def list_page(request: Request) -> Response:
 
 async def conversation_page(request: Request, *, errors: dict[str, str] | None = None, body: str = "", status: int = 200) -> Response:
     actor = require_actor(request)
-    before = request.query_params.get("before", "")
+    before = page_key(request.query_params.get("before"))
     async with request.app.state.uow(read_only=True) as uow:
         conversation, messages = await conversations.history(
-            uow, actor, request.path_params["conversation_id"], before_seq=int(before) if before.isdigit() else None, limit=PAGE_SIZE
+            uow, actor, request.path_params["conversation_id"], before_seq=before, limit=PAGE_SIZE
         )
     context = {
         "conversation": conversation,
         "messages": messages,
         "older": messages[0]["seq"] if messages and messages[0]["seq"] > 1 else None,
-        "live": not before,
+        "live": before is None,
         "client_msg_id": uuid.uuid4().hex,
         "reactions": REACTIONS,
         "errors": errors or {},

@@ -20,11 +20,6 @@ def person_topic(person_id: int) -> str:
     return f"person:{int(person_id)}"
 
 
-def topic_conversation_id(topic: str) -> int | None:
-    kind, _, key = topic.partition(":")
-    return int(key) if kind == "conv" and key.isdigit() else None
-
-
 def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 

@@ -1,0 +1,270 @@
+"""CSRF and cross-site request protection for every state-changing route (SECURITY.md E, D7).
+
+The POST routes are taken from the app's route inventory, so a new form endpoint fails
+here until it has a request below. For each: no token → 403, another session's token → 403,
+a foreign Origin → 403, and in each case no row of any table changes (SEC-E1, SEC-E4). The
+same request with the session's own token does change something, which shows that the token
+and nothing else made the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.routing import Mount, Route
+
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import ConversationKind
+from artme_cop.db import Base
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Role, RoleAssignment
+from artme_cop.policy import SpaceScope
+from tests.conftest import make_client
+from tests.factories import World
+from tests.support import PASSWORD, MutableClock, RecordingMailer, csrf_from, sign_in, soup
+
+CSRF_PAGE_TITLE = "This form has expired"
+
+
+async def snapshot(app: Any) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, read through a fresh unit of work."""
+    async with app.state.uow() as uow:
+        rows: dict[str, list[tuple[object, ...]]] = {}
+        for table in Base.metadata.sorted_tables:
+            result = await uow.session.execute(select(table).order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(row) for row in result.all()]
+    return rows
+
+
+def post_routes(routes: list[Any], prefix: str = "") -> set[str]:
+    """Full paths of every route accepting POST (or another unsafe method), through mounts."""
+    found: set[str] = set()
+    for route in routes:
+        if isinstance(route, Mount):
+            found |= post_routes(route.routes or [], prefix + route.path)
+        elif isinstance(route, Route) and route.methods and route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+            found.add(prefix + route.path)
+    return found
+
+
+@dataclass(frozen=True)
+class Post:
+    path: str
+    data: dict[str, str]
+
+
+Builder = Callable[[Any, World, RecordingMailer], Awaitable[Post]]
+
+
+async def _invitation_for_admin(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # Sent to the admin's own address, so that with a valid token the signed-in admin's
+    # acceptance really changes something.
+    async with app.state.uow() as uow:
+        _invitation, link = await identity.invite(
+            uow, None, email=world.admin.email, institution_id=world.institution_a.id, role=Role.COALITION_MEMBER.value, constituency="staff"
+        )
+    path = link.removeprefix(app.state.settings.base_url)
+    return Post(path, {"display_name": "Someone New", "pronouns": "", "password": "Quiet river 93 meadows"})
+
+
+async def _reset_link(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        await identity.request_password_reset(uow, email=world.student_a.email)
+    [link] = [link for link in mailer.links() if "/password/reset/" in link]
+    return Post(link.removeprefix(app.state.settings.base_url), {"password": "Quiet river 93 meadows"})
+
+
+async def _assignment(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        assignment_id = (
+            await uow.session.execute(select(RoleAssignment.id).where(RoleAssignment.person_id == world.student_a.id, RoleAssignment.role == Role.PARTICIPANT.value))
+        ).scalar_one()
+    return Post(f"/admin/roles/{assignment_id}/revoke", {"person_id": str(world.student_a.id)})
+
+
+async def _invitation_revoke(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        invitation, _link = await identity.invite(uow, None, email="pending@alder.example.edu", institution_id=world.institution_a.id, cohort_id=world.cohort_a1.id, role="participant", constituency="staff")
+    return Post(f"/admin/invitations/{invitation.id}/revoke", {})
+
+
+async def _message(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # A consortium-wide conversation, which the admin may write in.
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Lounge")
+    return Post(f"/conversations/{conversation.id}/messages", {"body": "posted across sites?", "client_msg_id": "csrf-1"})
+
+
+def _fixed(path: Callable[[World], str], data: Callable[[World], dict[str, str]]) -> Builder:
+    async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
+        return Post(path(world), data(world))
+
+    return build
+
+
+# One request per POST route, each one that would change the database if it were accepted.
+REQUESTS: dict[str, Builder] = {
+    "/login": _fixed(lambda w: "/login", lambda w: {"email": w.admin.email, "password": PASSWORD, "next": "/"}),
+    "/logout": _fixed(lambda w: "/logout", lambda w: {}),
+    "/invitations/{token}": _invitation_for_admin,
+    "/password": _fixed(lambda w: "/password", lambda w: {"current_password": PASSWORD, "new_password": "Quiet river 93 meadows"}),
+    "/password/forgot": _fixed(lambda w: "/password/forgot", lambda w: {"email": w.student_a.email}),
+    "/password/reset/{token}": _reset_link,
+    "/me": _fixed(lambda w: "/me", lambda w: {"display_name": "Renamed Admin", "pronouns": "", "title": ""}),
+    "/me/delete": _fixed(lambda w: "/me/delete", lambda w: {"password": PASSWORD}),
+    "/admin/institutions": _fixed(lambda w: "/admin/institutions", lambda w: {"name": "Cedar Medical School", "short_name": "Cedar"}),
+    "/admin/institutions/{institution_id}/cohorts": _fixed(lambda w: f"/admin/institutions/{w.institution_a.id}/cohorts", lambda w: {"name": "Alder cohort 3", "wave": "3"}),
+    "/admin/people/{person_id}/roles": _fixed(lambda w: f"/admin/people/{w.student_a.id}/roles", lambda w: {"role": Role.COALITION_MEMBER.value, "cohort_id": ""}),
+    "/admin/roles/{assignment_id}/revoke": _assignment,
+    "/admin/invitations": _fixed(
+        lambda w: "/admin/invitations",
+        lambda w: {"email": "newcomer@example.edu", "institution_id": str(w.institution_a.id), "cohort_id": str(w.cohort_a1.id), "role": "participant", "constituency": "staff"},
+    ),
+    "/admin/invitations/{invitation_id}/revoke": _invitation_revoke,
+    "/conversations/{conversation_id}/messages": _message,
+}
+
+
+def test_every_post_route_has_a_csrf_case(app: Any) -> None:
+    """SEC-E1 inventory: the cases below cover exactly the app's state-changing routes."""
+    assert post_routes(app.routes) == set(REQUESTS)
+
+
+async def _admin_with_request(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> Post:
+    post = await REQUESTS[route](app, world, mailer)
+    await sign_in(client, world.admin.email)
+    # A repeated sign-in must be able to change last_sign_in_at (the positive control).
+    clock.advance(minutes=1)
+    return post
+
+
+def _is_csrf_page(response: httpx.Response) -> bool:
+    heading = soup(response).find("h1")
+    return heading is not None and heading.get_text(strip=True) == CSRF_PAGE_TITLE
+
+
+async def _still_signed_in_as(client: httpx.AsyncClient, name: str) -> None:
+    response = await client.get("/me")
+    assert response.status_code == 200
+    whoami = soup(response).find(class_="whoami")
+    assert whoami is not None and name in whoami.get_text()
+
+
+@pytest.mark.parametrize("route", sorted(REQUESTS))
+async def test_post_refused_when_token_missing(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> None:
+    """SEC-E1/SEC-E6/SEC-D7: a signed-in admin's POST without a token → 403, nothing changes."""
+    post = await _admin_with_request(app, client, world, mailer, clock, route)
+    before = await snapshot(app)
+
+    response = await client.post(post.path, data=post.data)
+
+    assert response.status_code == 403
+    assert _is_csrf_page(response)
+    assert await snapshot(app) == before
+    await _still_signed_in_as(client, world.admin.display_name)
+
+
+@pytest.mark.parametrize("route", sorted(REQUESTS))
+async def test_post_refused_when_token_from_another_session(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> None:
+    """SEC-E1: the token is bound to the session: another person's valid token → 403."""
+    other = make_client(app)
+    async with other:
+        await sign_in(other, world.lead_a.email)
+        foreign_token = csrf_from(await other.get("/"))
+    post = await _admin_with_request(app, client, world, mailer, clock, route)
+    own_token = csrf_from(await client.get("/"))
+    assert foreign_token != own_token
+    before = await snapshot(app)
+
+    response = await client.post(post.path, data={**post.data, "csrf_token": foreign_token})
+
+    assert response.status_code == 403
+    assert _is_csrf_page(response)
+    assert await snapshot(app) == before
+    await _still_signed_in_as(client, world.admin.display_name)
+
+
+@pytest.mark.parametrize("route", sorted(REQUESTS))
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://testserver.evil.example"}, {"Sec-Fetch-Site": "cross-site"}],
+    ids=["evil-origin", "null-origin", "lookalike-origin", "fetch-metadata-cross-site"],
+)
+async def test_post_refused_when_cross_site(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str, headers: dict[str, str]) -> None:
+    """SEC-E4: a valid token does not help a request a browser marks as cross-site."""
+    post = await _admin_with_request(app, client, world, mailer, clock, route)
+    token = csrf_from(await client.get("/"))
+    before = await snapshot(app)
+
+    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers=headers)
+
+    assert response.status_code == 403
+    assert await snapshot(app) == before
+    await _still_signed_in_as(client, world.admin.display_name)
+
+
+@pytest.mark.parametrize("route", sorted(REQUESTS))
+async def test_post_with_own_token_changes_state(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> None:
+    """Control for SEC-E1: with the session's own token (and a same-origin Origin header) the
+    same request is accepted and writes, so the refusals above are the token's doing."""
+    post = await _admin_with_request(app, client, world, mailer, clock, route)
+    token = csrf_from(await client.get("/"))
+    before = await snapshot(app)
+
+    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers={"Origin": "http://testserver"})
+
+    assert response.status_code in (200, 303), response.status_code
+    assert not _is_csrf_page(response)
+    assert await snapshot(app) != before
+
+
+async def test_login_refused_without_token(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """SEC-E6: login CSRF: an anonymous POST /login with the right password but no token is
+    refused and signs no one in."""
+    await client.get("/login")  # the visitor has a session with a token, just not in the form
+    before = await snapshot(app)
+
+    response = await client.post("/login", data={"email": world.student_a.email, "password": PASSWORD, "next": "/"})
+
+    assert response.status_code == 403
+    assert _is_csrf_page(response)
+    assert await snapshot(app) == before
+    me = await client.get("/me")
+    assert me.status_code == 303
+    assert me.headers["location"].startswith("/login")
+
+
+async def test_logout_not_done_by_get(client: httpx.AsyncClient, world: World) -> None:
+    """SEC-D7: GET /logout does not sign out (a link or an <img> cannot end a session)."""
+    await sign_in(client, world.student_a.email)
+
+    response = await client.get("/logout")
+
+    assert response.status_code == 405
+    await _still_signed_in_as(client, world.student_a.display_name)
+
+
+async def test_logout_refused_without_token(client: httpx.AsyncClient, world: World) -> None:
+    """SEC-D7: POST /logout without the token → 403 and the session goes on."""
+    await sign_in(client, world.student_a.email)
+
+    response = await client.post("/logout")
+
+    assert response.status_code == 403
+    await _still_signed_in_as(client, world.student_a.display_name)
+
+
+async def test_logout_form_on_every_signed_in_page(client: httpx.AsyncClient, world: World) -> None:
+    """SEC-D7: the sign-out form (a POST carrying the session's token) is on every page."""
+    await sign_in(client, world.admin.email)
+    token = csrf_from(await client.get("/"))
+    for path in ("/", "/me", "/password", "/admin/", "/admin/people", "/admin/invitations", "/moderation/audit"):
+        page = soup(await client.get(path))
+        form = page.find("form", attrs={"action": "/logout"})
+        assert form is not None, path
+        assert form["method"] == "post"
+        assert form.find("input", attrs={"name": "csrf_token"})["value"] == token

@@ -1,0 +1,649 @@
+"""The authorization matrix of the administration pages (SECURITY.md sections A and B).
+
+Every persona of the two-institution world is driven through every administration route over
+HTTP, and the outcome is compared with one table (SEC-B1). Denials change nothing in the
+database (SEC-A4), a forbidden object looks exactly like a missing one (SEC-A2), anonymous
+visitors are sent to the sign-in page, and a route inventory check makes sure that a new
+route cannot be added without a row here (section A, "route inventory").
+
+Also covered: the audit log is tenant-scoped (SEC-A3, SEC-K4), a program admin's read of a
+school's roster is a logged privileged read that the school's lead can see (SEC-B6, DOMAIN
+rule 2), and students' activity reaches people with authority only as counts (DOMAIN rule 1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import ConversationKind, Message
+from artme_cop.db import Base
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Cohort, Institution, Invitation, Role, RoleAssignment
+from artme_cop.moderation import service as audit
+from artme_cop.moderation.models import AuditEntry
+from artme_cop.policy import SpaceScope
+from tests.conftest import make_client
+from tests.factories import World
+from tests.support import csrf_from, sign_in, soup
+
+MISSING_ID = 987654
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+async def snapshot(app: Any) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, read through a fresh unit of work."""
+    async with app.state.uow() as uow:
+        rows: dict[str, list[tuple[object, ...]]] = {}
+        for table in Base.metadata.sorted_tables:
+            result = await uow.session.execute(select(table).order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(row) for row in result.all()]
+    return rows
+
+
+def counts(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, int]:
+    return {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+async def page_token(http: httpx.AsyncClient, *, signed_in: bool) -> str:
+    """The CSRF token of the client's session, from a page that carries a form."""
+    return csrf_from(await http.get("/" if signed_in else "/login"))
+
+
+def iter_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, full path) of every route, descending into mounts; a mount without routes
+    (static files) is listed as ("MOUNT", path)."""
+    found: list[tuple[str, str]] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            inner = route.routes
+            if inner:
+                found.extend(iter_routes(inner, prefix + route.path))
+            else:
+                found.append(("MOUNT", prefix + route.path))
+        elif isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+                found.append((method, prefix + route.path))
+        elif isinstance(route, WebSocketRoute):
+            found.append(("WEBSOCKET", prefix + route.path))
+        else:  # an unknown kind of route must be classified by hand
+            found.append(("UNKNOWN", prefix + str(getattr(route, "path", route))))
+    return found
+
+
+# --- the matrix --------------------------------------------------------------------------------
+
+PERSONAS: dict[str, str | None] = {
+    "anonymous": None,
+    "participant": "student_a",
+    "coalition_member": "coalition_a",
+    "facilitator": "facilitator_a",
+    "coach": "coach",
+    "lead_a": "lead_a",
+    "lead_b": "lead_b",
+    "admin": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    data: dict[str, str]
+
+
+Builder = Callable[[Any, World], Awaitable[Call]]
+Effect = Callable[[Any, World], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One administration action: the route template it exercises, how to build the request
+    for the world (and for a missing object, to compare a 404 with), the expected status per
+    signed-in persona, and how to see that an allowed write happened."""
+
+    name: str
+    method: str
+    template: str
+    build: Builder
+    build_missing: Builder | None
+    expected: dict[str, int]
+    effect: Effect | None = None
+
+
+def _outcomes(*, participant: int, coalition_member: int, facilitator: int, coach: int, lead_a: int, lead_b: int, admin: int) -> dict[str, int]:
+    return {
+        "participant": participant,
+        "coalition_member": coalition_member,
+        "facilitator": facilitator,
+        "coach": coach,
+        "lead_a": lead_a,
+        "lead_b": lead_b,
+        "admin": admin,
+    }
+
+
+async def _student_participant_assignment(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        return int(
+            (
+                await uow.session.execute(
+                    select(RoleAssignment.id).where(RoleAssignment.person_id == world.student_a.id, RoleAssignment.role == Role.PARTICIPANT.value)
+                )
+            ).scalar_one()
+        )
+
+
+async def _pending_invitation_of_a(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        invitation, _link = await identity.invite(
+            uow, None, email="pending@alder.example.edu", institution_id=world.institution_a.id, cohort_id=world.cohort_a1.id, role="participant", constituency="student"
+        )
+    return invitation.id
+
+
+def _get(path: Callable[[World], str]) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("GET", path(world), {})
+
+    return build
+
+
+def _invite(institution: Callable[[World], int], cohort: Callable[[World], int]) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        data = {
+            "email": "newcomer@example.edu",
+            "institution_id": str(institution(world)),
+            "cohort_id": str(cohort(world)),
+            "role": "participant",
+            "constituency": "staff",
+        }
+        return Call("POST", "/admin/invitations", data)
+
+    return build
+
+
+async def _build_grant(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/people/{world.student_a.id}/roles", {"role": Role.COALITION_MEMBER.value, "cohort_id": ""})
+
+
+async def _build_grant_missing(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/people/{MISSING_ID}/roles", {"role": Role.COALITION_MEMBER.value, "cohort_id": ""})
+
+
+async def _build_revoke_role(app: Any, world: World) -> Call:
+    assignment_id = await _student_participant_assignment(app, world)
+    return Call("POST", f"/admin/roles/{assignment_id}/revoke", {"person_id": str(world.student_a.id)})
+
+
+async def _build_revoke_role_missing(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/roles/{MISSING_ID}/revoke", {"person_id": str(world.student_a.id)})
+
+
+async def _build_revoke_invitation(app: Any, world: World) -> Call:
+    invitation_id = await _pending_invitation_of_a(app, world)
+    return Call("POST", f"/admin/invitations/{invitation_id}/revoke", {})
+
+
+async def _build_revoke_invitation_missing(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/invitations/{MISSING_ID}/revoke", {})
+
+
+async def _build_create_institution(app: Any, world: World) -> Call:
+    return Call("POST", "/admin/institutions", {"name": "Cedar Medical School", "short_name": "Cedar"})
+
+
+async def _build_create_cohort(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/institutions/{world.institution_a.id}/cohorts", {"name": "Alder cohort 3", "wave": "3"})
+
+
+async def _build_create_cohort_missing(app: Any, world: World) -> Call:
+    return Call("POST", f"/admin/institutions/{MISSING_ID}/cohorts", {"name": "Alder cohort 3", "wave": "3"})
+
+
+def _cohort_conversation(cohort: Callable[[World], Cohort]) -> Callable[[Any, World], Awaitable[int]]:
+    async def make(app: Any, world: World) -> int:
+        chosen = cohort(world)
+        async with app.state.uow() as uow:
+            conversation = await conversations.open_conversation(
+                uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title=f"{chosen.name} lounge", institution_id=chosen.institution_id, cohort_id=chosen.id
+            )
+        return conversation.id
+
+    return make
+
+
+def _conversation_page(cohort: Callable[[World], Cohort]) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("GET", f"/conversations/{await _cohort_conversation(cohort)(app, world)}", {})
+
+    return build
+
+
+def _conversation_post(cohort: Callable[[World], Cohort] | None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        conversation_id = MISSING_ID if cohort is None else await _cohort_conversation(cohort)(app, world)
+        return Call("POST", f"/conversations/{conversation_id}/messages", {"body": "hello from the matrix", "client_msg_id": "matrix-1"})
+
+    return build
+
+
+async def _message_posted(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        bodies = (await uow.session.execute(select(Message.body))).scalars().all()
+    assert bodies == ["hello from the matrix"]
+
+
+def _invited_into(institution: Callable[[World], int]) -> Effect:
+    async def effect(app: Any, world: World) -> None:
+        async with app.state.uow() as uow:
+            rows = (await uow.session.execute(select(Invitation).where(Invitation.email == "newcomer@example.edu"))).scalars().all()
+        assert [row.institution_id for row in rows] == [institution(world)]
+
+    return effect
+
+
+async def _granted(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        roles = (await uow.session.execute(select(RoleAssignment.role).where(RoleAssignment.person_id == world.student_a.id))).scalars().all()
+    assert Role.COALITION_MEMBER.value in roles
+
+
+async def _role_revoked(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        roles = (await uow.session.execute(select(RoleAssignment.role).where(RoleAssignment.person_id == world.student_a.id))).scalars().all()
+    assert Role.PARTICIPANT.value not in roles
+
+
+async def _invitation_revoked(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        invitation = (await uow.session.execute(select(Invitation).where(Invitation.email == "pending@alder.example.edu"))).scalar_one()
+    assert invitation.revoked_at is not None
+
+
+async def _institution_created(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        names = (await uow.session.execute(select(Institution.name))).scalars().all()
+    assert "Cedar Medical School" in names
+
+
+async def _cohort_created(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        cohort = (await uow.session.execute(select(Cohort).where(Cohort.name == "Alder cohort 3"))).scalar_one()
+    assert cohort.institution_id == world.institution_a.id
+
+
+# Status per persona; anonymous always gets 303 to /login. 404 = "looks like it does not
+# exist" (used for objects, SEC-A2); 403 = a page the persona has no business with at all.
+MATRIX: list[Row] = [
+    Row(
+        "people list", "GET", "/admin/people", _get(lambda w: "/admin/people"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "person of A", "GET", "/admin/people/{person_id}", _get(lambda w: f"/admin/people/{w.student_a.id}"), _get(lambda w: f"/admin/people/{MISSING_ID}"),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=200, lead_b=404, admin=200),
+    ),
+    Row(
+        "invite into A", "POST", "/admin/invitations", _invite(lambda w: w.institution_a.id, lambda w: w.cohort_a1.id), _invite(lambda w: MISSING_ID, lambda w: w.cohort_a1.id),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=200, lead_b=404, admin=200),
+        _invited_into(lambda w: w.institution_a.id),
+    ),
+    Row(
+        "invite into B", "POST", "/admin/invitations", _invite(lambda w: w.institution_b.id, lambda w: w.cohort_b1.id), _invite(lambda w: MISSING_ID, lambda w: w.cohort_b1.id),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=200, admin=200),
+        _invited_into(lambda w: w.institution_b.id),
+    ),
+    Row(
+        "grant a role to a person of A", "POST", "/admin/people/{person_id}/roles", _build_grant, _build_grant_missing,
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
+        _granted,
+    ),
+    Row(
+        "revoke a role in A", "POST", "/admin/roles/{assignment_id}/revoke", _build_revoke_role, _build_revoke_role_missing,
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
+        _role_revoked,
+    ),
+    Row(
+        "revoke an invitation of A", "POST", "/admin/invitations/{invitation_id}/revoke", _build_revoke_invitation, _build_revoke_invitation_missing,
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
+        _invitation_revoked,
+    ),
+    Row(
+        "audit log", "GET", "/moderation/audit", _get(lambda w: "/moderation/audit"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "administration index", "GET", "/admin/", _get(lambda w: "/admin/"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "institutions list", "GET", "/admin/institutions", _get(lambda w: "/admin/institutions"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "create an institution", "POST", "/admin/institutions", _build_create_institution, None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=403, admin=303),
+        _institution_created,
+    ),
+    Row(
+        "institution A", "GET", "/admin/institutions/{institution_id}", _get(lambda w: f"/admin/institutions/{w.institution_a.id}"), _get(lambda w: f"/admin/institutions/{MISSING_ID}"),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=200, lead_b=404, admin=200),
+    ),
+    Row(
+        "add a cohort to A", "POST", "/admin/institutions/{institution_id}/cohorts", _build_create_cohort, _build_create_cohort_missing,
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
+        _cohort_created,
+    ),
+    Row(
+        "cohort roster of A1", "GET", "/admin/cohorts/{cohort_id}", _get(lambda w: f"/admin/cohorts/{w.cohort_a1.id}"), _get(lambda w: f"/admin/cohorts/{MISSING_ID}"),
+        # the coach and the facilitator assigned to A1 see its roster; A's lead sees every cohort of A
+        _outcomes(participant=404, coalition_member=404, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200),
+    ),
+    Row(
+        "invitations list", "GET", "/admin/invitations", _get(lambda w: "/admin/invitations"), None,
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=200, lead_b=200, admin=200),
+    ),
+    # Spaces: a cohort's conversation is read by its members and the coach and facilitator
+    # assigned to it, by no one else. Power is not membership: not A's lead for a cohort they
+    # are not in, not the program admin (rule 1, SEC-A1, SEC-B6).
+    Row(
+        "conversations list", "GET", "/conversations/", _get(lambda w: "/conversations/"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "cohort A1 conversation", "GET", "/conversations/{conversation_id}", _conversation_page(lambda w: w.cohort_a1), _get(lambda w: f"/conversations/{MISSING_ID}"),
+        # lead_a is a member of A1 (constituency leadership), hence 200
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404),
+    ),
+    Row(
+        "cohort A2 conversation", "GET", "/conversations/{conversation_id}", _conversation_page(lambda w: w.cohort_a2), _get(lambda w: f"/conversations/{MISSING_ID}"),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
+    ),
+    Row(
+        "post in cohort A1 conversation", "POST", "/conversations/{conversation_id}/messages", _conversation_post(lambda w: w.cohort_a1), _conversation_post(None),
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=404, admin=404),
+        _message_posted,
+    ),
+    Row(
+        "post in cohort A2 conversation", "POST", "/conversations/{conversation_id}/messages", _conversation_post(lambda w: w.cohort_a2), _conversation_post(None),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
+    ),
+]
+
+# The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the
+# gateway tests (tests/realtime/), not in this HTTP table.
+WEBSOCKET_ROUTES: set[tuple[str, str]] = {("WEBSOCKET", "/ws")}
+
+# Routes that are not administration: open to everyone or about one's own account. Anything
+# under /admin or /moderation may never be listed here.
+PUBLIC_OR_SELF_SERVICE: set[tuple[str, str]] = {
+    ("GET", "/healthz"),
+    ("MOUNT", "/static"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/{token}"),
+    ("GET", "/password"),
+    ("POST", "/password"),
+    ("GET", "/password/forgot"),
+    ("POST", "/password/forgot"),
+    ("GET", "/password/reset/{token}"),
+    ("POST", "/password/reset/{token}"),
+    ("GET", "/me"),
+    ("POST", "/me"),
+    ("GET", "/me/export"),
+    ("GET", "/me/delete"),
+    ("POST", "/me/delete"),
+}
+
+CASES = [pytest.param(row, persona, id=f"{row.name}-{persona}") for row in MATRIX for persona in PERSONAS]
+
+
+async def _send(http: httpx.AsyncClient, request: Call, *, signed_in: bool) -> httpx.Response:
+    if request.method == "GET":
+        return await http.get(request.path)
+    token = await page_token(http, signed_in=signed_in)
+    return await http.post(request.path, data={**request.data, "csrf_token": token})
+
+
+@pytest.mark.parametrize(("row", "persona"), CASES)
+async def test_admin_action_outcome_matches_matrix(app: Any, client: httpx.AsyncClient, world: World, row: Row, persona: str) -> None:
+    """SEC-B1/SEC-A1/SEC-A4: each persona gets exactly the status of the table; a denial
+    leaves every table untouched; an allowed write does what it says; anonymous → /login."""
+    request = await row.build(app, world)
+    attribute = PERSONAS[persona]
+    if attribute is not None:
+        await sign_in(client, getattr(world, attribute).email)
+    before = await snapshot(app)
+
+    response = await _send(client, request, signed_in=attribute is not None)
+
+    if attribute is None:
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login")
+        assert await snapshot(app) == before
+        return
+    expected = row.expected[persona]
+    assert response.status_code == expected, f"{persona} on {row.name}: {response.status_code}"
+    if expected in (403, 404):
+        after = await snapshot(app)
+        assert counts(after) == counts(before)
+        assert after == before
+    elif row.effect is not None:
+        await row.effect(app, world)
+
+
+NOT_FOUND_CASES = [
+    pytest.param(row, persona, id=f"{row.name}-{persona}")
+    for row in MATRIX
+    if row.build_missing is not None
+    for persona, status in row.expected.items()
+    if status == 404
+]
+
+
+@pytest.mark.parametrize(("row", "persona"), NOT_FOUND_CASES)
+async def test_forbidden_object_looks_like_missing_object(app: Any, client: httpx.AsyncClient, world: World, row: Row, persona: str) -> None:
+    """SEC-A2: a forbidden id and a nonexistent id give the same status and the same bytes."""
+    assert row.build_missing is not None
+    attribute = PERSONAS[persona]
+    assert attribute is not None
+    await sign_in(client, getattr(world, attribute).email)
+    forbidden = await _send(client, await row.build(app, world), signed_in=True)
+    missing = await _send(client, await row.build_missing(app, world), signed_in=True)
+    assert forbidden.status_code == missing.status_code == 404
+    assert forbidden.content == missing.content
+
+
+def test_every_route_is_in_the_matrix_or_listed_as_public(app: Any) -> None:
+    """Route inventory (section A, SEC-B1): adding a route without a matrix row fails here."""
+    inventory = set(iter_routes(app.routes))
+    in_matrix = {(row.method, row.template) for row in MATRIX}
+    unclassified = inventory - in_matrix - PUBLIC_OR_SELF_SERVICE - WEBSOCKET_ROUTES
+    assert not unclassified, f"routes without a row in the authorization matrix: {sorted(unclassified)}"
+    assert in_matrix <= inventory, f"matrix rows for routes that do not exist: {sorted(in_matrix - inventory)}"
+    assert PUBLIC_OR_SELF_SERVICE | WEBSOCKET_ROUTES <= inventory, f"stale entries: {sorted((PUBLIC_OR_SELF_SERVICE | WEBSOCKET_ROUTES) - inventory)}"
+    privileged = [path for _method, path in PUBLIC_OR_SELF_SERVICE if path.startswith(("/admin", "/moderation"))]
+    assert privileged == []
+
+
+# --- tenancy of lists ----------------------------------------------------------------------------
+
+
+def _people_rows(response: httpx.Response) -> list[dict[str, str]]:
+    table = soup(response).find("table")
+    assert table is not None
+    rows = []
+    for tr in table.find("tbody").find_all("tr"):
+        name, _pronouns, email, institution = (td.get_text(strip=True) for td in tr.find_all("td"))
+        rows.append({"name": name, "email": email, "institution": institution})
+    return rows
+
+
+@pytest.mark.parametrize(("lead", "own", "other"), [("lead_a", "institution_a", "institution_b"), ("lead_b", "institution_b", "institution_a")])
+async def test_lead_people_list_shows_own_institution_only(client: httpx.AsyncClient, world: World, lead: str, own: str, other: str) -> None:
+    """SEC-A3: a lead's people list holds the people of their school and no one else."""
+    await sign_in(client, getattr(world, lead).email)
+    response = await client.get("/admin/people")
+    assert response.status_code == 200
+    rows = _people_rows(response)
+    own_id, other_id = getattr(world, own).id, getattr(world, other).id
+    people = [getattr(world, name) for name in ("admin", "coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a", "participant_a2", "lead_b", "participant_b")]
+    expected = sorted(p.email for p in people if p.institution_id == own_id)
+    assert sorted(row["email"] for row in rows) == expected
+    assert {row["institution"] for row in rows} == {getattr(world, own).name}
+    assert not any(p.email in response.text for p in people if p.institution_id in (other_id, None))
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+
+def _audit_rows(response: httpx.Response) -> list[dict[str, str]]:
+    table = soup(response).find("table")
+    if table is None:
+        return []
+    rows = []
+    for tr in table.find("tbody").find_all("tr"):
+        when, who, what, institution, about, detail = (td.get_text(" ", strip=True) for td in tr.find_all("td"))
+        rows.append({"who": who, "what": what, "institution": institution, "about": about, "detail": detail})
+    return rows
+
+
+async def _seed_audit_entries(app: Any, world: World) -> None:
+    """Entries for A, for B and for the program as a whole."""
+    async with app.state.uow() as uow:
+        await identity.invite(uow, None, email="invitee-a@alder.example.edu", institution_id=world.institution_a.id, cohort_id=world.cohort_a1.id, role="participant", constituency="staff")
+        await identity.invite(uow, None, email="invitee-b@birch.example.edu", institution_id=world.institution_b.id, cohort_id=world.cohort_b1.id, role="participant", constituency="staff")
+        audit.record(uow, actor_id=world.admin.id, action="program_note", institution_id=None, detail={"secret": "program-only-canary"})
+    anonymous = make_client(app)
+    async with anonymous:
+        token = await page_token(anonymous, signed_in=False)
+        for email in (world.student_a.email, world.participant_b.email):
+            response = await anonymous.post("/login", data={"email": email, "password": "not the password", "csrf_token": token})
+            assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("lead", "own", "foreign_email"),
+    [("lead_a", "institution_a", "invitee-b@birch.example.edu"), ("lead_b", "institution_b", "invitee-a@alder.example.edu")],
+)
+async def test_lead_audit_log_shows_own_institution_entries_only(app: Any, client: httpx.AsyncClient, world: World, lead: str, own: str, foreign_email: str) -> None:
+    """SEC-A3/SEC-K4: a lead reads the entries of their school and never another school's
+    (nor program-level ones), also when paging with `before`."""
+    await _seed_audit_entries(app, world)
+    institution = getattr(world, own)
+    async with app.state.uow() as uow:
+        expected = (await uow.session.execute(select(AuditEntry.action).where(AuditEntry.institution_id == institution.id).order_by(AuditEntry.id.desc()))).scalars().all()
+        total = (await uow.session.execute(select(AuditEntry.id))).scalars().all()
+    assert len(total) > len(expected) >= 2  # there is something to leak
+
+    await sign_in(client, getattr(world, lead).email)
+    for path in ("/moderation/audit", f"/moderation/audit?before={max(total) + 1}"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        rows = _audit_rows(response)
+        assert [row["what"] for row in rows] == [action.replace("_", " ") for action in expected]
+        assert {row["institution"] for row in rows} == {institution.name}
+        assert foreign_email not in response.text
+        assert "program-only-canary" not in response.text
+
+
+async def test_admin_audit_log_shows_every_institution(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """SEC-K4: the program admin reads all entries, A's, B's and the program's."""
+    await _seed_audit_entries(app, world)
+    await sign_in(client, world.admin.email)
+    rows = _audit_rows(await client.get("/moderation/audit"))
+    assert {row["institution"] for row in rows} == {world.institution_a.name, world.institution_b.name, "Program"}
+
+
+async def test_admin_roster_read_is_logged_and_visible_to_lead(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """DOMAIN rule 2 / SEC-B6: a program admin reading A's cohort roster writes a
+    `privileged_read` entry that A's lead sees, and B's lead does not."""
+    await sign_in(client, world.admin.email)
+    response = await client.get(f"/admin/cohorts/{world.cohort_a1.id}")
+    assert response.status_code == 200
+
+    async with app.state.uow() as uow:
+        entries = (await uow.session.execute(select(AuditEntry).where(AuditEntry.action == "privileged_read"))).scalars().all()
+    assert [(e.actor_id, e.institution_id, e.target_kind, e.target_id) for e in entries] == [
+        (world.admin.id, world.institution_a.id, "cohort_roster", world.cohort_a1.id)
+    ]
+
+    lead_a = make_client(app)
+    async with lead_a:
+        await sign_in(lead_a, world.lead_a.email)
+        rows = _audit_rows(await lead_a.get("/moderation/audit"))
+    assert {"who": world.admin.display_name, "what": "privileged read", "institution": world.institution_a.name, "about": f"cohort_roster {world.cohort_a1.id}", "detail": ""} in rows
+
+    lead_b = make_client(app)
+    async with lead_b:
+        await sign_in(lead_b, world.lead_b.email)
+        rows = _audit_rows(await lead_b.get("/moderation/audit"))
+    assert not any(row["what"] == "privileged read" for row in rows)
+
+
+async def test_lead_roster_read_of_own_school_is_not_a_privileged_read(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """DOMAIN rule 2: only reads by program-wide power are privileged reads."""
+    await sign_in(client, world.lead_a.email)
+    assert (await client.get(f"/admin/cohorts/{world.cohort_a1.id}")).status_code == 200
+    async with app.state.uow() as uow:
+        entries = (await uow.session.execute(select(AuditEntry.id).where(AuditEntry.action == "privileged_read"))).scalars().all()
+    assert entries == []
+
+
+# --- rule 1: students' activity as counts only ------------------------------------------------------
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _roster_rows(response: httpx.Response) -> dict[str, dict[str, str]]:
+    page: BeautifulSoup = soup(response)
+    table = page.find("table")
+    assert table is not None
+    rows = {}
+    for tr in table.find("tbody").find_all("tr"):
+        name, _pronouns, constituency, last_sign_in = (td.get_text(" ", strip=True) for td in tr.find_all("td"))
+        rows[name] = {"constituency": constituency, "last_sign_in": last_sign_in}
+    return rows
+
+
+@pytest.mark.parametrize("viewer", ["lead_a", "admin", "coach", "facilitator_a"])
+async def test_roster_shows_no_student_sign_in_date(app: Any, client: httpx.AsyncClient, world: World, viewer: str) -> None:
+    """DOMAIN rule 1: whoever views the roster by authority sees a student's activity as
+    counts only, never their last sign-in date."""
+    student = make_client(app)
+    async with student:
+        await sign_in(student, world.student_a.email)  # the student now has a date to leak
+    await sign_in(client, getattr(world, viewer).email)
+
+    response = await client.get(f"/admin/cohorts/{world.cohort_a1.id}")
+
+    assert response.status_code == 200
+    rows = _roster_rows(response)
+    student_row = rows[world.student_a.display_name]
+    assert student_row["constituency"] == "student"
+    assert student_row["last_sign_in"] == "shown as counts only"
+    assert not DATE.search(student_row["last_sign_in"])
+    section = soup(response).find("section", attrs={"aria-labelledby": "participation-heading"})
+    [students] = [li.get_text(" ", strip=True) for li in section.find_all("li") if li.get_text(strip=True).startswith("Student")]
+    assert re.fullmatch(r"Students?: 1 members?; too few to show activity", students), students
+    assert world.student_a.display_name not in section.get_text()
+
+
+async def test_roster_shows_lead_own_sign_in_date(client: httpx.AsyncClient, world: World) -> None:
+    """Control for rule 1: the column does show a date where it is allowed (one's own)."""
+    await sign_in(client, world.lead_a.email)
+    rows = _roster_rows(await client.get(f"/admin/cohorts/{world.cohort_a1.id}"))
+    assert DATE.search(rows[world.lead_a.display_name]["last_sign_in"])
