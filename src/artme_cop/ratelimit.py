@@ -6,6 +6,7 @@ when `ARTME_REDIS_URL` is set, so that every server process counts against the s
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -16,6 +17,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from artme_cop.errors import RateLimited
 from artme_cop.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter:
@@ -32,6 +35,8 @@ class RateLimiter:
             return
         stats = await self._limiter.get_window_stats(item, *identifiers)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        # A log line, not an audit row: a refused request must stay cheap (SEC-I2, SEC-K1).
+        log.warning("rate limit %s reached for %s; retry after %d s", key[0] if key else "?", key[1] if len(key) > 1 else "?", retry_after)
         raise RateLimited("Too many attempts. Wait a little and try again.", retry_after=retry_after)
 
     async def reset(self) -> None:

@@ -70,7 +70,8 @@ class Person(Base):
     title: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
-    # Bumped on sign-out, password change, role change and deletion: older cookies stop working.
+    # Bumped on sign-out, password change or reset, and deletion: older cookies stop working.
+    # (Role changes need no bump: the actor is reloaded from the database on every request.)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

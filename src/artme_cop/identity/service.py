@@ -532,6 +532,8 @@ async def access_person(uow: UnitOfWork, actor: Actor, person_id: object) -> Per
         raise NotFound("person")
     if not (actor.is_program_admin or policy.can(actor, Action.PEOPLE_VIEW, person)):
         raise NotFound("person")
+    # A student's identity and cohort never cross a school's boundary silently (rule 2).
+    audit.note_privileged_read(uow, actor, person.institution_id, what="person", target_id=person.id)
     institution = await queries.get_institution(uow.session, person.institution_id) if person.institution_id else None
     cohorts = await queries.list_cohorts(uow.session, Cohort.institution_id == person.institution_id) if person.institution_id else []
     return PersonDetail(
