@@ -39,10 +39,39 @@ class Broker(Protocol):
     async def present(self, topic: str) -> set[int]: ...
 
 
+class ConnectionCounts:
+    """How many of this process's connections each person has on each topic."""
+
+    def __init__(self) -> None:
+        self.by_topic: dict[str, dict[int, int]] = {}
+
+    def add(self, topic: str, person_id: int) -> bool:
+        """Count one more connection; True when it is the person's first here."""
+        counts = self.by_topic.setdefault(topic, {})
+        counts[person_id] = counts.get(person_id, 0) + 1
+        return counts[person_id] == 1
+
+    def remove(self, topic: str, person_id: int) -> bool | None:
+        """Count one fewer; True when it was the person's last here, None when unknown."""
+        counts = self.by_topic.get(topic, {})
+        if person_id not in counts:
+            return None
+        counts[person_id] -= 1
+        if counts[person_id] > 0:
+            return False
+        del counts[person_id]
+        if not counts:
+            self.by_topic.pop(topic, None)
+        return True
+
+    def people(self, topic: str) -> set[int]:
+        return set(self.by_topic.get(topic, {}))
+
+
 class MemoryBroker:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._present: dict[str, dict[int, int]] = {}
+        self._present = ConnectionCounts()
 
     async def start(self) -> None:
         return None
@@ -55,25 +84,14 @@ class MemoryBroker:
 
     async def join(self, topic: str, person_id: int) -> bool:
         """Count one more connection of the person on the topic; True when they just arrived."""
-        counts = self._present.setdefault(topic, {})
-        counts[person_id] = counts.get(person_id, 0) + 1
-        return counts[person_id] == 1
+        return self._present.add(topic, person_id)
 
     async def leave(self, topic: str, person_id: int) -> bool:
         """Count one connection fewer; True when the person's last connection left."""
-        counts = self._present.get(topic, {})
-        if person_id not in counts:
-            return False
-        counts[person_id] -= 1
-        if counts[person_id] > 0:
-            return False
-        del counts[person_id]
-        if not counts:
-            self._present.pop(topic, None)
-        return True
+        return bool(self._present.remove(topic, person_id))
 
     async def present(self, topic: str) -> set[int]:
-        return set(self._present.get(topic, {}))
+        return self._present.people(topic)
 
 
 class RedisBroker:
@@ -88,7 +106,7 @@ class RedisBroker:
         self._redis = redis.from_url(url)
         self._prefix = prefix
         self._process = uuid.uuid4().hex[:12]
-        self._local: dict[str, dict[int, int]] = {}
+        self._local = ConnectionCounts()
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
 
@@ -108,7 +126,7 @@ class RedisBroker:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for topic, people in list(self._local.items()):
+        for topic, people in list(self._local.by_topic.items()):
             for person_id in list(people):
                 await self._redis.zrem(self._presence_key(topic), f"{self._process}:{person_id}")
         await self._pubsub.aclose()
@@ -135,24 +153,15 @@ class RedisBroker:
                 await asyncio.sleep(1)
 
     async def join(self, topic: str, person_id: int) -> bool:
-        counts = self._local.setdefault(topic, {})
-        counts[person_id] = counts.get(person_id, 0) + 1
-        if counts[person_id] > 1:
+        if not self._local.add(topic, person_id):
             return False
         before = await self.present(topic)
         await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{person_id}": time.time() + self._ttl})
         return person_id not in before
 
     async def leave(self, topic: str, person_id: int) -> bool:
-        counts = self._local.get(topic, {})
-        if person_id not in counts:
+        if not self._local.remove(topic, person_id):
             return False
-        counts[person_id] -= 1
-        if counts[person_id] > 0:
-            return False
-        del counts[person_id]
-        if not counts:
-            self._local.pop(topic, None)
         await self._redis.zrem(self._presence_key(topic), f"{self._process}:{person_id}")
         return person_id not in await self.present(topic)
 
@@ -167,7 +176,7 @@ class RedisBroker:
             await asyncio.sleep(self._ttl / 3)
             try:
                 expiry = time.time() + self._ttl
-                for topic, people in list(self._local.items()):
+                for topic, people in list(self._local.by_topic.items()):
                     if people:
                         await self._redis.zadd(self._presence_key(topic), {f"{self._process}:{p}": expiry for p in people})
                     await self._sweep(topic)
