@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
+from artme_cop.db import Base
 from artme_cop.mail import Mail
 
 PASSWORD = "Plum orchard 47 lanterns"
@@ -67,3 +70,14 @@ async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, str], 
 
 def text_of(response: httpx.Response) -> str:
     return soup(response).get_text(" ", strip=True)
+
+
+async def snapshot(app: Any) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, read through a fresh read-only unit of work: comparing two
+    snapshots proves a refused request changed nothing."""
+    async with app.state.uow(read_only=True) as uow:
+        rows: dict[str, list[tuple[object, ...]]] = {}
+        for table in Base.metadata.sorted_tables:
+            result = await uow.session.execute(select(table).order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(row) for row in result.all()]
+    return rows

@@ -14,27 +14,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from artme_cop.db import Base
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import CohortMembership, Invitation, Person, RoleAssignment
 from artme_cop.moderation.models import AuditEntry
 from tests.conftest import make_client
 from tests.factories import World
-from tests.support import MutableClock, RecordingMailer, csrf_from, sign_in, soup, text_of
+from tests.support import MutableClock, RecordingMailer, csrf_from, sign_in, snapshot, soup, text_of
 
 INVITEE = "new.person@alder.example.edu"
 INVITEE_NAME = "Robin Newcomer"
 INVITEE_PASSWORD = "Quiet river 93 meadows"
-
-
-async def snapshot(app: Any) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, read through a fresh unit of work."""
-    async with app.state.uow() as uow:
-        rows: dict[str, list[tuple[object, ...]]] = {}
-        for table in Base.metadata.sorted_tables:
-            result = await uow.session.execute(select(table).order_by(*table.primary_key.columns))
-            rows[table.name] = [tuple(row) for row in result.all()]
-    return rows
 
 
 async def people_with_email(app: Any, email: str) -> list[Person]:

@@ -12,7 +12,7 @@ from typing import AsyncIterator
 import pytest
 import redis.asyncio as redis
 from alembic import command
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from artme_cop.cli import alembic_config
 from artme_cop.conversations.models import Message

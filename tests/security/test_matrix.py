@@ -25,7 +25,6 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind, Message
-from artme_cop.db import Base
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution, Invitation, Role, RoleAssignment
 from artme_cop.moderation import service as audit
@@ -33,21 +32,11 @@ from artme_cop.moderation.models import AuditEntry
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
 from tests.factories import World
-from tests.support import csrf_from, sign_in, soup
+from tests.support import csrf_from, sign_in, snapshot, soup
 
 MISSING_ID = 987654
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-async def snapshot(app: Any) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, read through a fresh unit of work."""
-    async with app.state.uow() as uow:
-        rows: dict[str, list[tuple[object, ...]]] = {}
-        for table in Base.metadata.sorted_tables:
-            result = await uow.session.execute(select(table).order_by(*table.primary_key.columns))
-            rows[table.name] = [tuple(row) for row in result.all()]
-    return rows
 
 
 def counts(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, int]:
