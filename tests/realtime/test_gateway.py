@@ -341,3 +341,35 @@ def test_form_post_appears_live(live_app: TestClient, make_client: Callable[[str
         )
         assert response.status_code == 303
         assert reader.next("message")["data"]["html"] == "<p>from the form</p>"
+
+
+def test_typing_reaches_other_subscribers_and_needs_a_subscription(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, spaces: Spaces) -> None:
+    signed_in(live_app, world.student_a.email)
+    other = make_client(world.faculty_a.email)
+    with connect(live_app) as raw_typist, connect(other) as raw_other:
+        typist, watcher = Socket(raw_typist), Socket(raw_other)
+        assert typist.request({"type": "typing", "conversation": spaces.cohort_a1})["code"] == "not_found"
+        watcher.request({"type": "subscribe", "conversation": spaces.cohort_a1})
+        typist.request({"type": "subscribe", "conversation": spaces.cohort_a1})
+        raw_typist.send_text(json.dumps({"type": "typing", "conversation": spaces.cohort_a1}))
+        typing = watcher.next("typing")
+        assert typing["data"] == {"conversation": spaces.cohort_a1, "person": {"id": world.student_a.id, "name": "Sam Student"}}
+
+
+def test_mentions_reach_only_people_who_can_read_the_conversation(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, spaces: Spaces) -> None:
+    """SEC-A3: mentioning someone outside the space neither renders their name nor notifies them."""
+    signed_in(live_app, world.student_a.email)
+    insider_client = make_client(world.faculty_a.email)
+    outsider_client = make_client(world.participant_b.email)
+    with connect(live_app) as raw, connect(insider_client) as raw_insider, connect(outsider_client) as raw_outsider:
+        author, insider, outsider = Socket(raw), Socket(raw_insider), Socket(raw_outsider)
+        body = f"@**Fran Faculty|{world.faculty_a.id}** and @**Blair Participant|{world.participant_b.id}** please read"
+        author.request({"type": "send", "conversation": spaces.cohort_a1, "client_msg_id": "mention-1", "body": body})
+        mention = insider.next("mention")
+        assert mention["topic"] == f"person:{world.faculty_a.id}" and mention["data"]["seq"] == 1
+        assert outsider.request({"type": "ping"})["type"] == "ack"
+        assert not any(f["type"] == "mention" for f in outsider.backlog)
+        insider.request({"type": "subscribe", "conversation": spaces.cohort_a1, "after_seq": 0})
+        html = insider.next("message")["data"]["html"]
+    assert 'data-person="%d"' % world.faculty_a.id in html
+    assert "data-person=\"%d\"" % world.participant_b.id not in html and "@Blair Participant" in html

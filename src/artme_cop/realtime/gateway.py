@@ -36,7 +36,7 @@ from artme_cop.policy import Actor
 from artme_cop.realtime import protocol
 from artme_cop.realtime.brokers import Broker
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
-from artme_cop.realtime.events import Event, conversation_topic, encode
+from artme_cop.realtime.events import Event, conversation_topic, encode, person_topic
 from artme_cop.realtime.hub import Hub
 from artme_cop.realtime.protocol import FrameError
 from artme_cop.realtime.ratelimit import TokenBucket
@@ -160,6 +160,10 @@ class Connection:
     # --- the two tasks ------------------------------------------------------------------
 
     async def run(self) -> None:
+        # Every socket hears its person's own topic (mentions, notifications) from the start.
+        personal = person_topic(self.person_id)
+        self.last_seq[personal] = 0
+        self.realtime.hub.add(personal, self)
         sender = asyncio.create_task(self._send_loop())
         receiver = asyncio.create_task(self._receive_loop())
         try:
@@ -172,6 +176,7 @@ class Connection:
                     await task
             for task in list(self.in_flight):
                 task.cancel()
+            self.realtime.hub.remove(personal, self)
             await self._leave_all()
             if self.closing is not None:
                 with contextlib.suppress(Exception):
