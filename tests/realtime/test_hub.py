@@ -76,6 +76,7 @@ def _connection(socket: Any, person_id: int) -> gateway.Connection:
     connection.outgoing = gateway.deque()
     connection.wake = asyncio.Event()
     connection.closing = None
+    connection.sender = None
     connection.last_seq = {"conv:1": 0}
     return connection
 

@@ -11,6 +11,7 @@ from typing import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
+import websockets
 from alembic import command
 from sqlalchemy import select
 
@@ -163,6 +164,11 @@ async def test_consumer_that_stops_reading_is_cut_off_while_others_keep_up(tmp_p
         await asyncio.sleep(0.5)
         assert process.healthy()
         assert "too slow; closing it" in process.log.read_text()
+        # Reading again, the stalled client finds its socket closed by the server.
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(stalled.socket.recv(), timeout=30)
+        assert stalled.socket.close_code in {4008, 1006}
         await healthy.close()
         await writer.close()
     finally:

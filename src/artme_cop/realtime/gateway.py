@@ -127,6 +127,7 @@ class Connection:
         self.refusals = 0
         self.validated_at = time.monotonic()
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.sender: asyncio.Task[None] | None = None
 
     # --- what the hub and handlers call -------------------------------------------------
 
@@ -150,6 +151,9 @@ class Connection:
             self.closing = code
             self.outgoing.appendleft((_CLOSE, None, None, code))
             self.wake.set()
+            if code == protocol.CLOSE_SLOW_CONSUMER and self.sender is not None:
+                # Its sender is likely stuck writing to a full socket: stop waiting for it.
+                self.sender.cancel()
 
     def is_subscribed(self, conversation_id: int) -> bool:
         return conversation_id in self.topics
@@ -164,7 +168,7 @@ class Connection:
         personal = person_topic(self.person_id)
         self.last_seq[personal] = 0
         self.realtime.hub.add(personal, self)
-        sender = asyncio.create_task(self._send_loop())
+        sender = self.sender = asyncio.create_task(self._send_loop())
         receiver = asyncio.create_task(self._receive_loop())
         try:
             await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
