@@ -30,7 +30,7 @@ from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import routes as moderation_routes
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
 from artme_cop.realtime.brokers import make_broker
-from artme_cop.realtime.gateway import Realtime, websocket_endpoint
+from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_endpoint
 from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings, load_settings
 from artme_cop.unit_of_work import UnitOfWork
@@ -100,6 +100,7 @@ def create_app(
         *identity_routes.routes,
     ]
     middleware = [
+        Middleware(RawSendMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(SameOriginMiddleware, base_url=settings.base_url),

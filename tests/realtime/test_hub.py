@@ -53,6 +53,8 @@ async def test_memory_presence_counts_connections_per_person() -> None:
 class StuckSocket:
     """A socket whose peer stopped reading: every send waits forever."""
 
+    scope: dict[str, Any] = {}
+
     def __init__(self) -> None:
         self.sent = 0
 
@@ -62,6 +64,8 @@ class StuckSocket:
 
 
 class FastSocket:
+    scope: dict[str, Any] = {}
+
     def __init__(self) -> None:
         self.sent: list[str] = []
 

@@ -42,11 +42,6 @@ async def get_conversations(session: AsyncSession, ids: set[int]) -> dict[int, C
     return {row.id: row for row in rows}
 
 
-async def get_people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
-    rows = (await session.execute(select(Person).where(Person.id.in_(sorted(ids))))).scalars()
-    return {row.id: row for row in rows}
-
-
 async def list_messages_after(
     session: AsyncSession, conversation_id: int, after_seq: int, *, limit: int, up_to_seq: int | None = None
 ) -> list[tuple[Message, Person]]:

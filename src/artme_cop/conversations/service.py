@@ -20,6 +20,7 @@ from artme_cop.conversations import queries
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from artme_cop.identity import queries as identity_queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
@@ -295,7 +296,7 @@ async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
         for item in items
     ]
     ids = (await uow.session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)).scalars().all()
-    authors = await queries.get_people(uow.session, {item.request.actor.person_id for item in items})
+    authors = await identity_queries.get_people(uow.session, {item.request.actor.person_id for item in items})
     mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
     if mentions:
         await uow.session.execute(insert(Mention), mentions)

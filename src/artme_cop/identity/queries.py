@@ -12,6 +12,13 @@ async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+async def get_people(session: AsyncSession, person_ids: set[int]) -> dict[int, Person]:
+    if not person_ids:
+        return {}
+    rows = (await session.execute(select(Person).where(Person.id.in_(sorted(person_ids))))).scalars()
+    return {person.id: person for person in rows}
+
+
 async def get_person_by_email(session: AsyncSession, email: str) -> Person | None:
     return (await session.execute(select(Person).where(Person.email == email))).scalar_one_or_none()
 

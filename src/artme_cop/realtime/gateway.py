@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from artme_cop.conversations import service as conversations
@@ -109,6 +110,22 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             realtime.send_buckets.pop(actor.person_id, None)
 
 
+RAW_SEND = "artme.raw_send"
+
+
+class RawSendMiddleware:
+    """Keeps the server's own `send` for WebSockets, so the fan-out path writes frames without
+    passing through every middleware's send wrapper (sessions, exceptions) per delivery."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
 class Connection:
     def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
         self.websocket = websocket
@@ -186,8 +203,15 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.websocket.close(code=self.closing), timeout=1.0)
 
+    async def _send_text(self, text: str) -> None:
+        raw = self.websocket.scope.get(RAW_SEND)
+        if raw is None:
+            await self.websocket.send_text(text)
+        else:
+            await raw({"type": "websocket.send", "text": text})
+
     async def _send_loop(self) -> None:
-        send_text = self.websocket.send_text
+        send_text = self._send_text
         while True:
             await self.wake.wait()
             self.wake.clear()
@@ -220,7 +244,7 @@ class Connection:
             async with self.realtime.uow(read_only=True) as uow:
                 events = await conversations.replay(uow, self.actor, conversation_id, after_seq=self.last_seq[topic], up_to_seq=up_to)
             for event in events:
-                await self.websocket.send_text(event.wire)
+                await self._send_text(event.wire)
                 self.last_seq[topic] = event.seq or self.last_seq[topic]
             if len(events) < conversations.REPLAY_PAGE:
                 return

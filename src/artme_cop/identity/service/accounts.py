@@ -103,7 +103,7 @@ async def delete_my_account(uow: UnitOfWork, actor: Actor, *, password: object) 
     The row stays so that what the person wrote shows as from a deleted account.
     """
     person = await _person(uow, actor.person_id)
-    if not isinstance(password, str) or not passwords.verify_password(person.password_hash, password):
+    if not isinstance(password, str) or not await passwords.verify_password_async(person.password_hash, password):
         raise Invalid("Your password is not correct.", field="password")
     await uow.session.execute(delete(CohortMembership).where(CohortMembership.person_id == person.id))
     await uow.session.execute(delete(RoleAssignment).where(RoleAssignment.person_id == person.id))
@@ -130,7 +130,7 @@ async def create_admin(uow: UnitOfWork, *, email: object, display_name: object, 
         display_name=name,
         pronouns="",
         title="Program admin",
-        password_hash=passwords.hash_password(chosen),
+        password_hash=await passwords.hash_password_async(chosen),
         institution_id=None,
         session_epoch=0,
         is_deleted=False,

@@ -242,7 +242,7 @@ async def accept_invitation(
         display_name=name,
         pronouns=chosen_pronouns,
         title="",
-        password_hash=passwords.hash_password(chosen_password),
+        password_hash=await passwords.hash_password_async(chosen_password),
         institution_id=invitation.institution_id,
         session_epoch=0,
         is_deleted=False,

@@ -59,18 +59,13 @@ async def _actor_for(uow: UnitOfWork, person: Person) -> Actor:
 
 async def actors_for(uow: UnitOfWork, person_ids: list[int]) -> list[Actor]:
     """Actors of existing, undeleted people, to ask the policy what they may see."""
-    actors = []
-    for person_id in person_ids:
-        person = await queries.get_person(uow.session, person_id)
-        if person is not None and not person.is_deleted:
-            actors.append(await _actor_for(uow, person))
-    return actors
+    return [await _actor_for(uow, person) for person in await people_by_id(uow, person_ids) if not person.is_deleted]
 
 
 async def people_by_id(uow: UnitOfWork, person_ids: list[int]) -> list[Person]:
-    """People by id, in the given order, skipping unknown ids."""
-    people = [await queries.get_person(uow.session, pid) for pid in person_ids]
-    return [p for p in people if p is not None]
+    """People by id, in the given order, skipping unknown ids; one query however many."""
+    found = await queries.get_people(uow.session, set(person_ids))
+    return [found[pid] for pid in person_ids if pid in found]
 
 
 async def sign_in(uow: UnitOfWork, *, email: object, password: object, address: str) -> Person | None:
@@ -87,10 +82,10 @@ async def sign_in(uow: UnitOfWork, *, email: object, password: object, address: 
     if normalized is not None:
         person = await queries.get_person_by_email(uow.session, normalized)
     given = password if isinstance(password, str) else ""
-    if person is None or person.is_deleted or not passwords.verify_password(person.password_hash, given):
+    if person is None or person.is_deleted or not await passwords.verify_password_async(person.password_hash, given):
         if person is None:
             # Spend the same time as a real check, so timing does not reveal accounts.
-            passwords.verify_password(_DUMMY_HASH, given)
+            await passwords.verify_password_async(_DUMMY_HASH, given)
         audit.record(
             uow,
             actor_id=None,
@@ -116,10 +111,10 @@ async def sign_out(uow: UnitOfWork, actor: Actor) -> None:
 async def change_password(uow: UnitOfWork, actor: Actor, *, current: object, new: object) -> int:
     """Replace the password after checking the current one; returns the new session epoch."""
     person = await _person(uow, actor.person_id)
-    if not isinstance(current, str) or not passwords.verify_password(person.password_hash, current):
+    if not isinstance(current, str) or not await passwords.verify_password_async(person.password_hash, current):
         raise Invalid("Your current password is not correct.", field="current_password")
     new_password = passwords.check_new_password(new, context=await _password_context(uow, person), field="new_password")
-    person.password_hash = passwords.hash_password(new_password)
+    person.password_hash = await passwords.hash_password_async(new_password)
     audit.record(uow, actor_id=person.id, action="password_changed", institution_id=person.institution_id, target_kind="person", target_id=person.id)
     return await _bump_epoch(uow, person.id)
 
@@ -204,7 +199,7 @@ async def reset_password(uow: UnitOfWork, *, token: object, new_password: object
     reset = await _usable_reset(uow, token)
     person = await _person(uow, reset.person_id)
     chosen = passwords.check_new_password(new_password, context=await _password_context(uow, person))
-    person.password_hash = passwords.hash_password(chosen)
+    person.password_hash = await passwords.hash_password_async(chosen)
     reset.used_at = uow.clock.now()
     audit.record(uow, actor_id=person.id, action="password_reset", institution_id=person.institution_id, target_kind="person", target_id=person.id)
     await _bump_epoch(uow, person.id)
