@@ -47,5 +47,9 @@ migrate: $(VENV)/.run-installed
 demo: $(VENV)/.run-installed
 	$(BIN)/artme-cop demo
 
+## bench: the fan-out benchmark against a bare websockets server (about 5 minutes)
+bench: $(VENV)/.test-installed
+	$(BIN)/python bench/fanout.py --full --json var/bench.json
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
