@@ -771,36 +771,17 @@ def bench_settings(workdir: Path, database_url: str) -> Any:
     return Settings(data_dir=workdir / "data", database_url=database_url, secret_key=Secret(SECRET))
 
 
-async def pg_admin() -> Any:
-    import asyncpg
-
-    last: Exception | None = None
-    for user in ("postgres", "root"):
-        try:
-            return await asyncpg.connect(host=HOST, port=5432, user=user, database="postgres")
-        except Exception as exc:  # try the next user
-            last = exc
-    raise RuntimeError(f"cannot reach PostgreSQL on {HOST}:5432: {last}")
-
-
 async def pg_create() -> str:
-    name = f"artme_bench_{uuid.uuid4().hex[:12]}"
-    connection = await pg_admin()
-    try:
-        user = await connection.fetchval("SELECT current_user")
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"postgresql+asyncpg://{user}@{HOST}:5432/{name}"
+    """A throwaway PostgreSQL database, made the same way as the tests make theirs."""
+    from tests.pg import create_database
+
+    return await create_database("artme_bench")
 
 
 async def pg_drop(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    connection = await pg_admin()
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    from tests.pg import drop_database
+
+    await drop_database(url)
 
 
 def password_hash(production: bool) -> str:
@@ -1712,6 +1693,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     raise_nofile()
     sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT))
     bench = Bench(args)
 
     async def run() -> None:
