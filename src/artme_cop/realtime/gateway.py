@@ -181,20 +181,33 @@ class Connection:
     # --- the two tasks ------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Receive in this task and send in a sibling; when either ends, both do. (One extra
+        task per socket, not two: idle sockets are most of a server's memory.)"""
         # Every socket hears its person's own topic (mentions, notifications) from the start.
         personal = person_topic(self.person_id)
         self.last_seq[personal] = 0
         self.realtime.hub.add(personal, self)
+        receiver = asyncio.current_task()
+        assert receiver is not None
         sender = self.sender = asyncio.create_task(self._send_loop())
-        receiver = asyncio.create_task(self._receive_loop())
+        cut: list[bool] = []
+
+        def stop_receiving(_: asyncio.Task[None]) -> None:
+            cut.append(True)
+            receiver.cancel()
+
+        sender.add_done_callback(stop_receiving)
         try:
-            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            await self._receive_loop()
+        except asyncio.CancelledError:
+            if not cut:
+                raise
+            receiver.uncancel()  # the sender ended (close, dead socket): not a shutdown
         finally:
-            for task in (sender, receiver):
-                task.cancel()
-            for task in (sender, receiver):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            sender.remove_done_callback(stop_receiving)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
             for task in list(self.in_flight):
                 task.cancel()
             self.realtime.hub.remove(personal, self)
