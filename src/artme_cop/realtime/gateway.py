@@ -5,8 +5,9 @@ Handshake: the signed session must name a current person and the Origin must be 
 our own (cross-site WebSocket hijacking, SEC-F1/F2); otherwise the socket is closed before
 it is accepted, which the client sees as HTTP 403.
 
-Each connection has two tasks. The receiver decodes frames, applies the rate limits and
-calls the registered handler. The sender is the only writer to the socket: it drains one
+Each connection has two loops. The receiver, in the connection's own task, decodes frames,
+applies the rate limits and calls the registered handler. The sender, in one sibling task,
+is the only writer to the socket: it drains one
 outgoing queue of live events, replies and replay requests. Live events arrive through
 the hub's non-blocking `push`; when the queue passes OUTGOING_LIMIT the consumer is too
 slow and is closed with 4008 (it resumes on reconnect), and nobody else waits for it.
