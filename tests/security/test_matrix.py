@@ -340,7 +340,7 @@ MATRIX: list[Row] = [
     ),
     Row(
         "invitations list", "GET", "/admin/invitations", _get(lambda w: "/admin/invitations"), None,
-        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=200, lead_b=200, admin=200),
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=200),
     ),
     # Spaces: a cohort's conversation is read by its members and the coach and facilitator
     # assigned to it, by no one else. Power is not membership: not A's lead for a cohort they

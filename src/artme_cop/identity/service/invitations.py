@@ -12,7 +12,7 @@ from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 
 from artme_cop import policy
-from artme_cop.errors import Conflict, Invalid, NotFound
+from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity import passwords, queries
 from artme_cop.identity.models import (
     ROLE_LABELS,
@@ -145,9 +145,13 @@ class InvitationRow:
 
 
 async def list_invitations(uow: UnitOfWork, actor: Actor) -> list[InvitationRow]:
-    """Invitations of the institutions the actor administers: who invited whom, and their status."""
+    """Invitations of the institutions the actor administers: who invited whom, and their status.
+
+    Who: an administrator of some institution; Forbidden for everyone else, like the other
+    administration lists.
+    """
     if not actor.is_manager:
-        raise NotFound("invitations")
+        raise Forbidden("You do not have permission to do that.")
     rows = await queries.list_invitations(uow.session, policy.managed_institutions_clause(actor, Invitation.institution_id))
     names = await queries.names_by_id(uow.session, {r.invited_by_id for r in rows if r.invited_by_id})
     institutions = {i.id: i.name for i in await queries.list_institutions(uow.session, true())}
