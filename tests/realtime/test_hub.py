@@ -81,6 +81,7 @@ def _connection(socket: Any, person_id: int) -> gateway.Connection:
     connection.wake = asyncio.Event()
     connection.closing = None
     connection.sender = None
+    connection.replaying = set()
     connection.last_seq = {"conv:1": 0}
     return connection
 

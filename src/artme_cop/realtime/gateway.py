@@ -13,9 +13,12 @@ the hub's non-blocking `push`; when the queue passes OUTGOING_LIMIT the consumer
 slow and is closed with 4008 (it resumes on reconnect), and nobody else waits for it.
 
 Resume (`subscribe` with `after_seq`): the subscription is registered and a replay request
-queued in the same step, so every message committed later arrives live behind the replay;
-the sender drops what it already sent (seq <= last) and fills any gap from the database,
-so each message reaches the client once and in order.
+queued in the same step. While the replay pages through the database, live messages of
+that conversation are skipped rather than queued (a long replay under heavy traffic must
+not look like a slow consumer); when it ends, one more read catches up with what was
+committed meanwhile, and from then on live messages flow. The sender drops what it already
+sent (seq <= last) and fills any gap from the database, so each message reaches the client
+once and in order.
 """
 
 from __future__ import annotations
@@ -146,12 +149,16 @@ class Connection:
         self.validated_at = time.monotonic()
         self.in_flight: set[asyncio.Task[None]] = set()
         self.sender: asyncio.Task[None] | None = None
+        # Topics being replayed from the database: their live messages are skipped meanwhile.
+        self.replaying: set[str] = set()
 
     # --- what the hub and handlers call -------------------------------------------------
 
     def push(self, topic: str, seq: int | None, text: str) -> None:
         if self.closing is not None:
             return
+        if seq is not None and topic in self.replaying:
+            return  # the replay reads it from the database; queuing it would only fill the queue
         if len(self.outgoing) >= OUTGOING_LIMIT:
             log.warning("websocket of person %s is too slow; closing it", self.person_id)
             self.close(protocol.CLOSE_SLOW_CONSUMER)
@@ -245,6 +252,9 @@ class Connection:
                 elif kind == _CONTROL:
                     await send_text(payload)
                 elif kind == _REPLAY:
+                    await self._replay(topic, up_to=None)
+                    self.replaying.discard(topic)
+                    # Catch up with what was committed while live events were being skipped.
                     await self._replay(topic, up_to=None)
                     self.reply(payload)
                 else:
@@ -390,6 +400,7 @@ class Connection:
         # Register, then queue the replay, with no await between: nothing can slip by.
         self.topics[conversation.id] = topic
         self.last_seq[topic] = start
+        self.replaying.add(topic)
         self.realtime.hub.add(topic, self)
         ref = protocol.reply_ref(frame)
         present = await self._join(topic)
@@ -402,6 +413,7 @@ class Connection:
             return
         self.realtime.hub.remove(topic, self)
         self.last_seq.pop(topic, None)
+        self.replaying.discard(topic)
         await self._leave(topic)
 
     async def _typing(self, frame: dict[str, Any]) -> dict[str, Any] | None:
