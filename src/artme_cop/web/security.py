@@ -41,7 +41,7 @@ class SecurityHeadersMiddleware:
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in self.headers if n not in present]
                 message["headers"] = list(message.get("headers", [])) + extra
-                if scope["path"].startswith("/static/") is False and b"cache-control" not in present:
+                if not scope["path"].startswith("/static/") and b"cache-control" not in present:
                     message["headers"].append((b"cache-control", b"no-store"))
             await send(message)
 
