@@ -4,9 +4,11 @@ session epochs and role grants. Nothing here checks permissions; the intents do.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import update
 
+from artme_cop.db import Base
 from artme_cop.errors import Invalid, NotFound
 from artme_cop.identity import queries
 from artme_cop.identity.models import (
@@ -20,6 +22,8 @@ from artme_cop.identity.models import (
     RoleAssignment,
 )
 from artme_cop.unit_of_work import UnitOfWork
+
+Row = TypeVar("Row", bound=Base)
 
 SIGN_IN_FAILED = "Email or password is incorrect."
 
@@ -84,12 +88,18 @@ def _id(value: object, *, field: str, label: str) -> int:
     return _whole_number(value, field=field, label=label, low=1, high=2**31 - 1)
 
 
-async def _institution(uow: UnitOfWork, institution_id: object) -> Institution:
+async def _row(uow: UnitOfWork, model: type[Row], key: object) -> Row | None:
+    """The row with this id, or None for a missing row and a malformed id alike, so that
+    ids taken from URLs and forms can never be probed or cause an error page."""
     try:
-        key = _id(institution_id, field="institution_id", label="Institution")
+        number = _id(key, field="id", label="Id")
     except Invalid:
-        raise NotFound("institution") from None
-    institution = await queries.get_institution(uow.session, key)
+        return None
+    return await uow.session.get(model, number)
+
+
+async def _institution(uow: UnitOfWork, institution_id: object) -> Institution:
+    institution = await _row(uow, Institution, institution_id)
     if institution is None:
         raise NotFound("institution")
     return institution
@@ -115,11 +125,7 @@ async def _role_scope(uow: UnitOfWork, role: Role, institution: Institution, coh
         if role in COHORT_ROLES:
             raise Invalid(f"A {ROLE_LABELS[role].lower()} belongs to a cohort: choose one.", field="cohort_id")
         return None
-    cohort = None
-    try:
-        cohort = await queries.get_cohort(uow.session, _id(cohort_id, field="cohort_id", label="Cohort"))
-    except Invalid:
-        pass
+    cohort = await _row(uow, Cohort, cohort_id)
     if cohort is None or cohort.institution_id != institution.id:
         raise Invalid("Choose a cohort of this institution.", field="cohort_id")
     return cohort

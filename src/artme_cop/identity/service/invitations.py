@@ -32,11 +32,11 @@ from artme_cop.identity.service._shared import (
     PRONOUNS_LIMIT,
     _apply_grant,
     _constituency,
-    _id,
     _institution,
     _person,
     _role,
     _role_scope,
+    _row,
     invitation_status,
 )
 from artme_cop.mail import Mail
@@ -171,10 +171,7 @@ async def list_invitations(uow: UnitOfWork, actor: Actor) -> list[InvitationRow]
 
 async def revoke_invitation(uow: UnitOfWork, actor: Actor, invitation_id: object, *, address: str = "") -> Invitation:
     """Withdraw a pending invitation. Who: `invitation.revoke`; NotFound when not managed."""
-    try:
-        invitation = await uow.session.get(Invitation, _id(invitation_id, field="invitation_id", label="Invitation"))
-    except Invalid:
-        invitation = None
+    invitation = await _row(uow, Invitation, invitation_id)
     if invitation is None or not policy.can(actor, Action.INSTITUTION_VIEW, invitation):
         raise NotFound("invitation")
     policy.require(actor, Action.INVITATION_REVOKE, RoleTarget(Role(invitation.role), invitation.institution_id))

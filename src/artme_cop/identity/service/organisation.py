@@ -27,10 +27,10 @@ from artme_cop.identity.service._shared import (
     INSTITUTION_NAME_LIMIT,
     SHORT_NAME_LIMIT,
     _apply_grant,
-    _id,
     _institution,
     _role,
     _role_scope,
+    _row,
     _whole_number,
 )
 from artme_cop.moderation import service as audit
@@ -132,10 +132,7 @@ async def cohort_roster(uow: UnitOfWork, actor: Actor, cohort_id: object) -> Ros
     constituency, and only for groups of five or more (rule 1). A program admin's view of
     another school's roster is logged as a privileged read (rule 2).
     """
-    try:
-        cohort = await queries.get_cohort(uow.session, _id(cohort_id, field="cohort_id", label="Cohort"))
-    except Invalid:
-        cohort = None
+    cohort = await _row(uow, Cohort, cohort_id)
     if cohort is None or not policy.can(actor, Action.COHORT_ROSTER, CohortRef(cohort.id, cohort.institution_id)):
         raise NotFound("cohort")
     institution = await _institution(uow, cohort.institution_id)
@@ -189,10 +186,7 @@ class PersonDetail:
 
 async def access_person(uow: UnitOfWork, actor: Actor, person_id: object) -> PersonDetail:
     """A person's account as an administrator sees it; NotFound unless the actor manages their school."""
-    try:
-        person = await queries.get_person(uow.session, _id(person_id, field="person_id", label="Person"))
-    except Invalid:
-        person = None
+    person = await _row(uow, Person, person_id)
     if person is None or person.is_deleted:
         raise NotFound("person")
     if not policy.can(actor, Action.PEOPLE_VIEW, person):
@@ -243,10 +237,7 @@ async def grant_role(uow: UnitOfWork, actor: Actor, person_id: object, *, role: 
 
 async def revoke_role(uow: UnitOfWork, actor: Actor, assignment_id: object, *, address: str = "") -> None:
     """Take a role away. Who: `role.change` for that role and institution; NotFound otherwise."""
-    try:
-        assignment = await uow.session.get(RoleAssignment, _id(assignment_id, field="assignment_id", label="Role"))
-    except Invalid:
-        assignment = None
+    assignment = await _row(uow, RoleAssignment, assignment_id)
     if assignment is None or not policy.can(actor, Action.PEOPLE_VIEW, assignment):
         raise NotFound("role")
     policy.require(actor, Action.ROLE_CHANGE, RoleTarget(Role(assignment.role), assignment.institution_id, assignment.cohort_id))
