@@ -12,17 +12,20 @@ import asyncio
 import os
 import shutil
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from artme_cop.app import create_app
 from artme_cop.cli import alembic_config
 from artme_cop.db import Base, make_engine, make_sessionmaker
+from artme_cop.forum.defaults import default_category_rows
+from artme_cop.forum.models import Category
 from artme_cop.ratelimit import RateLimiter
 from artme_cop.settings import Secret, Settings
 from artme_cop.unit_of_work import UnitOfWork
@@ -90,6 +93,8 @@ async def _empty_postgres(url: str) -> None:
     async with engine.begin() as connection:
         # The audit log refuses DELETE by trigger; TRUNCATE is the test-only way around it.
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # Reference data the migrations insert comes back as a fresh database would have it.
+        await connection.execute(insert(Category), default_category_rows(datetime.now(timezone.utc)))
     await engine.dispose()
 
 
