@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from artme_cop.clock import Clock, SystemClock
 from artme_cop.conversations import commands as conversation_commands
 from artme_cop.conversations import routes as conversation_routes
+from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import routes as identity_routes
@@ -94,6 +95,7 @@ def create_app(
         Route("/healthz", healthz, name="healthz"),
         WebSocketRoute("/ws", websocket_endpoint, name="ws"),
         Mount("/conversations", routes=conversation_routes.routes, name="conversations"),
+        Mount("/forum", routes=forum_routes.routes, name="forum"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),

@@ -40,6 +40,8 @@ class Action(StrEnum):
     MESSAGE_POST = "message.post"
     MESSAGE_EDIT = "message.edit"
     MESSAGE_MODERATE = "message.moderate"
+    CATEGORY_MANAGE = "category.manage"
+    THREAD_START = "thread.start"
 
 
 class SpaceScope(StrEnum):
@@ -141,6 +143,14 @@ class Space:
     scope: SpaceScope
     institution_id: int | None
     cohort_id: int | None
+
+
+@dataclass(frozen=True)
+class NewThread:
+    """A thread someone wants to start: the category's start rule and the chosen space."""
+
+    start_rule: str
+    space: Space
 
 
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
@@ -265,6 +275,19 @@ def _message_moderate(actor: Actor, resource: object) -> bool:
     return actor.holds(Role.FACILITATOR, cohort_id=space.cohort_id) or actor.holds(Role.COACH, cohort_id=space.cohort_id)
 
 
+def _thread_start(actor: Actor, resource: object) -> bool:
+    """Start a thread: the space must be one the actor belongs to, and the category's rule
+    ("everyone", "facilitators", "admins") must admit them."""
+    if not isinstance(resource, NewThread) or not _space_read(actor, resource.space):
+        return False
+    if resource.start_rule == "everyone":
+        return True
+    if resource.start_rule == "facilitators":
+        facilitating = {Role.FACILITATOR, Role.COACH, Role.INSTITUTION_LEAD, Role.PROGRAM_ADMIN}
+        return any(grant.role in facilitating for grant in actor.grants)
+    return actor.is_program_admin
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -307,6 +330,8 @@ _CHECKS = {
     Action.MESSAGE_POST: _message_post,
     Action.MESSAGE_EDIT: _message_edit,
     Action.MESSAGE_MODERATE: _message_moderate,
+    Action.CATEGORY_MANAGE: _admin_only,
+    Action.THREAD_START: _thread_start,
 }
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, update
 
 from artme_cop import policy
-from artme_cop.conversations import queries
+from artme_cop.conversations import hooks, queries
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -300,6 +301,7 @@ async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
     mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
     if mentions:
         await uow.session.execute(insert(Mention), mentions)
+    await hooks.run_after_post(uow, [_stored(message_id, item, now) for message_id, item in zip(ids, items)])
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
         message = Message(id=message_id, deleted_at=None, hidden_at=None, edited_at=None, **row)
@@ -307,6 +309,13 @@ async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
         for person in item.mentioned:
             data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
             uow.emit(Event(person_topic(person.id), "mention", "add", message_id, data))
+
+
+def _stored(message_id: int, item: _Accepted, now: datetime) -> hooks.StoredMessage:
+    return hooks.StoredMessage(
+        conversation=item.conversation, message_id=message_id, seq=item.seq, author_id=item.request.actor.person_id,
+        body=item.body, reply_to=item.reply_to, mentioned=tuple(p.id for p in item.mentioned), created_at=now,
+    )
 
 
 async def _advance_seq(uow: UnitOfWork, conversation_id: int, count: int) -> int:

@@ -92,3 +92,16 @@ async def names_by_id(session: AsyncSession, person_ids: set[int]) -> dict[int, 
         return {}
     query = select(Person.id, Person.display_name).where(Person.id.in_(sorted(person_ids)))
     return {pid: name for pid, name in (await session.execute(query)).all()}
+
+
+async def people_by_name_prefix(session: AsyncSession, prefix: str, *, limit: int) -> list[Person]:
+    """Undeleted people whose name, or a word of it, starts with `prefix` (case-insensitive)."""
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    name = func.lower(Person.display_name)
+    query = (
+        select(Person)
+        .where(Person.is_deleted.is_(False), (name.like(f"{escaped}%", escape="\\")) | (name.like(f"% {escaped}%", escape="\\")))
+        .order_by(Person.display_name, Person.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
