@@ -13,6 +13,7 @@ from artme_cop.identity.models import Person
 from artme_cop.policy import Actor
 from artme_cop.unit_of_work import UnitOfWork
 from tests.factories import World
+from tests.realtime.conftest import fast, live_app, make_client, spaces  # noqa: F401  (the live fixtures, for forum tests)
 
 _ids = itertools.count(1)
 

@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
+from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Role, RoleAssignment
 from artme_cop.policy import SpaceScope
@@ -88,6 +89,20 @@ async def _message(app: Any, world: World, mailer: RecordingMailer) -> Post:
     return Post(f"/conversations/{conversation.id}/messages", {"body": "posted across sites?", "client_msg_id": "csrf-1"})
 
 
+async def _admin_thread(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        [admin] = await identity.actors_for(uow, [world.admin.id])
+        thread = await forum.start_thread(uow, admin, category="introductions", where="consortium", title="Admin's thread", body="first", client_msg_id="csrf-thread")
+    return thread.id
+
+
+def _in_thread(suffix: str, data: dict[str, str]) -> Builder:
+    async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
+        return Post(f"/forum/threads/{await _admin_thread(app, world)}{suffix}", data)
+
+    return build
+
+
 def _fixed(path: Callable[[World], str], data: Callable[[World], dict[str, str]]) -> Builder:
     async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
         return Post(path(world), data(world))
@@ -115,12 +130,41 @@ REQUESTS: dict[str, Builder] = {
     ),
     "/admin/invitations/{invitation_id}/revoke": _invitation_revoke,
     "/conversations/{conversation_id}/messages": _message,
+    "/forum/threads": _fixed(lambda w: "/forum/threads", lambda w: {"category": "7", "where": "consortium", "title": "Hello", "body": "hi", "client_msg_id": "csrf-new"}),
+    "/forum/threads/{thread_id}/posts": _in_thread("/posts", {"body": "a reply", "client_msg_id": "csrf-reply"}),
+    "/forum/threads/{thread_id}/posts/{seq}/edit": _in_thread("/posts/1/edit", {"body": "edited"}),
+    "/forum/threads/{thread_id}/posts/{seq}/delete": _in_thread("/posts/1/delete", {}),
+    "/forum/threads/{thread_id}/posts/{seq}/react": _in_thread("/posts/1/react", {"emoji": "clap"}),
+    "/forum/threads/{thread_id}/posts/{seq}/bookmark": _in_thread("/posts/1/bookmark", {}),
+    "/forum/threads/{thread_id}/watch": _in_thread("/watch", {"level": "muted"}),
+    "/forum/threads/{thread_id}/lock": _in_thread("/lock", {"locked": "1"}),
+    "/forum/threads/{thread_id}/pin": _in_thread("/pin", {"pinned": "1"}),
+    "/forum/threads/{thread_id}/move": _in_thread("/move", {"category": "3"}),
+    "/forum/categories": _fixed(lambda w: "/forum/categories", lambda w: {"name": "Site visits", "description": "", "position": "5", "start_rule": "everyone"}),
+    "/forum/categories/{category_id}": _fixed(lambda w: "/forum/categories/1", lambda w: {"name": "Renamed", "description": "", "position": "5", "start_rule": "everyone"}),
+}
+
+# POST routes that change nothing (a preview): refused without a token like the others, but
+# they have no state change to show, so they are checked apart.
+READ_ONLY_POSTS: dict[str, Builder] = {
+    "/forum/preview": _fixed(lambda w: "/forum/preview", lambda w: {"body": "**preview**"}),
 }
 
 
 def test_every_post_route_has_a_csrf_case(app: Any) -> None:
     """SEC-E1 inventory: the cases below cover exactly the app's state-changing routes."""
-    assert post_routes(app.routes) == set(REQUESTS)
+    assert post_routes(app.routes) == set(REQUESTS) | set(READ_ONLY_POSTS)
+
+
+@pytest.mark.parametrize("route", sorted(READ_ONLY_POSTS))
+async def test_read_only_post_refused_without_token(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, route: str) -> None:
+    """SEC-E1: even a POST that writes nothing needs the session's token."""
+    post = await READ_ONLY_POSTS[route](app, world, mailer)
+    await sign_in(client, world.student_a.email)
+    assert (await client.post(post.path, data=post.data)).status_code == 403
+    token = csrf_from(await client.get("/"))
+    assert (await client.post(post.path, data={**post.data, "csrf_token": token}, headers={"Origin": "https://evil.example"})).status_code == 403
+    assert (await client.post(post.path, data={**post.data, "csrf_token": token})).status_code == 200
 
 
 async def _admin_with_request(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> Post:

@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind, Message
+from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution, Invitation, Role, RoleAssignment
 from artme_cop.moderation import service as audit
@@ -367,6 +368,87 @@ MATRIX: list[Row] = [
         "post in cohort A2 conversation", "POST", "/conversations/{conversation_id}/messages", _conversation_post(lambda w: w.cohort_a2), _conversation_post(None),
         _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
     ),
+]
+
+
+# --- the forum: a thread of cohort A1 started by its student -------------------------------------
+
+
+async def _a1_thread(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        [student] = await identity.actors_for(uow, [world.student_a.id])
+        thread = await forum.start_thread(uow, student, category="introductions", where=f"cohort:{world.cohort_a1.id}", title="A1 thread", body="first", client_msg_id="matrix-thread")
+    return thread.id
+
+
+def _thread(suffix: str, data: dict[str, str] | None = None, *, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        thread_id = MISSING_ID if missing else await _a1_thread(app, world)
+        return Call("POST" if data is not None else "GET", f"/forum/threads/{thread_id}{suffix}", data or {})
+
+    return build
+
+
+def _forum_call(method: str, path: str, data: dict[str, str] | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call(method, path, data or {})
+
+    return build
+
+
+async def _build_new_a1_thread(app: Any, world: World) -> Call:
+    data = {"category": "7", "where": f"cohort:{world.cohort_a1.id}", "title": "New A1 thread", "body": "hello", "client_msg_id": "matrix-new"}
+    return Call("POST", "/forum/threads", data)
+
+
+async def _forum_reply_stored(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        bodies = (await uow.session.execute(select(Message.body).order_by(Message.id))).scalars().all()
+    assert bodies == ["first", "matrix reply"]
+
+
+_EVERYONE = {"participant": 200, "coalition_member": 200, "facilitator": 200, "coach": 200, "lead_a": 200, "lead_b": 200, "admin": 200}
+# Inside cohort A1: its members (the student, the coalition member, A's lead who is a member),
+# its facilitator and its coach. Outside: another school's lead and the program admin (rule 1).
+_A1_READ = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404)
+_A1_WRITE = _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=404, admin=404)
+_A1_AUTHOR = _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=404)
+_A1_MODERATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=404)
+_ADMIN_ONLY_PAGE = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=403, admin=200)
+_ADMIN_ONLY_WRITE = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=403, admin=303)
+
+MATRIX += [
+    Row("forum index", "GET", "/forum/", _forum_call("GET", "/forum/"), None, _EVERYONE),
+    Row("forum latest", "GET", "/forum/latest", _forum_call("GET", "/forum/latest"), None, _EVERYONE),
+    Row("forum category", "GET", "/forum/c/{slug}", _forum_call("GET", "/forum/c/introductions"), None, _EVERYONE),
+    Row("forum bookmarks", "GET", "/forum/bookmarks", _forum_call("GET", "/forum/bookmarks"), None, _EVERYONE),
+    Row("forum new thread page", "GET", "/forum/new", _forum_call("GET", "/forum/new"), None, _EVERYONE),
+    Row("forum mentions", "GET", "/forum/mentions", _forum_call("GET", "/forum/mentions?q=sa"), None, _EVERYONE),
+    Row("forum preview", "POST", "/forum/preview", _forum_call("POST", "/forum/preview", {"body": "**hi**"}), None, _EVERYONE),
+    Row(
+        "start a cohort A1 thread", "POST", "/forum/threads", _build_new_a1_thread, None,
+        # outside the cohort the place is not among one's choices: a form error, nothing stored
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=400, admin=400),
+    ),
+    Row("cohort A1 thread", "GET", "/forum/threads/{thread_id}", _thread(""), _thread("", missing=True), _A1_READ),
+    Row(
+        "reply in cohort A1 thread", "POST", "/forum/threads/{thread_id}/posts", _thread("/posts", {"body": "matrix reply", "client_msg_id": "matrix-reply"}),
+        _thread("/posts", {"body": "matrix reply", "client_msg_id": "matrix-reply"}, missing=True), _A1_WRITE, _forum_reply_stored,
+    ),
+    Row("edit page of the student's post", "GET", "/forum/threads/{thread_id}/posts/{seq}/edit", _thread("/posts/1/edit"), _thread("/posts/1/edit", missing=True),
+        _outcomes(participant=200, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=404)),
+    Row("edit the student's post", "POST", "/forum/threads/{thread_id}/posts/{seq}/edit", _thread("/posts/1/edit", {"body": "changed"}), _thread("/posts/1/edit", {"body": "changed"}, missing=True), _A1_AUTHOR),
+    Row("delete the student's post", "POST", "/forum/threads/{thread_id}/posts/{seq}/delete", _thread("/posts/1/delete", {}), _thread("/posts/1/delete", {}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=404)),
+    Row("react to a post", "POST", "/forum/threads/{thread_id}/posts/{seq}/react", _thread("/posts/1/react", {"emoji": "heart"}), _thread("/posts/1/react", {"emoji": "heart"}, missing=True), _A1_WRITE),
+    Row("bookmark a post", "POST", "/forum/threads/{thread_id}/posts/{seq}/bookmark", _thread("/posts/1/bookmark", {}), _thread("/posts/1/bookmark", {}, missing=True), _A1_WRITE),
+    Row("watch a thread", "POST", "/forum/threads/{thread_id}/watch", _thread("/watch", {"level": "muted"}), _thread("/watch", {"level": "muted"}, missing=True), _A1_WRITE),
+    Row("lock a thread", "POST", "/forum/threads/{thread_id}/lock", _thread("/lock", {"locked": "1"}), _thread("/lock", {"locked": "1"}, missing=True), _A1_MODERATE),
+    Row("pin a thread", "POST", "/forum/threads/{thread_id}/pin", _thread("/pin", {"pinned": "1"}), _thread("/pin", {"pinned": "1"}, missing=True), _A1_MODERATE),
+    Row("move a thread", "POST", "/forum/threads/{thread_id}/move", _thread("/move", {"category": "3"}), _thread("/move", {"category": "3"}, missing=True), _A1_MODERATE),
+    Row("forum categories page", "GET", "/forum/categories", _forum_call("GET", "/forum/categories"), None, _ADMIN_ONLY_PAGE),
+    Row("add a forum category", "POST", "/forum/categories", _forum_call("POST", "/forum/categories", {"name": "Site visits", "description": "", "position": "5", "start_rule": "everyone"}), None, _ADMIN_ONLY_WRITE),
+    Row("edit a forum category", "POST", "/forum/categories/{category_id}", _forum_call("POST", "/forum/categories/1", {"name": "Renamed", "description": "", "position": "5", "start_rule": "everyone"}), None, _ADMIN_ONLY_WRITE),
 ]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the

@@ -102,7 +102,8 @@ async def create_thread(request: Request) -> Response:
             )
     except (Invalid, Forbidden) as exc:
         status = 403 if isinstance(exc, Forbidden) else 400
-        return await new_thread_page(request, form=values, errors={exc.field or "_form": exc.message}, status=status)
+        field = exc.field if exc.field in {"category", "where", "title", "body"} else "_form"
+        return await new_thread_page(request, form=values, errors={field: exc.message}, status=status)
     return RedirectResponse(_thread_url(thread.id), status_code=303)
 
 
@@ -175,7 +176,7 @@ async def reply(request: Request) -> Response:
             posted = await forum.reply(uow, actor, thread_id, body=values["body"], client_msg_id=values["client_msg_id"], reply_to=values["reply_to"] or None)
     except (Invalid, Forbidden) as exc:
         status = 403 if isinstance(exc, Forbidden) else 400
-        return await thread_page(request, form=values, errors={exc.field or "body": exc.message}, status=status)
+        return await thread_page(request, form=values, errors={"body": exc.message}, status=status)
     return RedirectResponse(_thread_url(int(thread_id), posted.seq), status_code=303)
 
 

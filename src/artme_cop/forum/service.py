@@ -18,6 +18,7 @@ from sqlalchemy import insert, update
 
 from artme_cop import policy
 from artme_cop.conversations import hooks
+from artme_cop.conversations import queries as conversation_queries
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Message
 from artme_cop.conversations.rendering import render_markdown
@@ -187,6 +188,9 @@ async def start_thread(
     chosen = await get_category(uow, category)
     clean = clean_title(title)
     conversations.clean_body(body)  # a clear error for an empty first post before anything is written
+    earlier = await _thread_started_by(uow, actor, client_msg_id)
+    if earlier is not None:  # a resubmitted form: the thread it already made
+        return earlier
     place = await _place(uow, actor, where)
     policy.require(actor, Action.THREAD_START, NewThread(chosen.start_rule, place.space))
     space = place.space
@@ -202,6 +206,15 @@ async def start_thread(
     await uow.flush()
     await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id)
     return thread
+
+
+async def _thread_started_by(uow: UnitOfWork, actor: Actor, client_msg_id: object) -> Thread | None:
+    key = (actor.person_id, conversations.clean_client_msg_id(client_msg_id))
+    found = await conversation_queries.find_by_client_ids(uow.session, {key})
+    if key not in found:
+        return None
+    threads = await queries.threads_of_conversations(uow.session, {found[key][0]})
+    return threads.get(found[key][0])
 
 
 async def access_thread(uow: UnitOfWork, actor: Actor, thread_ref: object) -> tuple[Thread, Conversation]:
@@ -331,8 +344,6 @@ async def quote(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) 
 
 
 async def _message(uow: UnitOfWork, conversation: Conversation, seq: object) -> Message:
-    from artme_cop.conversations import queries as conversation_queries
-
     try:
         number = _key(seq, "seq")
     except Invalid:
