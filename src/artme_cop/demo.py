@@ -20,7 +20,8 @@ from sqlalchemy import select
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.identity import service as identity
-from artme_cop.policy import SpaceScope
+from artme_cop.forum import service as forum
+from artme_cop.policy import Actor, SpaceScope
 from artme_cop.identity.models import Cohort, Institution, Role
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -114,8 +115,30 @@ OPENING_MESSAGES = (
 )
 
 
+# (category slug, where, title, [(author email, body), ...]); "school" and "cohort" mean the
+# first author's own school or cohort.
+DEMO_THREADS = (
+    ("introductions", "consortium", "Introduce yourself: who you are and what brings you here", (
+        ("tomas.reyes@riverside.example.edu", "I teach family medicine at Riverside and sit on our guiding coalition. I am here to learn how other schools **move from awareness to action**."),
+        ("aiyana.redcloud@northlake.example.edu", "MS1 at Northlake. I joined because I want our curriculum to stop treating race as a biological risk factor."),
+        ("elena.petrova@prairiestate.example.edu", "PGY-1 in emergency medicine at Prairie State. Interested in how residents can speak up safely."),
+    )),
+    ("creating-a-climate-for-change", "consortium", "Grounding assumptions that worked in your first Chats for Change", (
+        ("keisha.brown@riverside.example.edu", "We opened with three assumptions:\n\n1. We all carry bias, and we can all learn.\n2. Intent and impact both matter.\n3. Stories stay here; lessons leave.\n\nWhat did other schools use?"),
+        ("ibrahim.haddad@northlake.example.edu", "We added *\"expect and accept non-closure\"*. It helped when a conversation about grading ended without an answer."),
+    )),
+    ("questions-for-the-consortium", "school", "Riverside only: preparing the clerkship grading review", (
+        ("amara.okafor@riverside.example.edu", "This thread is visible to Riverside only. Please add what you have seen in clerkship evaluations before our coalition meets."),
+    )),
+    ("onboarding-and-assessment", "cohort", "Our cohort's readiness assessment: what surprised you?", (
+        ("priya.natarajan@riverside.example.edu", "Only our cohort sees this. I was surprised how differently students and faculty rated *\"leadership commitment\"*."),
+        ("helen.park@riverside.example.edu", "Same. I think we should talk about it at the next dialogue session."),
+    )),
+)
+
+
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS)
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS)
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -155,18 +178,34 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
             assert coach is not None
             identity._apply_grant(uow, coach.id, Role.COACH, cohort.institution_id, cohort.id, granted_by=None)
         tick(f"coach {COACH.name} assigned to {cohort.name}")
+    for index, (category, where, title, posts) in enumerate(DEMO_THREADS):
+        await _start_demo_thread(uow, index, category, where, title, posts)
+        tick(f"forum thread “{title}”")
     return True
+
+
+async def _demo_actor(uow: UnitOfWork, email: str) -> Actor:
+    person = await identity.queries.get_person_by_email(uow.session, email)
+    assert person is not None
+    actor = await identity.load_actor(uow, person.id, person.session_epoch)
+    assert actor is not None
+    return actor
+
+
+async def _start_demo_thread(uow: UnitOfWork, index: int, category: str, where: str, title: str, posts: tuple[tuple[str, str], ...]) -> None:
+    (first_email, first_body), *replies = posts
+    author = await _demo_actor(uow, first_email)
+    place = {"consortium": "consortium", "school": f"institution:{author.institution_id}", "cohort": f"cohort:{min(author.cohort_ids)}"}[where]
+    thread = await forum.start_thread(uow, author, category=category, where=place, title=title, body=first_body, client_msg_id=f"demo-thread-{index}")
+    for number, (email, body) in enumerate(replies):
+        await forum.reply(uow, await _demo_actor(uow, email), thread.id, body=body, client_msg_id=f"demo-thread-{index}-{number}")
 
 
 async def _open_lounges(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
     """A consortium-wide lounge with a first exchange, and a private lounge per cohort."""
     lounge = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")
     for index, (email, body) in enumerate(OPENING_MESSAGES):
-        author = await identity.queries.get_person_by_email(uow.session, email)
-        assert author is not None
-        actor = await identity.load_actor(uow, author.id, author.session_epoch)
-        assert actor is not None
-        await conversations.post_message(uow, actor, lounge.id, body=body, client_msg_id=f"demo-opening-{index}")
+        await conversations.post_message(uow, await _demo_actor(uow, email), lounge.id, body=body, client_msg_id=f"demo-opening-{index}")
     for cohort in cohorts:
         await conversations.open_conversation(
             uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.COHORT, title=f"{cohort.name} lounge", institution_id=cohort.institution_id, cohort_id=cohort.id

@@ -62,6 +62,7 @@ function setUpMentions(editor, textarea, form) {
     active = index;
     list.querySelectorAll("li").forEach((item, i) => item.setAttribute("aria-selected", String(i === index)));
     if (index >= 0) textarea.setAttribute("aria-activedescendant", `${list.id}-${index}`);
+    else textarea.removeAttribute("aria-activedescendant");
   }
 
   async function suggest() {

@@ -394,3 +394,41 @@ async def test_a_mention_of_someone_outside_the_space_is_not_linked(app: Any, wo
         html = (await uow.session.execute(select(Message.html).where(Message.seq == seq, Message.body.like("cc %")))).scalar_one()
     assert "Fran Faculty" in html and "mention" in html
     assert f"|{world.participant_b.id}" not in html
+
+
+HOSTILE_BODIES = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "<a href=\"vbscript:msgbox(1)\">vb</a>",
+    "<svg onload=alert(1)></svg>",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<div style=\"background:url(javascript:alert(1))\" onclick=\"alert(1)\">styled</div>",
+    "![img](javascript:alert(1))",
+    "<form action=\"/logout\"><button>go</button></form>",
+]
+
+
+async def test_hostile_titles_and_posts_render_safe(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """SEC-G1/G2: scripts, event handlers and script URLs never reach a page, in a title
+    (escaped text) or a post (sanitized HTML)."""
+    title = "<script>alert('title')</script> \" onmouseover=\"alert(1)"
+    thread_id = await start(app, world.student_a, where="consortium", title=title, body=HOSTILE_BODIES[0])
+    for body in HOSTILE_BODIES[1:]:
+        await reply(app, world.student_a, thread_id, body)
+    await sign_in(client, world.faculty_a.email)
+    for path in (f"/forum/threads/{thread_id}", "/forum/latest", "/forum/"):
+        page = soup(await client.get(path))
+        main = page.find("main")
+        assert main.find("script", src=False) is None, path
+        assert main.find_all(["iframe", "svg"]) == [], path
+        assert all(form["action"].startswith("/forum/") for form in main.find_all("form")), path  # the page's own forms only
+        for tag in main.find_all(True):
+            for attribute, value in tag.attrs.items():
+                assert not attribute.startswith("on"), (path, tag)
+                text = " ".join(value) if isinstance(value, list) else str(value)
+                assert not text.strip().lower().startswith(("javascript:", "data:", "vbscript:")), (path, tag)
+        assert title in main.get_text(), path  # shown as the text it is
+    links = soup(await client.get(f"/forum/threads/{thread_id}")).select(".post-body a")
+    assert all("noopener" in link.get("rel", []) and "nofollow" in link.get("rel", []) for link in links if link.get("href"))
