@@ -21,6 +21,7 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Role, RoleAssignment
+from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
 from tests.factories import World
@@ -88,6 +89,16 @@ async def _message(app: Any, world: World, mailer: RecordingMailer) -> Post:
     return Post(f"/conversations/{conversation.id}/messages", {"body": "posted across sites?", "client_msg_id": "csrf-1"})
 
 
+async def _notification_for_admin(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Lounge")
+        [made] = await notifications.notify(
+            uow, recipients=[world.admin.id], kind="mention", conversation=conversation, seq=1, actor_id=world.lead_a.id,
+            summary="Lee Lead mentioned you", link=f"/conversations/{conversation.id}#m1",
+        )
+    return Post("/notifications/read", {"id": str(made.id)})
+
+
 def _fixed(path: Callable[[World], str], data: Callable[[World], dict[str, str]]) -> Builder:
     async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
         return Post(path(world), data(world))
@@ -115,6 +126,8 @@ REQUESTS: dict[str, Builder] = {
     ),
     "/admin/invitations/{invitation_id}/revoke": _invitation_revoke,
     "/conversations/{conversation_id}/messages": _message,
+    "/notifications/read": _notification_for_admin,
+    "/notifications/settings": _fixed(lambda w: "/notifications/settings", lambda w: {"email_mode": "off"}),
 }
 
 
