@@ -40,6 +40,7 @@ class Action(StrEnum):
     MESSAGE_POST = "message.post"
     MESSAGE_EDIT = "message.edit"
     MESSAGE_MODERATE = "message.moderate"
+    NOTIFICATION_READ = "notification.read"
 
 
 class SpaceScope(StrEnum):
@@ -265,6 +266,13 @@ def _message_moderate(actor: Actor, resource: object) -> bool:
     return actor.holds(Role.FACILITATOR, cohort_id=space.cohort_id) or actor.holds(Role.COACH, cohort_id=space.cohort_id)
 
 
+def _own_notification(actor: Actor, resource: object) -> bool:
+    """A notification is its recipient's alone: nobody else sees or marks it, whatever their
+    role. (What it is about must also be readable: the notifications service checks
+    `SPACE_READ` for that, when notifying and again when showing or mailing.)"""
+    return getattr(resource, "recipient_id", None) == actor.person_id
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -307,6 +315,7 @@ _CHECKS = {
     Action.MESSAGE_POST: _message_post,
     Action.MESSAGE_EDIT: _message_edit,
     Action.MESSAGE_MODERATE: _message_moderate,
+    Action.NOTIFICATION_READ: _own_notification,
 }
 
 

@@ -47,9 +47,9 @@ async def for_message(session: AsyncSession, conversation_id: int, seq: int, rec
     return {row.recipient_id: row for row in (await session.execute(query)).scalars()}
 
 
-async def owned_ids(session: AsyncSession, recipient_id: int, ids: set[int]) -> set[int]:
-    query = select(Notification.id).where(Notification.recipient_id == recipient_id, Notification.id.in_(sorted(ids)))
-    return set((await session.execute(query)).scalars())
+async def get_notifications(session: AsyncSession, ids: set[int]) -> list[Notification]:
+    query = select(Notification).where(Notification.id.in_(sorted(ids)))
+    return list((await session.execute(query)).scalars())
 
 
 async def email_modes(session: AsyncSession, person_ids: list[int]) -> dict[int, EmailMode]:

@@ -195,7 +195,8 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
 
 
 async def list_notifications(uow: UnitOfWork, actor: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> NotificationPage:
-    """The actor's own notifications that they may still see, newest first, a page at a time."""
+    """The actor's own notifications (`notification.read`: the recipient's alone) that they may
+    still see, newest first, a page at a time."""
     rows = await queries.list_for_recipient(uow.session, actor.person_id, _visible(actor), before_id=before_id, limit=limit + 1)
     page = rows[:limit]
     return NotificationPage(page, page[-1].id if len(rows) > limit else None)
@@ -232,7 +233,9 @@ async def mark_read(uow: UnitOfWork, actor: Actor, notification_ids: Iterable[ob
         where = mine & unread
     else:
         ids = _ids(notification_ids)
-        if await queries.owned_ids(uow.session, actor.person_id, ids) != ids:
+        chosen = await queries.get_notifications(uow.session, ids)
+        # Someone else's notification answers like a missing one, so ids cannot be probed (SEC-A2).
+        if len(chosen) != len(ids) or not all(policy.can(actor, Action.NOTIFICATION_READ, row) for row in chosen):
             raise NotFound("notification")
         where = mine & unread & Notification.id.in_(sorted(ids))
     result = await uow.session.execute(
