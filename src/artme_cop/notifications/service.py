@@ -114,26 +114,30 @@ async def notify(
     if seq is not None and conversation is None:
         raise ValueError("a seq needs its conversation")
     text, path = clean_summary(summary), clean_link(link)
-    wanted = sorted({int(pid) for pid in recipients} - {actor_id})
-    readers = [a for a in await identity.actors_for(uow, wanted) if conversation is None or policy.can(a, Action.SPACE_READ, conversation)]
-    if not readers:
-        return []
-    earlier = await queries.for_message(uow.session, conversation.id, seq, [a.person_id for a in readers]) if conversation is not None and seq is not None else {}
-    now = uow.clock.now()
+    readers = await _readers(uow, recipients, conversation, actor_id=actor_id)
+    earlier = await queries.for_message(uow.session, conversation.id, seq, list(readers)) if conversation is not None and seq is not None else {}
     notified: list[tuple[Actor, Notification]] = []
-    for reader in readers:
-        row = earlier.get(reader.person_id)
+    for person_id, reader in readers.items():
+        row = earlier.get(person_id)
         if row is not None and _rank(row.kind) >= _RANK[chosen]:
-            continue
+            continue  # told already, for as good a reason
         if row is None:
-            row = Notification(recipient_id=reader.person_id, conversation_id=conversation.id if conversation else None, seq=seq)
+            row = Notification(recipient_id=person_id, conversation_id=conversation.id if conversation else None, seq=seq)
             uow.session.add(row)
         row.kind, row.summary, row.link, row.actor_id = chosen.value, text, path, actor_id
-        row.created_at, row.read_at = now, None
+        row.created_at, row.read_at = uow.clock.now(), None
         notified.append((reader, row))
     await uow.flush()
     await _announce(uow, notified)
     return [row for _, row in notified]
+
+
+async def _readers(uow: UnitOfWork, recipients: Iterable[int], conversation: Conversation | None, *, actor_id: int | None) -> dict[int, Actor]:
+    """The recipients who may be told: existing people, not the actor, who may read the
+    conversation (SEC-A3); by person id."""
+    wanted = sorted({int(pid) for pid in recipients} - {actor_id})
+    actors = await identity.actors_for(uow, wanted)
+    return {a.person_id: a for a in actors if conversation is None or policy.can(a, Action.SPACE_READ, conversation)}
 
 
 def _rank(kind: str) -> int:
