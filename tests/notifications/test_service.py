@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
+from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation
 from artme_cop.errors import Invalid, NotFound
 from artme_cop.identity import service as identity
@@ -398,3 +399,27 @@ async def test_digest_schedule_checks_until_cancelled(smtp_app: Any, smtp: Smtp,
     assert preference is not None and preference.last_digest_at == clock.now()
     assert preference.email_mode == EmailMode.DAILY.value
     assert clock.now() - preference.last_digest_at < timedelta(seconds=1)
+
+
+async def test_a_deleted_message_takes_its_notification_out_of_sight(smtp_app: Any, smtp: Smtp, world: World, spaces: Spaces, clock: MutableClock) -> None:
+    """SEC-B4: the summary may quote the message, so once it is deleted the notification is
+    neither listed, counted nor mailed."""
+    faculty = await actor_of(smtp_app, world.faculty_a.id)
+    async with smtp_app.state.uow() as uow:
+        posted = await conversations.post_message(uow, faculty, spaces.consortium, body="deleted-words-canary", client_msg_id="n-1")
+        about = await uow.session.get(Conversation, spaces.consortium)
+        await notifications.notify(
+            uow, recipients=[world.student_a.id], kind="reply", conversation=about, seq=posted.seq, actor_id=faculty.person_id,
+            summary="Fran replied: deleted-words-canary", link=f"/conversations/{spaces.consortium}#m{posted.seq}",
+        )
+    assert await unread(smtp_app, world.student_a.id) == 1
+    async with smtp_app.state.uow() as uow:
+        await conversations.delete_message(uow, faculty, spaces.consortium, posted.seq)
+
+    student = await actor_of(smtp_app, world.student_a.id)
+    async with smtp_app.state.uow(read_only=True) as uow:
+        assert (await notifications.list_notifications(uow, student)).notifications == []
+    assert await unread(smtp_app, world.student_a.id) == 0
+    clock.advance(hours=1)
+    assert await run_digests(smtp_app) == 0
+    assert smtp.inbox.messages == []

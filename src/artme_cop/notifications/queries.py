@@ -1,14 +1,30 @@
-"""Reads of notifications and email preferences; the service adds the policy's filters."""
+"""Reads of notifications and email preferences; the service adds the policy's filters.
+
+Every read that shows or counts notifications leaves out those about a message that was
+deleted or hidden since: its summary may quote words nobody may read any more (SEC-B4).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from artme_cop.conversations.models import Conversation
+from artme_cop.conversations.models import Conversation, Message
 from artme_cop.notifications.models import DEFAULT_EMAIL_MODE, EmailMode, Notification, NotificationPreference
+
+
+def _with_content(query: Select[Any]) -> Select[Any]:
+    """Join each notification's conversation and message, and drop those whose message is
+    gone (deleted or hidden); notifications about no message stay."""
+    message = and_(Message.conversation_id == Notification.conversation_id, Message.seq == Notification.seq)
+    return (
+        query.outerjoin(Conversation, Conversation.id == Notification.conversation_id)
+        .outerjoin(Message, message)
+        .where(Message.deleted_at.is_(None), Message.hidden_at.is_(None))
+    )
 
 
 async def list_for_recipient(
@@ -16,8 +32,7 @@ async def list_for_recipient(
 ) -> list[Notification]:
     """A person's notifications newest first, those with id < before_id when given."""
     query = (
-        select(Notification)
-        .outerjoin(Conversation, Conversation.id == Notification.conversation_id)
+        _with_content(select(Notification))
         .where(Notification.recipient_id == recipient_id, visible)
         .order_by(Notification.id.desc())
         .limit(limit)
@@ -31,8 +46,7 @@ async def unread_by_conversation(session: AsyncSession, recipient_ids: list[int]
     """(recipient, scope, institution, cohort, count) of unread notifications per conversation
     (scope None for notifications about no conversation), for the policy to sum up."""
     query = (
-        select(Notification.recipient_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, func.count(Notification.id))
-        .outerjoin(Conversation, Conversation.id == Notification.conversation_id)
+        _with_content(select(Notification.recipient_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, func.count(Notification.id)))
         .where(Notification.recipient_id.in_(recipient_ids), Notification.read_at.is_(None))
         .group_by(Notification.recipient_id, Notification.conversation_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id)
     )
@@ -83,8 +97,7 @@ async def digest_recipients(session: AsyncSession, *, due_before: datetime, wind
 async def unread_since(session: AsyncSession, recipient_id: int, since: datetime) -> list[tuple[Notification, Conversation | None]]:
     """A person's unread notifications created after `since`, oldest first, with their conversation."""
     query = (
-        select(Notification, Conversation)
-        .outerjoin(Conversation, Conversation.id == Notification.conversation_id)
+        _with_content(select(Notification, Conversation))
         .where(Notification.recipient_id == recipient_id, Notification.read_at.is_(None), Notification.created_at > since)
         .order_by(Notification.id)
     )

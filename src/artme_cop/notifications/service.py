@@ -4,7 +4,8 @@ read, choose the email mode, and the daily digest.
 The rule above all (issue #4, SEC-A3): a person never hears about content they may not see.
 `notify` drops every recipient who may not read the conversation; the page, the unread count
 and the digest check visibility again when they show or mail a notification, because
-content moves and people leave cohorts after the notification was made.
+content moves and people leave cohorts after the notification was made, and they leave out
+notifications about messages deleted or hidden since (their summary may quote them).
 
 Events leave and mail goes only after the commit, through the unit of work's outboxes.
 """
