@@ -2,11 +2,13 @@
 
 It builds the engine, the unit-of-work factory, the mailer and the rate limiter, mounts
 each feature's routes, and wraps them in the middleware stack (sessions, the actor,
-same-origin, body cap, security headers).
+same-origin, body cap, security headers). Its lifespan runs the broker and the daily
+notification digest check.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import AsyncIterator
@@ -29,6 +31,8 @@ from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import routes as moderation_routes
+from artme_cop.notifications import routes as notification_routes
+from artme_cop.notifications.jobs import run_digest_schedule
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
 from artme_cop.realtime.brokers import make_broker
 from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_endpoint
@@ -84,9 +88,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start()
+        digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
+        app.state.digest_task = digests
         try:
             yield
         finally:
+            if digests is not None:
+                digests.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await digests
             await writer.stop()
             await broker.stop()
             await engine.dispose()
@@ -99,6 +109,7 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
+        Mount("/notifications", routes=notification_routes.routes, name="notifications"),
         *identity_routes.routes,
     ]
     middleware = [

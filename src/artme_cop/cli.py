@@ -1,4 +1,5 @@
-"""The `artme-cop` command: serve, migrate, create-admin, institution, cohort, invite, demo.
+"""The `artme-cop` command: serve, migrate, create-admin, institution, cohort, invite, demo,
+notifications digest.
 
 Each subcommand is a thin wrapper over the functions the app itself uses. `main(argv)`
 returns an exit code so tests can call it directly; invalid settings exit with 2 and a
@@ -26,6 +27,7 @@ from artme_cop.identity import queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Constituency, Role
 from artme_cop.mail import make_mailer
+from artme_cop.notifications import service as notifications
 from artme_cop.settings import Settings, SettingsError, load_settings
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -160,6 +162,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
+    sent = _with_uow(settings, lambda uow: notifications.send_daily_digests(uow, uow.clock.now()))
+    print(f"Daily digests sent: {sent}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artme-cop", description="ARTME Community of Practice server. Settings come from ARTME_* environment variables (see README).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -207,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     invite.set_defaults(handler=cmd_invite)
 
     sub.add_parser("demo", help="load the fictional demo consortium (idempotent) and print its sign-ins").set_defaults(handler=cmd_demo)
+
+    notification = sub.add_parser("notifications", help="notification jobs")
+    notification_sub = notification.add_subparsers(dest="action", required=True, metavar="ACTION")
+    notification_sub.add_parser("digest", help="send the daily email digests that are due now (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
+    notification.set_defaults(handler=cmd_notifications)
     return parser
 
 

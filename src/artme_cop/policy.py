@@ -42,6 +42,7 @@ class Action(StrEnum):
     MESSAGE_MODERATE = "message.moderate"
     CATEGORY_MANAGE = "category.manage"
     THREAD_START = "thread.start"
+    NOTIFICATION_READ = "notification.read"
 
 
 class SpaceScope(StrEnum):
@@ -288,6 +289,13 @@ def _thread_start(actor: Actor, resource: object) -> bool:
     return actor.is_program_admin
 
 
+def _own_notification(actor: Actor, resource: object) -> bool:
+    """A notification is its recipient's alone: nobody else sees or marks it, whatever their
+    role. (What it is about must also be readable: the notifications service checks
+    `SPACE_READ` for that, when notifying and again when showing or mailing.)"""
+    return getattr(resource, "recipient_id", None) == actor.person_id
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -332,6 +340,7 @@ _CHECKS = {
     Action.MESSAGE_MODERATE: _message_moderate,
     Action.CATEGORY_MANAGE: _admin_only,
     Action.THREAD_START: _thread_start,
+    Action.NOTIFICATION_READ: _own_notification,
 }
 
 

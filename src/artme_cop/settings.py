@@ -61,6 +61,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or a positive whole number")
+    return value
+
+
 def _bool(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -136,6 +143,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_SMTP_PASSWORD", "smtp_password", "", "SMTP password (optional).", Secret),
     Setting("ARTME_SMTP_STARTTLS", "smtp_starttls", "true", "Use STARTTLS with the SMTP server.", _bool),
     Setting("ARTME_MAIL_FROM", "mail_from", "ARTME Community <no-reply@localhost>", "Sender address of outgoing mail.", str),
+    Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's checks for due daily notification digests (each person gets at most one a day); 0 turns the check off, for running `artme-cop notifications digest` from cron instead.", _non_negative_int),
     Setting("ARTME_LOG_LEVEL", "log_level", "INFO", "Log level: DEBUG, INFO, WARNING or ERROR.", _log_level),
 )
 
@@ -165,6 +173,7 @@ class Settings:
     smtp_password: Secret = field(default_factory=lambda: Secret(""))
     smtp_starttls: bool = True
     mail_from: str = "ARTME Community <no-reply@localhost>"
+    digest_interval: int = 3600
     log_level: str = "INFO"
 
     @property

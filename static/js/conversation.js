@@ -1,6 +1,6 @@
 // A conversation page: live messages and sending through the WebSocket, with the plain
 // form as the fallback when scripts or the socket are unavailable.
-import { LiveConnection, newClientMsgId } from "./live.js";
+import { newClientMsgId, sharedConnection } from "./live.js";
 
 const list = document.getElementById("messages");
 const form = document.getElementById("post-form");
@@ -65,9 +65,9 @@ function showEvent(frame) {
   }
 }
 
-const live = new LiveConnection({ onStatus: (state) => { status.textContent = STATUS_TEXT[state] || ""; } });
+const live = sharedConnection();
+live.addStatusListener((state) => { status.textContent = STATUS_TEXT[state] || ""; });
 live.subscribe(conversation, Number(list.dataset.lastSeq), showEvent);
-live.connect();
 
 if (form) {
   form.addEventListener("submit", (event) => {

@@ -1,7 +1,7 @@
 // The forum's live layer: on a thread's last page new posts, edits, deletions, reactions
 // and lock changes appear without reloading; on thread lists the post and unread counts
 // follow. Without scripts the pages work as plain HTML (reload to see changes).
-import { LiveConnection } from "./live.js";
+import { sharedConnection } from "./live.js";
 
 const GLYPHS = { "+1": "👍", heart: "❤️", pray: "🙏", bulb: "💡", clap: "👏", raised_hands: "🙌" };
 const LABELS = { "+1": "Agree", heart: "Love", pray: "Thank you", bulb: "Insightful", clap: "Applause", raised_hands: "Celebrate" };
@@ -13,7 +13,8 @@ const STATUS_TEXT = {
 };
 
 const status = document.getElementById("live-status");
-const live = new LiveConnection({ onStatus: (state) => { if (status) status.textContent = STATUS_TEXT[state] || ""; } });
+const live = sharedConnection();
+live.addStatusListener((state) => { if (status) status.textContent = STATUS_TEXT[state] || ""; });
 const csrfToken = document.querySelector("input[name=csrf_token]")?.value || "";
 
 function element(tag, attributes = {}, ...children) {
@@ -122,4 +123,3 @@ function followList(row) {
 const posts = document.getElementById("posts");
 if (posts) followThread(posts);
 for (const row of document.querySelectorAll("[data-live-threads] tr[data-conversation]")) followList(row);
-live.connect();

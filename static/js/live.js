@@ -1,7 +1,9 @@
 // The single WebSocket client of the pages (protocol: docs/protocol.md).
 // It connects to /ws, resubscribes after a reconnect from the last seq it saw, resends
 // the sends that were never acknowledged (same client_msg_id, so the server stores each
-// once), and reconnects with capped exponential backoff.
+// once), and reconnects with capped exponential backoff. A page has one connection,
+// `sharedConnection()`, which every script of the page uses (the conversation, the
+// notification badge), so a page never holds two sockets.
 
 const PROTOCOL = 1;
 
@@ -17,9 +19,10 @@ export function newClientMsgId() {
 }
 
 export class LiveConnection {
-  constructor({ url = socketURL(), onStatus = () => {} } = {}) {
+  constructor({ url = socketURL(), onStatus = null } = {}) {
     this.url = url;
-    this.onStatus = onStatus;
+    this.statusListeners = onStatus ? [onStatus] : [];
+    this.state = "idle";
     this.socket = null;
     this.attempt = 0;
     this.nextRef = 1;
@@ -32,6 +35,16 @@ export class LiveConnection {
   on(type, fn) {
     if (!this.handlers.has(type)) this.handlers.set(type, []);
     this.handlers.get(type).push(fn);
+  }
+
+  addStatusListener(fn) {
+    this.statusListeners.push(fn);
+    if (this.state !== "idle") fn(this.state);
+  }
+
+  onStatus(state) {
+    this.state = state;
+    for (const fn of this.statusListeners) fn(state);
   }
 
   connect() {
@@ -73,8 +86,10 @@ export class LiveConnection {
       this.settle(frame);
       return;
     }
+    // Only conversation events go to a subscription; person events (mentions,
+    // notifications) may name a conversation too but go to the type handlers alone.
     const conversation = frame.data && frame.data.conversation;
-    const sub = this.subscriptions.get(conversation);
+    const sub = String(frame.topic).startsWith("conv:") ? this.subscriptions.get(conversation) : undefined;
     if (frame.type === "message" && sub) {
       if (frame.seq <= sub.lastSeq) return;
       sub.lastSeq = frame.seq;
@@ -131,4 +146,15 @@ export class LiveConnection {
       this.write(frame);
     });
   }
+}
+
+let shared = null;
+
+// The page's one connection, opened on first use.
+export function sharedConnection() {
+  if (shared === null) {
+    shared = new LiveConnection();
+    shared.connect();
+  }
+  return shared;
 }

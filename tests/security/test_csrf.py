@@ -22,6 +22,7 @@ from artme_cop.conversations.models import ConversationKind
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Role, RoleAssignment
+from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
 from tests.factories import World
@@ -103,6 +104,16 @@ def _in_thread(suffix: str, data: dict[str, str]) -> Builder:
     return build
 
 
+async def _notification_for_admin(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Lounge")
+        [made] = await notifications.notify(
+            uow, recipients=[world.admin.id], kind="mention", conversation=conversation, seq=1, actor_id=world.lead_a.id,
+            summary="Lee Lead mentioned you", link=f"/conversations/{conversation.id}#m1",
+        )
+    return Post("/notifications/read", {"id": str(made.id)})
+
+
 def _fixed(path: Callable[[World], str], data: Callable[[World], dict[str, str]]) -> Builder:
     async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
         return Post(path(world), data(world))
@@ -142,6 +153,8 @@ REQUESTS: dict[str, Builder] = {
     "/forum/threads/{thread_id}/move": _in_thread("/move", {"category": "3"}),
     "/forum/categories": _fixed(lambda w: "/forum/categories", lambda w: {"name": "Site visits", "description": "", "position": "5", "start_rule": "everyone"}),
     "/forum/categories/{category_id}": _fixed(lambda w: "/forum/categories/1", lambda w: {"name": "Renamed", "description": "", "position": "5", "start_rule": "everyone"}),
+    "/notifications/read": _notification_for_admin,
+    "/notifications/settings": _fixed(lambda w: "/notifications/settings", lambda w: {"email_mode": "off"}),
 }
 
 # POST routes that change nothing (a preview): refused without a token like the others, but

@@ -24,12 +24,14 @@ from sqlalchemy import select
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from artme_cop.conversations import service as conversations
-from artme_cop.conversations.models import ConversationKind, Message
+from artme_cop.conversations.models import Conversation, ConversationKind, Message
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution, Invitation, Role, RoleAssignment
 from artme_cop.moderation import service as audit
 from artme_cop.moderation.models import AuditEntry
+from artme_cop.notifications import service as notifications
+from artme_cop.notifications.models import Notification, NotificationPreference
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
 from tests.factories import World
@@ -148,6 +150,13 @@ def _get(path: Callable[[World], str]) -> Builder:
     return build
 
 
+def _fixed_post(path: str, data: dict[str, str]) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("POST", path, data)
+
+    return build
+
+
 def _invite(institution: Callable[[World], int], cohort: Callable[[World], int]) -> Builder:
     async def build(app: Any, world: World) -> Call:
         data = {
@@ -231,6 +240,38 @@ async def _message_posted(app: Any, world: World) -> None:
     async with app.state.uow() as uow:
         bodies = (await uow.session.execute(select(Message.body))).scalars().all()
     assert bodies == ["hello from the matrix"]
+
+
+async def _student_notification(app: Any, world: World) -> int:
+    """A notification of the A1 student about a message in A1's lounge."""
+    conversation_id = await _cohort_conversation(lambda w: w.cohort_a1)(app, world)
+    async with app.state.uow() as uow:
+        conversation = await uow.session.get(Conversation, conversation_id)
+        [made] = await notifications.notify(
+            uow, recipients=[world.student_a.id], kind="mention", conversation=conversation, seq=1, actor_id=world.faculty_a.id,
+            summary="Fran Faculty mentioned you", link=f"/conversations/{conversation_id}#m1",
+        )
+    return made.id
+
+
+async def _build_mark_read(app: Any, world: World) -> Call:
+    return Call("POST", "/notifications/read", {"id": str(await _student_notification(app, world))})
+
+
+async def _build_mark_read_missing(app: Any, world: World) -> Call:
+    return Call("POST", "/notifications/read", {"id": str(MISSING_ID)})
+
+
+async def _notification_read(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        read_at = (await uow.session.execute(select(Notification.read_at))).scalars().all()
+    assert len(read_at) == 1 and read_at[0] is not None
+
+
+async def _email_mode_off(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        modes = (await uow.session.execute(select(NotificationPreference.email_mode))).scalars().all()
+    assert modes == ["off"]
 
 
 def _invited_into(institution: Callable[[World], int]) -> Effect:
@@ -367,6 +408,30 @@ MATRIX: list[Row] = [
     Row(
         "post in cohort A2 conversation", "POST", "/conversations/{conversation_id}/messages", _conversation_post(lambda w: w.cohort_a2), _conversation_post(None),
         _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
+    ),
+    # Notifications: one's own only. Marking another person's notification read answers like
+    # a missing one and changes nothing (SEC-A2, SEC-A4).
+    Row(
+        "notifications page", "GET", "/notifications/", _get(lambda w: "/notifications/"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "unread notification count", "GET", "/notifications/unread", _get(lambda w: "/notifications/unread"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "mark the A1 student's notification read", "POST", "/notifications/read", _build_mark_read, _build_mark_read_missing,
+        _outcomes(participant=303, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
+        _notification_read,
+    ),
+    Row(
+        "notification settings", "GET", "/notifications/settings", _get(lambda w: "/notifications/settings"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "choose no notification email", "POST", "/notifications/settings", _fixed_post("/notifications/settings", {"email_mode": "off"}), None,
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=303, admin=303),
+        _email_mode_off,
     ),
 ]
 

@@ -88,6 +88,11 @@ class Authored:
     author_id: int
 
 
+@dataclass(frozen=True)
+class Addressed:
+    recipient_id: int
+
+
 # (action, resource, the cast members allowed); everyone else in CAST is denied.
 Case = tuple[Action, object, frozenset[str]]
 
@@ -179,6 +184,10 @@ CASES: list[tuple[str, Case]] = [
     # The lead of A holds authority over A2 but is not in it, so cannot moderate it (rule 1).
     ("moderate-cohort-a2", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.COHORT, A, A2), frozenset())),
     ("moderate-not-a-space", (Action.MESSAGE_MODERATE, A, frozenset())),
+    # Notifications: one's own only; no role opens another person's.
+    ("notification-of-student", (Action.NOTIFICATION_READ, Addressed(6), frozenset({"student_a"}))),
+    ("notification-of-admin", (Action.NOTIFICATION_READ, Addressed(1), frozenset({"admin"}))),
+    ("notification-not-a-notification", (Action.NOTIFICATION_READ, A, frozenset())),
     *_role_cases(),
 ]
 

@@ -29,6 +29,7 @@ from artme_cop.forum.queries import Cursor, ThreadOrder, ThreadRow
 from artme_cop.identity import queries as identity_queries
 from artme_cop.identity.models import Cohort, Institution, Person
 from artme_cop.moderation import service as audit
+from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, NewThread, Space, SpaceScope
 from artme_cop.realtime.events import Event, conversation_topic
 from artme_cop.text import clean_line
@@ -518,6 +519,34 @@ async def _after_thread_posts(uow: UnitOfWork, stored: list[hooks.StoredMessage]
             .execution_options(synchronize_session=False)
         )
         await _auto_watch(uow, thread.id, item.author_id)
+        await _notify_post(uow, thread, item)
+
+
+async def _notify_post(uow: UnitOfWork, thread: Thread, item: hooks.StoredMessage) -> None:
+    """Tell the people a post concerns: those it mentions, the author of the post it answers
+    (the thread's author when it answers none), and the thread's watchers. The notifications
+    service drops anyone who may not read the thread; muting silences all but mentions."""
+    author = (await identity_queries.get_people(uow.session, {item.author_id}))[item.author_id]
+    name = "Deleted account" if author.is_deleted else author.display_name
+    link = f"/forum/threads/{thread.id}?post={item.seq}#p{item.seq}"
+    answered = await _author_of(uow, item.conversation.id, item.reply_to or 1) if item.seq > 1 else None
+    watching = set(await queries.watchers(uow.session, thread.id))
+    muted = await queries.muted_by(uow.session, thread.id, watching | ({answered} if answered else set()))
+    batches = (
+        ("mention", set(item.mentioned), f"{name} mentioned you in “{thread.title}”"),
+        ("reply", {answered} - muted if answered else set(), f"{name} replied to your post in “{thread.title}”"),
+        ("watched_post", watching - muted, f"{name} posted in “{thread.title}”"),
+    )
+    for kind, recipients, summary in batches:
+        if recipients:
+            await notifications.notify(
+                uow, recipients=sorted(recipients), kind=kind, conversation=item.conversation, seq=item.seq, actor_id=item.author_id, summary=summary, link=link
+            )
+
+
+async def _author_of(uow: UnitOfWork, conversation_id: int, seq: int) -> int | None:
+    message = await conversation_queries.get_message_by_seq(uow.session, conversation_id, seq)
+    return None if message is None else message.author_id
 
 
 async def _auto_watch(uow: UnitOfWork, thread_id: int, person_id: int) -> None:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
+from artme_cop.notifications import service as notifications
 from artme_cop.policy import Actor
 from artme_cop.web import csrf
 
@@ -57,7 +58,8 @@ def sign_in_url(request: Request) -> str:
 
 
 class ActorMiddleware:
-    """Loads the actor of the session into `request.state.actor` (None when anonymous)."""
+    """Loads the actor of the session into `request.state.actor` (None when anonymous), and
+    for pages (GET) the unread notification count the navigation shows, in the same read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,10 +67,10 @@ class ActorMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in {"http", "websocket"} and not scope["path"].startswith("/static/"):
             connection = HTTPConnection(scope)
-            connection.state.actor = await self._load(connection)
+            connection.state.actor = await self._load(connection, page=scope["type"] == "http" and scope["method"] == "GET")
         await self.app(scope, receive, send)
 
-    async def _load(self, connection: HTTPConnection) -> Actor | None:
+    async def _load(self, connection: HTTPConnection, *, page: bool) -> Actor | None:
         session = connection.session
         person_id, epoch, issued = session.get(PERSON), session.get(EPOCH), session.get(ISSUED)
         if not (isinstance(person_id, int) and isinstance(epoch, int) and isinstance(issued, int)):
@@ -79,6 +81,8 @@ class ActorMiddleware:
             return None
         async with connection.app.state.uow(read_only=True) as uow:
             actor = await identity.load_actor(uow, person_id, epoch)
+            if actor is not None and page:
+                connection.state.unread_notifications = await notifications.unread_count(uow, actor)
         if actor is None:
             end_session(connection)
         return actor

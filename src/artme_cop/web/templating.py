@@ -56,6 +56,7 @@ def render(
     templates: Jinja2Templates = request.app.state.templates
     page_context = {
         "actor": getattr(request.state, "actor", None),
+        "unread_notifications": getattr(request.state, "unread_notifications", None),
         "csrf_token": csrf.token(request),
         "flashes": flash.pop_all(request),
         "errors": {},
