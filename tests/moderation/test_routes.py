@@ -184,3 +184,20 @@ async def test_bad_input_gives_400_or_404_and_changes_nothing(app: Any, client: 
         assert response.status_code == status, path
     await coach.aclose()
     assert await snapshot(app) == before
+
+
+async def test_data_export_holds_ones_flags_and_warnings(app: Any, client: httpx.AsyncClient, units: UowFactory, world: World, spaces: Spaces) -> None:
+    """SEC-L2: the flags a person made and the warnings they received are in their export."""
+    seq = await post(units, world.faculty_a, spaces.cohort_a1, "exported words")
+    student, coach = await actor_of(units, world.student_a), await actor_of(units, world.coach)
+    async with units() as uow:
+        await flags.flag_message(uow, student, spaces.cohort_a1, seq, reason="spam", note="mine to export")
+    async with units() as uow:
+        await flags.warn_author(uow, coach, spaces.cohort_a1, seq, text="a warning to export")
+    for person, key, expected in ((world.student_a, "flags_made", "mine to export"), (world.faculty_a, "warnings_received", "a warning to export")):
+        async with make_client(app) as http:
+            await sign_in(http, person.email)
+            data = (await http.get("/me/export")).json()
+        assert [entry.get("note") or entry.get("text") for entry in data[key]] == [expected]
+        other = "warnings_received" if key == "flags_made" else "flags_made"
+        assert data[other] == []
