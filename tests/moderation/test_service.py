@@ -367,3 +367,28 @@ async def test_edit_history_is_for_moderators_and_each_read_is_audited(units: Uo
     async with units() as uow:
         with pytest.raises(NotFound):
             await flags.message_history(uow, outsider, spaces.cohort_a1, seq)
+
+
+async def test_a_concurrent_duplicate_flag_is_answered_with_the_stored_one(units: UowFactory, world: World, spaces: Spaces, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The partial unique index is the last word: when the look-up missed the same person's
+    flag stored meanwhile, the insert fails inside a savepoint and the stored flag is returned,
+    with the rest of the transaction intact."""
+    seq = await post(units, world.faculty_a, spaces.cohort_a1, "raced")
+    other = await post(units, world.faculty_a, spaces.cohort_a1, "flagged in the same transaction")
+    first = await _flag(units, world.student_a, spaces.cohort_a1, seq)
+    real_lookup = flags.queries.get_open_flag
+    calls: list[int] = []
+
+    async def missed_once(session: object, message_id: int, flagger_id: int) -> Flag | None:
+        calls.append(message_id)
+        return None if len(calls) == 1 else await real_lookup(session, message_id, flagger_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(flags.queries, "get_open_flag", missed_once)
+    student = await actor_of(units, world.student_a)
+    async with units() as uow:
+        again = await flags.flag_message(uow, student, spaces.cohort_a1, seq, reason="spam", note="")
+        later = await flags.flag_message(uow, student, spaces.cohort_a1, other, reason="spam", note="")
+
+    assert len(calls) == 3
+    assert (again.created, again.flag.id, later.created) == (False, first.flag.id, True)
+    assert [(f.id, f.reason) for f in await _rows(units, Flag)] == [(first.flag.id, "harmful"), (later.flag.id, "spam")]
