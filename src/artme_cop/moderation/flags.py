@@ -55,27 +55,26 @@ def message_link(conversation_id: int, seq: int) -> str:
 # --- input -----------------------------------------------------------------------------------
 
 
-def _seq(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise Invalid("seq must be a whole number.", field="seq")
-    text = str(value)
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_KEY:
-        raise Invalid("seq must be a whole number.", field="seq")
-    return int(text)
-
-
-def _reason(value: object) -> FlagReason:
-    try:
-        return FlagReason(value) if isinstance(value, str) else FlagReason("")
-    except ValueError:
-        raise Invalid("Choose one of the reasons.", field="reason") from None
-
-
-def _flag_key(value: object) -> int | None:
+def _positive_id(value: object) -> int | None:
+    """A row id or seq from a form or a path, or None when it is not one (never a 500)."""
     text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_KEY:
         return None
     return int(text)
+
+
+def _seq(value: object) -> int:
+    seq = _positive_id(value)
+    if seq is None:
+        raise Invalid("seq must be a whole number.", field="seq")
+    return seq
+
+
+def _reason(value: object) -> FlagReason:
+    for reason in FlagReason:
+        if value == reason.value:
+            return reason
+    raise Invalid("Choose one of the reasons.", field="reason")
 
 
 def _resolution_note(value: object) -> str:
@@ -310,7 +309,7 @@ async def dismiss_flags(uow: UnitOfWork, actor: Actor, flag_id: object, *, note:
     Raises: NotFound (missing flag, or one the actor may not review), Invalid (note),
     Conflict (no open flag left on that message).
     """
-    key = _flag_key(flag_id)
+    key = _positive_id(flag_id)
     flag = await queries.get_flag(uow.session, key) if key is not None else None
     conversation = await conversation_queries.get_conversation(uow.session, flag.conversation_id) if flag else None
     message = await conversation_queries.get_message(uow.session, flag.message_id) if flag else None
