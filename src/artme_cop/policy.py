@@ -43,6 +43,9 @@ class Action(StrEnum):
     CATEGORY_MANAGE = "category.manage"
     THREAD_START = "thread.start"
     NOTIFICATION_READ = "notification.read"
+    MODERATION_FLAG = "moderation.flag"
+    MODERATION_QUEUE = "moderation.queue"
+    MODERATION_REVIEW = "moderation.review"
 
 
 class SpaceScope(StrEnum):
@@ -154,6 +157,16 @@ class NewThread:
     space: Space
 
 
+@dataclass(frozen=True)
+class MessageRef:
+    """A message as the moderation rules see it: the space it was written in and its author."""
+
+    scope: SpaceScope
+    institution_id: int | None
+    cohort_id: int | None
+    author_id: int
+
+
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
     """Answer whether `actor` may perform `action` on `resource`."""
     if actor is None:
@@ -173,6 +186,11 @@ def is_privileged_read(actor: Actor, institution_id: int | None) -> bool:
     if institution_id is None or not actor.is_program_admin:
         return False
     return actor.institution_id != institution_id and not actor.leads(institution_id)
+
+
+def moderates_anything(actor: Actor | None) -> bool:
+    """Whether the actor moderates at least one kind of space (the queue and its nav link)."""
+    return can(actor, Action.MODERATION_QUEUE)
 
 
 def grantable_roles(actor: Actor) -> list[Role]:
@@ -262,18 +280,49 @@ def _message_edit(actor: Actor, resource: object) -> bool:
 
 
 def _message_moderate(actor: Actor, resource: object) -> bool:
-    """Moderators of a space are people inside it who hold a facilitating role there:
-    program admins in consortium spaces, the school's lead in its institution spaces, the
-    facilitators and coaches of a cohort in its cohort spaces. Outsiders never moderate
+    """Moderators of a space are people inside it who hold a facilitating role: in
+    consortium spaces the program admins and every facilitator and coach (the issue's
+    "facilitators and admins work the queue"), in an institution space the school's lead,
+    in a cohort space that cohort's facilitators and coaches. Outsiders never moderate
     what they cannot read (rule 1)."""
     space = _space_of(resource)
     if space is None or not _space_read(actor, space):
         return False
     if space.scope is SpaceScope.CONSORTIUM:
-        return actor.is_program_admin
+        return _moderates_consortium(actor)
     if space.scope is SpaceScope.INSTITUTION:
         return actor.leads(space.institution_id)
-    return actor.holds(Role.FACILITATOR, cohort_id=space.cohort_id) or actor.holds(Role.COACH, cohort_id=space.cohort_id)
+    return space.cohort_id in _facilitated_cohorts(actor)
+
+
+def _moderates_consortium(actor: Actor) -> bool:
+    return actor.is_program_admin or actor.holds(Role.FACILITATOR) or actor.holds(Role.COACH)
+
+
+def _facilitated_cohorts(actor: Actor) -> frozenset[int]:
+    return frozenset(
+        g.cohort_id for g in actor.grants if g.cohort_id is not None and g.role in {Role.FACILITATOR, Role.COACH}
+    )
+
+
+def _moderation_flag(actor: Actor, resource: object) -> bool:
+    """Every reader may flag a message, except their own (they can edit or delete it)."""
+    if not isinstance(resource, MessageRef):
+        return False
+    return _space_read(actor, resource) and resource.author_id != actor.person_id
+
+
+def _moderation_queue(actor: Actor, _resource: object) -> bool:
+    """The queue is for people who moderate some space; it lists only what they moderate."""
+    return _moderates_consortium(actor) or bool(actor.lead_institution_ids)
+
+
+def _moderation_review(actor: Actor, resource: object) -> bool:
+    """Dismiss flags, hide, unhide, warn: a moderator of the space, never on their own
+    message (someone else reviews what is said about a moderator's words)."""
+    if not isinstance(resource, MessageRef):
+        return False
+    return resource.author_id != actor.person_id and _message_moderate(actor, resource)
 
 
 def _thread_start(actor: Actor, resource: object) -> bool:
@@ -341,6 +390,9 @@ _CHECKS = {
     Action.CATEGORY_MANAGE: _admin_only,
     Action.THREAD_START: _thread_start,
     Action.NOTIFICATION_READ: _own_notification,
+    Action.MODERATION_FLAG: _moderation_flag,
+    Action.MODERATION_QUEUE: _moderation_queue,
+    Action.MODERATION_REVIEW: _moderation_review,
 }
 
 
@@ -373,3 +425,34 @@ def space_clause(
         and_(scope == SpaceScope.INSTITUTION.value, institution_id.in_(sorted(_institutions_present(actor)))),
         and_(scope == SpaceScope.COHORT.value, cohort_id.in_(sorted(_cohorts_present(actor)))),
     )
+
+
+def moderated_space_clause(
+    actor: Actor,
+    scope: InstrumentedAttribute[str],
+    institution_id: InstrumentedAttribute[int | None],
+    cohort_id: InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """The spaces `actor` moderates, as a WHERE clause; the same rule as `Action.MESSAGE_MODERATE`."""
+    parts: list[ColumnElement[bool]] = []
+    if _moderates_consortium(actor):
+        parts.append(scope == SpaceScope.CONSORTIUM.value)
+    led = actor.lead_institution_ids & _institutions_present(actor)
+    if led:
+        parts.append(and_(scope == SpaceScope.INSTITUTION.value, institution_id.in_(sorted(led))))
+    facilitated = _facilitated_cohorts(actor) & _cohorts_present(actor)
+    if facilitated:
+        parts.append(and_(scope == SpaceScope.COHORT.value, cohort_id.in_(sorted(facilitated))))
+    return or_(*parts) if parts else false()
+
+
+def review_clause(
+    actor: Actor,
+    scope: InstrumentedAttribute[str],
+    institution_id: InstrumentedAttribute[int | None],
+    cohort_id: InstrumentedAttribute[int | None],
+    author_id: InstrumentedAttribute[int],
+) -> ColumnElement[bool]:
+    """Messages the actor may review in the moderation queue; the same rule as
+    `Action.MODERATION_REVIEW`."""
+    return and_(moderated_space_clause(actor, scope, institution_id, cohort_id), author_id != actor.person_id)

@@ -6,6 +6,7 @@ const list = document.getElementById("messages");
 const form = document.getElementById("post-form");
 const status = document.getElementById("live-status");
 const conversation = Number(list.dataset.conversation);
+const me = Number(list.dataset.me);
 
 const STATUS_TEXT = {
   connecting: "Connecting for live updates…",
@@ -39,7 +40,19 @@ function messageItem(data) {
   body.className = "message-body";
   fillBody(body, data);
   item.append(meta, body);
+  if (data.author.id !== me && !data.deleted && !data.hidden) item.append(flagLink(data));
   return item;
+}
+
+function flagLink(data) {
+  const actions = document.createElement("p");
+  actions.className = "message-actions";
+  const link = document.createElement("a");
+  link.href = `/moderation/flags/new?conversation=${data.conversation}&seq=${data.seq}`;
+  link.textContent = "Flag";
+  link.setAttribute("aria-label", `Flag the message of ${data.author.name} for the moderators`);
+  actions.append(link);
+  return actions;
 }
 
 function fillBody(body, data) {
@@ -53,6 +66,9 @@ function fillBody(body, data) {
   }
 }
 
+// Events that change a message already on the page (docs/protocol.md).
+const CHANGES = new Set(["edited", "deleted", "hidden", "unhidden"]);
+
 function showEvent(frame) {
   const data = frame.data;
   const existing = document.getElementById(`m${data.seq}`);
@@ -60,8 +76,12 @@ function showEvent(frame) {
     document.querySelector(`[data-pending="${data.client_msg_id}"]`)?.remove();
     document.getElementById("empty-note")?.remove();
     list.append(messageItem(data));
-  } else if ((frame.type === "edited" || frame.type === "deleted") && existing) {
+  } else if (CHANGES.has(frame.type) && existing) {
     fillBody(existing.querySelector(".message-body"), data);
+    existing.classList.toggle("message-removed", data.deleted || data.hidden);
+    // A hidden or deleted message can no longer be flagged; a message shown again can.
+    existing.querySelector(".message-actions")?.remove();
+    if (data.author.id !== me && !data.deleted && !data.hidden) existing.append(flagLink(data));
   }
 }
 

@@ -16,6 +16,7 @@ const status = document.getElementById("live-status");
 const live = sharedConnection();
 live.addStatusListener((state) => { if (status) status.textContent = STATUS_TEXT[state] || ""; });
 const csrfToken = document.querySelector("input[name=csrf_token]")?.value || "";
+const me = document.getElementById("posts")?.dataset.me || "";
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -43,6 +44,7 @@ function fillBody(body, data) {
   } else {
     // `html` is rendered and sanitized on the server (allowlist), never raw user HTML.
     body.innerHTML = data.html;
+    body.closest("article")?.classList.remove("post-removed");
   }
 }
 
@@ -61,6 +63,9 @@ function postArticle(threadId, data, canPost) {
     const tools = element("div", { class: "post-tools" });
     if (canPost) {
       tools.append(element("a", { href: `?reply_to=${data.seq}#reply` }, "Reply"), " ", element("a", { href: `?quote=${data.seq}&reply_to=${data.seq}#reply` }, "Quote"));
+    }
+    if (String(data.author.id) !== me) {
+      tools.append(" ", element("a", { href: `/moderation/flags/new?conversation=${data.conversation}&seq=${data.seq}`, "aria-label": `Flag the post of ${data.author.name} for the moderators` }, "Flag"));
     }
     article.append(element("footer", { class: "post-actions" }, reactions, tools));
   }
@@ -91,7 +96,7 @@ function followThread(posts) {
     const article = data.seq ? document.getElementById(`p${data.seq}`) : null;
     if (frame.type === "message" && !article && isLive) {
       posts.append(postArticle(threadId, data, canPost));
-    } else if ((frame.type === "edited" || frame.type === "deleted" || frame.type === "hidden") && article) {
+    } else if (["edited", "deleted", "hidden", "unhidden"].includes(frame.type) && article) {
       fillBody(article.querySelector(".post-body"), data);
       if (frame.type === "edited" && !article.querySelector(".post-edited")) {
         article.querySelector(".post-meta").append(" ", element("span", { class: "muted post-edited" }, "(edited)"));

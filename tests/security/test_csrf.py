@@ -22,6 +22,7 @@ from artme_cop.conversations.models import ConversationKind
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Role, RoleAssignment
+from artme_cop.moderation import flags
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
@@ -104,6 +105,40 @@ def _in_thread(suffix: str, data: dict[str, str]) -> Builder:
     return build
 
 
+async def _consortium_message(app: Any, world: World) -> tuple[int, int]:
+    """A message of participant_b in a consortium-wide conversation, which the admin moderates."""
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Lounge")
+        [author] = await identity.actors_for(uow, [world.participant_b.id])
+        posted = await conversations.post_message(uow, author, conversation.id, body="words under review", client_msg_id="csrf-review")
+    return conversation.id, posted.seq
+
+
+async def _flag(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    conversation_id, seq = await _consortium_message(app, world)
+    return Post("/moderation/flags", {"conversation": str(conversation_id), "seq": str(seq), "reason": "spam", "note": "", "next": "/"})
+
+
+async def _dismiss(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    conversation_id, seq = await _consortium_message(app, world)
+    async with app.state.uow() as uow:
+        [student] = await identity.actors_for(uow, [world.student_a.id])
+        flagged = await flags.flag_message(uow, student, conversation_id, seq, reason="spam", note="")
+    return Post(f"/moderation/flags/{flagged.flag.id}/dismiss", {"note": ""})
+
+
+def _review(action: str, data: dict[str, str], *, hidden: bool = False) -> Builder:
+    async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
+        conversation_id, seq = await _consortium_message(app, world)
+        if hidden:
+            async with app.state.uow() as uow:
+                [facilitator] = await identity.actors_for(uow, [world.facilitator_a.id])
+                await flags.hide_message(uow, facilitator, conversation_id, seq, reason="pending")
+        return Post(f"/moderation/messages/{conversation_id}/{seq}/{action}", data)
+
+    return build
+
+
 async def _notification_for_admin(app: Any, world: World, mailer: RecordingMailer) -> Post:
     async with app.state.uow() as uow:
         conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Lounge")
@@ -155,6 +190,11 @@ REQUESTS: dict[str, Builder] = {
     "/forum/categories/{category_id}": _fixed(lambda w: "/forum/categories/1", lambda w: {"name": "Renamed", "description": "", "position": "5", "start_rule": "everyone"}),
     "/notifications/read": _notification_for_admin,
     "/notifications/settings": _fixed(lambda w: "/notifications/settings", lambda w: {"email_mode": "off"}),
+    "/moderation/flags": _flag,
+    "/moderation/flags/{flag_id}/dismiss": _dismiss,
+    "/moderation/messages/{conversation_id}/{seq}/hide": _review("hide", {"reason": "off-topic"}),
+    "/moderation/messages/{conversation_id}/{seq}/unhide": _review("unhide", {"note": ""}, hidden=True),
+    "/moderation/messages/{conversation_id}/{seq}/warn": _review("warn", {"text": "Please mind the agreements."}),
 }
 
 # POST routes that change nothing (a preview): refused without a token like the others, but
@@ -308,7 +348,7 @@ async def test_logout_form_on_every_signed_in_page(client: httpx.AsyncClient, wo
     """SEC-D7: the sign-out form (a POST carrying the session's token) is on every page."""
     await sign_in(client, world.admin.email)
     token = csrf_from(await client.get("/"))
-    for path in ("/", "/me", "/password", "/admin/", "/admin/people", "/admin/invitations", "/moderation/audit"):
+    for path in ("/", "/me", "/password", "/admin/", "/admin/people", "/admin/invitations", "/moderation/audit", "/moderation/queue", "/moderation/warnings"):
         page = soup(await client.get(path))
         form = page.find("form", attrs={"action": "/logout"})
         assert form is not None, path

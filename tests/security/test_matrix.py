@@ -27,9 +27,10 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation, ConversationKind, Message
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
-from artme_cop.identity.models import Cohort, Institution, Invitation, Role, RoleAssignment
+from artme_cop.identity.models import Cohort, Institution, Invitation, Person, Role, RoleAssignment
+from artme_cop.moderation import flags
 from artme_cop.moderation import service as audit
-from artme_cop.moderation.models import AuditEntry
+from artme_cop.moderation.models import AuditEntry, Flag, ModerationWarning
 from artme_cop.notifications import service as notifications
 from artme_cop.notifications.models import Notification, NotificationPreference
 from artme_cop.policy import SpaceScope
@@ -313,6 +314,112 @@ async def _cohort_created(app: Any, world: World) -> None:
     assert cohort.institution_id == world.institution_a.id
 
 
+# --- the moderation queue: a message of faculty_a in cohort A1, or of participant_b (a person
+# outside the personas, so nobody acts on their own words) in a consortium-wide conversation.
+
+
+async def _consortium_conversation(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")
+    return conversation.id
+
+
+async def _posted_by(app: Any, author: Person, conversation_id: int) -> int:
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [author.id])
+        posted = await conversations.post_message(uow, actor, conversation_id, body="words under review", client_msg_id="matrix-review")
+    return posted.seq
+
+
+async def _flagged_a1_message(app: Any, world: World) -> tuple[int, int, int]:
+    """(conversation id, seq, flag id) of faculty_a's message in A1, flagged by student_a."""
+    conversation_id = await _cohort_conversation(lambda w: w.cohort_a1)(app, world)
+    seq = await _posted_by(app, world.faculty_a, conversation_id)
+    async with app.state.uow() as uow:
+        [student] = await identity.actors_for(uow, [world.student_a.id])
+        flagged = await flags.flag_message(uow, student, conversation_id, seq, reason="harmful", note="")
+    return conversation_id, seq, flagged.flag.id
+
+
+def _review(action: str, data: dict[str, str], *, consortium: bool = False, hidden: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        if consortium:
+            conversation_id = await _consortium_conversation(app, world)
+            seq = await _posted_by(app, world.participant_b, conversation_id)
+        else:
+            conversation_id, seq, _flag_id = await _flagged_a1_message(app, world)
+        if hidden:
+            async with app.state.uow() as uow:
+                [coach] = await identity.actors_for(uow, [world.coach.id])
+                await flags.hide_message(uow, coach, conversation_id, seq, reason="pending a decision")
+        return Call("POST" if action != "history" else "GET", f"/moderation/messages/{conversation_id}/{seq}/{action}", data)
+
+    return build
+
+
+def _review_missing(action: str, data: dict[str, str]) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("POST" if action != "history" else "GET", f"/moderation/messages/{MISSING_ID}/1/{action}", data)
+
+    return build
+
+
+async def _build_flag_form(app: Any, world: World) -> Call:
+    conversation_id = await _cohort_conversation(lambda w: w.cohort_a1)(app, world)
+    seq = await _posted_by(app, world.faculty_a, conversation_id)
+    return Call("GET", f"/moderation/flags/new?conversation={conversation_id}&seq={seq}", {})
+
+
+async def _build_flag(app: Any, world: World) -> Call:
+    conversation_id = await _cohort_conversation(lambda w: w.cohort_a1)(app, world)
+    seq = await _posted_by(app, world.faculty_a, conversation_id)
+    data = {"conversation": str(conversation_id), "seq": str(seq), "reason": "harmful", "note": "", "next": f"/conversations/{conversation_id}#m{seq}"}
+    return Call("POST", "/moderation/flags", data)
+
+
+async def _build_flag_missing(app: Any, world: World) -> Call:
+    return Call("POST", "/moderation/flags", {"conversation": str(MISSING_ID), "seq": "1", "reason": "harmful", "note": "", "next": "/"})
+
+
+async def _build_dismiss(app: Any, world: World) -> Call:
+    _conversation_id, _seq, flag_id = await _flagged_a1_message(app, world)
+    return Call("POST", f"/moderation/flags/{flag_id}/dismiss", {"note": "fine"})
+
+
+async def _build_dismiss_missing(app: Any, world: World) -> Call:
+    return Call("POST", f"/moderation/flags/{MISSING_ID}/dismiss", {"note": "fine"})
+
+
+async def _rows_of(app: Any, model: type) -> list[Any]:
+    async with app.state.uow() as uow:
+        return list((await uow.session.execute(select(model))).scalars())
+
+
+async def _flagged(app: Any, world: World) -> None:
+    assert [(f.flagger_id, f.status) for f in await _rows_of(app, Flag)] != []
+
+
+async def _dismissed(app: Any, world: World) -> None:
+    assert [f.status for f in await _rows_of(app, Flag)] == ["dismissed"]
+
+
+async def _hidden(app: Any, world: World) -> None:
+    assert [m.hidden_at is not None for m in await _rows_of(app, Message)] == [True]
+
+
+async def _shown(app: Any, world: World) -> None:
+    assert [m.hidden_at for m in await _rows_of(app, Message)] == [None]
+
+
+async def _warned(app: Any, world: World) -> None:
+    assert [w.person_id for w in await _rows_of(app, ModerationWarning)] == [world.faculty_a.id]
+
+
+# Reviewing A1: its facilitator and coach; readers who do not moderate it get 403, people who
+# cannot read it 404 (SEC-B2). In the consortium: admins, facilitators and coaches.
+A1_REVIEW = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=404)
+
+
 # Status per persona; anonymous always gets 303 to /login. 404 = "looks like it does not
 # exist" (used for objects, SEC-A2); 403 = a page the persona has no business with at all.
 MATRIX: list[Row] = [
@@ -514,6 +621,52 @@ MATRIX += [
     Row("forum categories page", "GET", "/forum/categories", _forum_call("GET", "/forum/categories"), None, _ADMIN_ONLY_PAGE),
     Row("add a forum category", "POST", "/forum/categories", _forum_call("POST", "/forum/categories", {"name": "Site visits", "description": "", "position": "5", "start_rule": "everyone"}), None, _ADMIN_ONLY_WRITE),
     Row("edit a forum category", "POST", "/forum/categories/{category_id}", _forum_call("POST", "/forum/categories/1", {"name": "Renamed", "description": "", "position": "5", "start_rule": "everyone"}), None, _ADMIN_ONLY_WRITE),
+    Row(
+        "moderation queue", "GET", "/moderation/queue", _get(lambda w: "/moderation/queue"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "my warnings", "GET", "/moderation/warnings", _get(lambda w: "/moderation/warnings"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row(
+        "flag form for a message in A1", "GET", "/moderation/flags/new", _build_flag_form, _get(lambda w: f"/moderation/flags/new?conversation={MISSING_ID}&seq=1"),
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404),
+    ),
+    Row(
+        "flag a message in A1", "POST", "/moderation/flags", _build_flag, _build_flag_missing,
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=404, admin=404),
+        _flagged,
+    ),
+    Row(
+        "dismiss flags in A1", "POST", "/moderation/flags/{flag_id}/dismiss", _build_dismiss, _build_dismiss_missing,
+        # a flag one may not review looks like a missing one, also to readers of A1
+        _outcomes(participant=404, coalition_member=404, facilitator=303, coach=303, lead_a=404, lead_b=404, admin=404),
+        _dismissed,
+    ),
+    Row(
+        "hide a message in A1", "POST", "/moderation/messages/{conversation_id}/{seq}/hide",
+        _review("hide", {"reason": "harmful"}), _review_missing("hide", {"reason": "harmful"}), A1_REVIEW, _hidden,
+    ),
+    Row(
+        "hide a message in the consortium", "POST", "/moderation/messages/{conversation_id}/{seq}/hide",
+        _review("hide", {"reason": "off-topic"}, consortium=True), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=403, admin=303),
+        _hidden,
+    ),
+    Row(
+        "unhide a message in A1", "POST", "/moderation/messages/{conversation_id}/{seq}/unhide",
+        _review("unhide", {"note": ""}, hidden=True), _review_missing("unhide", {"note": ""}), A1_REVIEW, _shown,
+    ),
+    Row(
+        "warn the author of a message in A1", "POST", "/moderation/messages/{conversation_id}/{seq}/warn",
+        _review("warn", {"text": "Please mind the agreements."}), _review_missing("warn", {"text": "Please mind the agreements."}), A1_REVIEW, _warned,
+    ),
+    Row(
+        "edit history of a message in A1", "GET", "/moderation/messages/{conversation_id}/{seq}/history",
+        _review("history", {}), _review_missing("history", {}),
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=404),
+    ),
 ]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the

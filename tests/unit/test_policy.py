@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Integer, String, create_engine, select
+from sqlalchemy import Integer, String, create_engine, literal, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from artme_cop import policy
@@ -26,6 +26,8 @@ from artme_cop.policy import (
     CohortRef,
     Grant,
     Member,
+    MessageRef,
+    NewThread,
     RoleTarget,
     Space,
     SpaceScope,
@@ -178,7 +180,8 @@ CASES: list[tuple[str, Case]] = [
     ("edit-own-student", (Action.MESSAGE_EDIT, Authored(6), frozenset({"student_a"}))),
     ("edit-own-admin", (Action.MESSAGE_EDIT, Authored(1), frozenset({"admin"}))),
     ("edit-no-author", (Action.MESSAGE_EDIT, A, frozenset())),
-    ("moderate-consortium", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.CONSORTIUM, None, None), ADMINS)),
+    # Consortium spaces: admins, and every facilitator and coach ("facilitators and admins work the queue").
+    ("moderate-consortium", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.CONSORTIUM, None, None), ADMINS | {"coach", "facilitator_a"})),
     ("moderate-institution-a", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.INSTITUTION, A, None), frozenset({"lead_a", "admin_leading_a"}))),
     ("moderate-cohort-a1", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.COHORT, A, A1), frozenset({"coach", "facilitator_a"}))),
     # The lead of A holds authority over A2 but is not in it, so cannot moderate it (rule 1).
@@ -188,6 +191,33 @@ CASES: list[tuple[str, Case]] = [
     ("notification-of-student", (Action.NOTIFICATION_READ, Addressed(6), frozenset({"student_a"}))),
     ("notification-of-admin", (Action.NOTIFICATION_READ, Addressed(1), frozenset({"admin"}))),
     ("notification-not-a-notification", (Action.NOTIFICATION_READ, A, frozenset())),
+    # Forum categories: program admins only.
+    ("category-manage", (Action.CATEGORY_MANAGE, None, ADMINS)),
+    # Starting a thread: a space one belongs to, and the category's rule.
+    ("thread-consortium-everyone", (Action.THREAD_START, NewThread("everyone", Space(SpaceScope.CONSORTIUM, None, None)), EVERYONE)),
+    ("thread-consortium-facilitators", (Action.THREAD_START, NewThread("facilitators", Space(SpaceScope.CONSORTIUM, None, None)), ADMINS | {"coach", "facilitator_a", "lead_a", "lead_b"})),
+    ("thread-consortium-admins", (Action.THREAD_START, NewThread("admins", Space(SpaceScope.CONSORTIUM, None, None)), ADMINS)),
+    ("thread-cohort-a1", (Action.THREAD_START, NewThread("everyone", Space(SpaceScope.COHORT, A, A1)), frozenset({"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"}))),
+    ("thread-cohort-a1-admins", (Action.THREAD_START, NewThread("admins", Space(SpaceScope.COHORT, A, A1)), frozenset())),
+    ("thread-institution-b", (Action.THREAD_START, NewThread("everyone", Space(SpaceScope.INSTITUTION, B, None)), frozenset({"lead_b", "participant_b"}))),
+    ("thread-not-a-new-thread", (Action.THREAD_START, Space(SpaceScope.CONSORTIUM, None, None), frozenset())),
+    ("moderate-cohort-b1", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.COHORT, B, B1), frozenset())),
+    ("moderate-institution-b", (Action.MESSAGE_MODERATE, Conversation(SpaceScope.INSTITUTION, B, None), frozenset({"lead_b"}))),
+    # Flagging: every reader, never one's own message.
+    ("flag-consortium-by-student", (Action.MODERATION_FLAG, MessageRef(SpaceScope.CONSORTIUM, None, None, 6), EVERYONE - {"student_a"})),
+    ("flag-cohort-a1", (Action.MODERATION_FLAG, MessageRef(SpaceScope.COHORT, A, A1, 7), frozenset({"coach", "facilitator_a", "lead_a", "coalition_a", "student_a"}))),
+    ("flag-cohort-b1", (Action.MODERATION_FLAG, MessageRef(SpaceScope.COHORT, B, B1, 10), frozenset({"lead_b"}))),
+    ("flag-not-a-message", (Action.MODERATION_FLAG, Conversation(SpaceScope.CONSORTIUM, None, None), frozenset())),
+    # The queue: whoever moderates some space.
+    ("queue", (Action.MODERATION_QUEUE, None, ADMINS | {"coach", "facilitator_a", "lead_a", "lead_b"})),
+    # Review (dismiss, hide, unhide, warn): a moderator of the space, not on their own message.
+    ("review-consortium", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.CONSORTIUM, None, None, 6), ADMINS | {"coach", "facilitator_a"})),
+    ("review-consortium-own", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.CONSORTIUM, None, None, 3), ADMINS | {"coach"})),
+    ("review-institution-a", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.INSTITUTION, A, None, 6), frozenset({"lead_a", "admin_leading_a"}))),
+    ("review-cohort-a1", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.COHORT, A, A1, 6), frozenset({"coach", "facilitator_a"}))),
+    ("review-cohort-a2", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.COHORT, A, A2, 8), frozenset())),
+    ("review-cohort-b1", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.COHORT, B, B1, 10), frozenset())),
+    ("review-not-a-message", (Action.MODERATION_REVIEW, Conversation(SpaceScope.CONSORTIUM, None, None), frozenset())),
     *_role_cases(),
 ]
 
@@ -332,6 +362,43 @@ def test_managed_institutions_clause_agrees_with_institution_view(space_table: S
     assert selected == expected
     audit = set(space_table.execute(select(_SpaceRow.id).where(policy.audit_clause(person, _SpaceRow.institution_id))).scalars())
     assert audit == selected
+
+
+@pytest.mark.parametrize("who", sorted(CAST))
+def test_moderated_space_clause_agrees_with_can(space_table: Session, who: str) -> None:
+    person = CAST[who]
+    clause = policy.moderated_space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id)
+    selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
+    expected = {index for index, space in enumerate(SPACE_ROWS, start=1) if can(person, Action.MESSAGE_MODERATE, space)}
+    assert selected == expected
+    assert bool(selected) is policy.moderates_anything(person)
+
+
+@pytest.mark.parametrize("who", sorted(CAST))
+@pytest.mark.parametrize("author_id", [3, 6, 9])
+def test_review_clause_agrees_with_can(space_table: Session, who: str, author_id: int) -> None:
+    """The queue's filter is the review rule itself, also for a moderator's own message."""
+    person = CAST[who]
+    # Every row stands for a message by `author_id` written in that space.
+    clause = policy.review_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id, literal(author_id))  # type: ignore[arg-type]
+    selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
+    expected = {
+        index
+        for index, space in enumerate(SPACE_ROWS, start=1)
+        if can(person, Action.MODERATION_REVIEW, MessageRef(space.scope, space.institution_id, space.cohort_id, author_id))
+    }
+    assert selected == expected
+
+
+def test_moderators_of_consortium_spaces_include_every_facilitator_and_coach() -> None:
+    facilitator_b1 = actor(30, B, Grant(Role.FACILITATOR, B, B1), cohorts=((B1, Constituency.STAFF),))
+    consortium = Space(SpaceScope.CONSORTIUM, None, None)
+    assert can(facilitator_b1, Action.MESSAGE_MODERATE, consortium)
+    assert not can(facilitator_b1, Action.MESSAGE_MODERATE, Space(SpaceScope.COHORT, A, A1))
+    assert not can(PARTICIPANT_B, Action.MESSAGE_MODERATE, consortium)
+    assert policy.moderates_anything(facilitator_b1)
+    assert not policy.moderates_anything(STUDENT_A)
+    assert not policy.moderates_anything(None)
 
 
 @pytest.mark.parametrize(

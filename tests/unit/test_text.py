@@ -8,7 +8,8 @@ import unicodedata
 import pytest
 
 from artme_cop.errors import Invalid
-from artme_cop.text import clean_email, clean_line
+from artme_cop.text import clean_email, clean_line, clean_text
+from artme_cop.web.forms import same_site_path
 
 KEPT_EXACTLY = {
     "arabic": "مريم الحسيني",
@@ -147,3 +148,38 @@ def test_invalid_emails_are_refused(value: object) -> None:
     with pytest.raises(Invalid) as caught:
         clean_email(value, field="email")
     assert caught.value.field == "email"
+
+
+# --- notes and reasons (several lines) ----------------------------------------------------------
+
+
+def test_clean_text_keeps_lines_and_normalises_line_ends() -> None:
+    assert clean_text("  first\r\nsecond\rthird\tcolumn  ", field="note", label="Note", max_length=100) == "first\nsecond\nthird\tcolumn"
+    assert clean_text(KEPT_EXACTLY["persian-zwnj"], field="note", label="Note", max_length=100) == KEPT_EXACTLY["persian-zwnj"]
+    assert clean_text("   ", field="note", label="Note", max_length=10, required=False) == ""
+
+
+@pytest.mark.parametrize("value", ["", "  \n ", "x" * 11, "bell\x07", "nul\x00", "rtl\u202eoverride", 7, None])
+def test_clean_text_refuses(value: object) -> None:
+    with pytest.raises(Invalid) as refused:
+        clean_text(value, field="note", label="Note", max_length=10)
+    assert refused.value.field == "note"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/conversations/3#m4", "/conversations/3#m4"),
+        ("/moderation/queue?status=open", "/moderation/queue?status=open"),
+        ("//evil.example", None),
+        ("/\\evil.example", None),
+        ("/\t/evil.example", None),
+        ("/\n/evil.example", None),
+        ("https://evil.example/", None),
+        ("javascript:alert(1)", None),
+        ("/caf\u00e9", None),
+        ("", None),
+    ],
+)
+def test_same_site_path(target: str, expected: str | None) -> None:
+    assert same_site_path(target) == expected

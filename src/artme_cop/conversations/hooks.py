@@ -48,3 +48,19 @@ async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
         hook = _after_post.get(kind)
         if hook is not None:
             await hook(uow, items)
+
+
+PageOf = Callable[["UnitOfWork", "Conversation", "int | None"], Awaitable["str | None"]]
+
+_pages: dict[str, PageOf] = {}
+
+
+def on_page(kind: str, page_of: PageOf) -> None:
+    """Register where a feature shows its conversations of `kind` (a forum thread's page), so
+    generic links to a conversation (moderation, notifications) land on the feature's page."""
+    _pages[kind] = page_of
+
+
+async def feature_page(uow: UnitOfWork, conversation: Conversation, seq: int | None) -> str | None:
+    page_of = _pages.get(conversation.kind)
+    return None if page_of is None else await page_of(uow, conversation, seq)

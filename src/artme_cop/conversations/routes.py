@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop.conversations import hooks
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Forbidden, Invalid
@@ -38,6 +39,9 @@ async def conversation_page(request: Request, *, errors: dict[str, str] | None =
         conversation, messages = await conversations.history(
             uow, actor, request.path_params["conversation_id"], before_seq=before, limit=PAGE_SIZE
         )
+        elsewhere = await hooks.feature_page(uow, conversation, page_key(request.query_params.get("seq")))
+    if elsewhere is not None and status == 200:
+        return RedirectResponse(elsewhere, status_code=303)
     context = {
         "conversation": conversation,
         "messages": messages,

@@ -555,4 +555,12 @@ async def _auto_watch(uow: UnitOfWork, thread_id: int, person_id: int) -> None:
         await uow.session.execute(insert(ThreadWatch).values(person_id=person_id, thread_id=thread_id, level=WatchLevel.WATCHING.value, updated_at=uow.clock.now()))
 
 
+async def _thread_page(uow: UnitOfWork, conversation: Conversation, seq: int | None) -> str | None:
+    thread = (await queries.threads_of_conversations(uow.session, {conversation.id})).get(conversation.id)
+    if thread is None:
+        return None
+    return f"/forum/threads/{thread.id}" if seq is None else f"/forum/threads/{thread.id}?post={seq}#p{seq}"
+
+
 hooks.on_post(ConversationKind.THREAD.value, _after_thread_posts)
+hooks.on_page(ConversationKind.THREAD.value, _thread_page)

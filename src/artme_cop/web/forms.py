@@ -26,3 +26,16 @@ def page_key(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
+
+
+def same_site_path(target: str) -> str | None:
+    """`target` when it is a path on this site (to redirect to after a form), else None.
+
+    Refuses anything a browser could read as another origin: `//host`, `/\\host`, a scheme,
+    and control characters (a browser drops tabs and line breaks, so `/\\t/host` is `//host`).
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 2000:
+        return None
+    if not target.isascii() or any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return None
+    return target

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from artme_cop import policy
 from artme_cop.identity.models import ROLE_LABELS, Role
 from artme_cop.web import csrf, flash
 
@@ -41,6 +42,8 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["role_label"] = _role_label
     env.filters["datetime"] = _date
+    # The nav shows the moderation queue to people who moderate some space.
+    env.globals["moderates_anything"] = policy.moderates_anything
     return Jinja2Templates(env=env)
 
 

@@ -25,7 +25,7 @@ from artme_cop.identity.service._shared import (
     invitation_status,
 )
 from artme_cop.moderation import service as audit
-from artme_cop.moderation.models import AuditEntry
+from artme_cop.moderation.models import AuditEntry, Flag, ModerationWarning
 from artme_cop.policy import Actor
 from artme_cop.text import clean_email, clean_line
 from artme_cop.unit_of_work import UnitOfWork
@@ -56,6 +56,8 @@ async def export_my_data(uow: UnitOfWork, actor: Actor) -> dict[str, object]:
             select(AuditEntry).where((AuditEntry.actor_id == person.id) | ((AuditEntry.target_kind == "person") & (AuditEntry.target_id == person.id))).order_by(AuditEntry.id)
         )
     ).scalars()
+    flags_made = (await uow.session.execute(select(Flag).where(Flag.flagger_id == person.id).order_by(Flag.id))).scalars()
+    warnings = (await uow.session.execute(select(ModerationWarning).where(ModerationWarning.person_id == person.id).order_by(ModerationWarning.id))).scalars()
     return {
         "format": "artme-cop personal data export, version 1",
         "exported_at": uow.clock.now().isoformat(),
@@ -82,6 +84,15 @@ async def export_my_data(uow: UnitOfWork, actor: Actor) -> dict[str, object]:
         "audit_entries": [
             {"at": e.at.isoformat(), "action": e.action, "target_kind": e.target_kind, "target_id": e.target_id, "address": e.address}
             for e in own_audit
+        ],
+        "flags_made": [
+            {"conversation_id": f.conversation_id, "message_id": f.message_id, "reason": f.reason, "note": f.note, "created_at": f.created_at.isoformat(), "status": f.status}
+            for f in flags_made
+        ],
+        # What the moderators wrote to the person, without naming the moderator (as on the page).
+        "warnings_received": [
+            {"conversation_id": w.conversation_id, "message_id": w.message_id, "text": w.text, "created_at": w.created_at.isoformat()}
+            for w in warnings
         ],
     }
 
