@@ -72,8 +72,10 @@ def test_mentions_resolve_only_for_given_people_and_names_are_escaped() -> None:
 
 
 def test_pathological_input_renders_in_linear_time() -> None:
-    """SEC-J5: 100 KB of mention-like and emphasis-like noise stays fast."""
+    """SEC-J5: 100 KB of mention-like and emphasis-like noise stays fast. Measured in this
+    process's CPU time, not the wall clock, so a busy shared machine does not fail it; the
+    bound is ten times what a quadratic regex would blow through by orders of magnitude."""
     for source in ("@" * 100_000, "@**" * 30_000, "a" * 50_000 + "!", "*" * 50_000, "[" * 20_000):
-        started = time.perf_counter()
+        started = time.process_time()
         render_markdown(source)
-        assert time.perf_counter() - started < 2.0
+        assert time.process_time() - started < 2.0
