@@ -18,6 +18,7 @@ from sqlalchemy import insert, update
 
 from artme_cop import policy
 from artme_cop.conversations import hooks
+from artme_cop.conversations import queries as conversation_queries
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Message
 from artme_cop.conversations.rendering import render_markdown
@@ -184,6 +185,9 @@ async def start_thread(
     Who: `thread.start` (the space is the actor's own; the category's rule admits them).
     Emits: the first post's message/add. Raises: Invalid, NotFound (category), Forbidden.
     """
+    retried = await _thread_started_with(uow, actor, client_msg_id)
+    if retried is not None:
+        return retried
     chosen = await get_category(uow, category)
     clean = clean_title(title)
     conversations.clean_body(body)  # a clear error for an empty first post before anything is written
@@ -201,6 +205,20 @@ async def start_thread(
     uow.session.add(thread)
     await uow.flush()
     await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id)
+    return thread
+
+
+async def _thread_started_with(uow: UnitOfWork, actor: Actor, client_msg_id: object) -> Thread | None:
+    """The thread whose first post this client_msg_id already made: a retried start returns
+    it instead of opening a second, empty thread (idempotent like every post)."""
+    key = (actor.person_id, conversations.clean_client_msg_id(client_msg_id))
+    earlier = await conversation_queries.find_by_client_ids(uow.session, {key})
+    if key not in earlier:
+        return None
+    conversation_id, seq = earlier[key]
+    thread = (await queries.threads_of_conversations(uow.session, {conversation_id})).get(conversation_id)
+    if thread is None or seq != 1:
+        raise Conflict("This client_msg_id was already used for another message.", field="client_msg_id")
     return thread
 
 
@@ -318,6 +336,29 @@ async def _post_views(uow: UnitOfWork, actor: Actor, conversation: Conversation,
     return views
 
 
+async def read_posts_after(uow: UnitOfWork, actor: Actor, thread_ref: object, *, after_seq: int, limit: int = POSTS_PAGE) -> list[dict[str, Any]]:
+    """The posts with seq > after_seq, oldest first, at most `limit`: how a client catches up.
+    Seqs are dense, so this is the same range scan as a page."""
+    thread, conversation = await access_thread(uow, actor, thread_ref)
+    rows = await queries.posts_in_range(uow.session, conversation.id, after_seq + 1, after_seq + limit)
+    return await _post_views(uow, actor, conversation, thread, rows)
+
+
+async def read_post(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> dict[str, Any]:
+    """One post, in the same view as a page's posts."""
+    thread, conversation = await access_thread(uow, actor, thread_ref)
+    message = await _message(uow, conversation, seq)
+    rows = await queries.posts_in_range(uow.session, conversation.id, message.seq, message.seq)
+    [view] = await _post_views(uow, actor, conversation, thread, rows)
+    return view
+
+
+async def mark_read(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> int:
+    """Move the actor's read marker of a thread forward (never back); returns the marker."""
+    _, conversation = await access_thread(uow, actor, thread_ref)
+    return await conversations.mark_read(uow, actor, conversation.id, seq=seq)
+
+
 async def quote(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> str:
     """The markdown that quotes a post in a reply: its text as a block quote with a credit."""
     thread, conversation = await access_thread(uow, actor, thread_ref)
@@ -331,8 +372,6 @@ async def quote(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) 
 
 
 async def _message(uow: UnitOfWork, conversation: Conversation, seq: object) -> Message:
-    from artme_cop.conversations import queries as conversation_queries
-
     try:
         number = _key(seq, "seq")
     except Invalid:
