@@ -545,9 +545,18 @@ def core_router(feature_routers: list[ApiRouter]) -> ApiRouter:
 def api_routes(feature_routers: list[ApiRouter]) -> list[BaseRoute]:
     """Starlette routes for every operation, to mount at /api. A new feature adds its router
     to the list given here (in create_app) and appears in the document at the same time."""
-    routers = [core_router(feature_routers), *feature_routers]
-    return [
-        Route(_starlette_path(op.path), _endpoint(op), methods=[op.method], name=op.operation_id)
-        for router in routers
-        for op in router.operations
-    ]
+    by_path: dict[str, dict[str, Operation]] = {}
+    for router in [core_router(feature_routers), *feature_routers]:
+        for operation in router.operations:
+            by_path.setdefault(operation.path, {})[operation.method] = operation
+    return [Route(_starlette_path(path), _dispatch(operations), methods=list(operations), name=path) for path, operations in by_path.items()]
+
+
+def _dispatch(operations: dict[str, Operation]) -> Callable[[Request], Awaitable[Response]]:
+    """One route per path, so that a wrong method gets 405 with every allowed method listed."""
+    endpoints = {method: _endpoint(operation) for method, operation in operations.items()}
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return endpoint
