@@ -4,18 +4,23 @@ that change nothing. Responses are checked against the schemas of /api/openapi.j
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from limits.aio.storage import MemoryStorage
 from sqlalchemy import func, select
 
+from artme_cop.app import create_app
 from artme_cop.conversations.models import Message
 from artme_cop.forum.models import Category, Thread
+from artme_cop.ratelimit import RateLimiter
+from artme_cop.settings import Settings
 from artme_cop.web.api import JSON_BODY_LIMIT
 from tests.factories import World
 from tests.forum.api_support import ApiClient, api_client, assert_error, assert_schema
 from tests.forum.conftest import Threads, reply, start
-from tests.support import snapshot
+from tests.support import MutableClock, snapshot
 
 MISSING = 987654
 
@@ -565,3 +570,25 @@ async def test_unknown_endpoint_and_method_answer_json(app: Any, world: World, t
     assert_error(wrong_method, 405, "method_not_allowed")
     assert "POST" in wrong_method.headers["allow"]
     assert_error(root, 404, "not_found")
+
+
+# --- the posting budget -----------------------------------------------------------------------------------------
+
+
+async def test_posting_too_fast_is_refused_with_429(settings: Settings, world: World, clock: MutableClock) -> None:
+    """Replies through the API spend the same per-person budget as WebSocket sends; over it,
+    429 with Retry-After, and the refused reply is not stored."""
+    slow = create_app(replace(settings, message_rate=1), clock=clock, rate_limiter=RateLimiter(MemoryStorage(), prefix="slow"))
+    try:
+        thread = await start(slow, world.student_a, where="consortium")
+        async with api_client(slow, world.student_a) as api:
+            responses = [await api.send("POST", f"/api/forum/threads/{thread}/posts", {"body": f"fast {n}", "client_msg_id": f"fast-{n}"}) for n in range(6)]
+        refused = [r for r in responses if r.status_code == 429]
+        assert refused, [r.status_code for r in responses]
+        assert_error(refused[0], 429, "rate_limited")
+        assert int(refused[0].headers["retry-after"]) >= 1
+        accepted = [r for r in responses if r.status_code == 201]
+        assert len(accepted) + len(refused) == 6
+        assert await count(slow, Message) == 1 + len(accepted)
+    finally:
+        await slow.state.engine.dispose()
