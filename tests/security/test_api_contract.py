@@ -15,11 +15,12 @@ from starlette.routing import Mount, Route
 
 from artme_cop.app import create_app
 from artme_cop.forum import api as forum_api
+from artme_cop.forum import service as forum_service
 from artme_cop.settings import Settings
 from artme_cop.web.api import CSRF_HEADER, UNSAFE_METHODS, core_router
 from tests.factories import World
 from tests.forum.api_support import assert_error
-from tests.support import snapshot
+from tests.support import sign_in, snapshot
 
 
 def api_routes_of(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
@@ -135,3 +136,19 @@ async def test_operation_without_session_answers_401_json(app: Any, client: http
 async def test_document_readable_without_session(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/openapi.json")
     assert response.status_code == 200 and "paths" in response.json()
+
+
+async def test_unexpected_failure_is_a_json_500_without_details(app: Any, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SEC-K3 under /api: an exception nobody expected answers JSON with no traceback, SQL or path."""
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("SELECT secret FROM /srv/artme/internal.py")
+
+    monkeypatch.setattr(forum_service, "list_categories", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        await sign_in(http, world.student_a.email)
+        response = await http.get("/api/forum/categories")
+    assert_error(response, 500, "internal")
+    assert "SELECT" not in response.text and "internal.py" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
