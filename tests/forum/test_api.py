@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from artme_cop.app import create_app
 from artme_cop.conversations.models import Message
-from artme_cop.forum.models import Category, Thread
+from artme_cop.forum.models import Thread
 from artme_cop.ratelimit import RateLimiter
 from artme_cop.settings import Settings
 from artme_cop.web.api import JSON_BODY_LIMIT

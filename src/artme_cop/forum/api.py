@@ -280,17 +280,13 @@ async def list_posts(call: ApiCall) -> Result:
     """Give `page` or `after_seq`, not both; with neither, the first page."""
     page, after_seq = call.query["page"], call.query["after_seq"]
     if page is not None and after_seq is not None:
-        return _both_given()
+        raise ApiFailure(400, "invalid", "Give page or after_seq, not both.", "after_seq")
     async with call.uow(read_only=True) as uow:
         if after_seq is not None:
             posts = await forum.read_posts_after(uow, call.actor, call.path["thread_id"], after_seq=after_seq)
             return ok({"posts": [post_json(p) for p in posts], "page": None, "pages": None})
         view = await forum.read_thread(uow, call.actor, call.path["thread_id"], page=page)
     return ok({"posts": [post_json(p) for p in view.posts], "page": view.page, "pages": view.pages})
-
-
-def _both_given() -> Result:
-    raise ApiFailure(400, "invalid", "Give page or after_seq, not both.", "after_seq")
 
 
 @router.operation(
