@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from artme_cop.clock import Clock, SystemClock
 from artme_cop.conversations import commands as conversation_commands
 from artme_cop.conversations import routes as conversation_routes
+from artme_cop.forum import api as forum_api
 from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker
@@ -39,6 +40,7 @@ from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_en
 from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings, load_settings
 from artme_cop.unit_of_work import UnitOfWork
+from artme_cop.web.api import api_routes
 from artme_cop.web.auth import ActorMiddleware
 from artme_cop.web.errors import EXCEPTION_HANDLERS
 from artme_cop.web.security import BodyLimitMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
@@ -106,6 +108,8 @@ def create_app(
         WebSocketRoute("/ws", websocket_endpoint, name="ws"),
         Mount("/conversations", routes=conversation_routes.routes, name="conversations"),
         Mount("/forum", routes=forum_routes.routes, name="forum"),
+        # The JSON API: each feature's ApiRouter; its operations and /api/openapi.json come from it.
+        Mount("/api", routes=api_routes([forum_api.router]), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
@@ -129,6 +133,7 @@ def create_app(
     ]
     app = Starlette(debug=False, routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings
+    app.state.session_cookie = session_cookie_name(settings)
     app.state.engine = engine
     app.state.uow = uow
     app.state.clock = chosen_clock

@@ -133,7 +133,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_LOGIN_LIMIT_ACCOUNT", "login_limit_account", "5/minute", "Sign-in attempts allowed per account (limits syntax, e.g. `5/minute`).", _rate),
     Setting("ARTME_LOGIN_LIMIT_ADDRESS", "login_limit_address", "20/minute", "Sign-in attempts allowed per client address.", _rate),
     Setting("ARTME_ACCEPT_LIMIT_ADDRESS", "accept_limit_address", "10/minute", "Invitation acceptances and password resets allowed per client address.", _rate),
-    Setting("ARTME_MESSAGE_RATE", "message_rate", "5", "Messages per second one person may send over the WebSocket, per server process (bursts of twice that).", _positive_int),
+    Setting("ARTME_MESSAGE_RATE", "message_rate", "5", "Messages per second one person may send over the WebSocket and the JSON API together, per server process (bursts of twice that).", _positive_int),
     Setting("ARTME_WS_PING_INTERVAL", "ws_ping_interval", "20", "Seconds between WebSocket pings; a peer that does not answer within as long again is dropped.", _positive_int),
     Setting("ARTME_PRESENCE_TTL", "presence_ttl", "30", "Seconds after which a server process that stopped refreshing its presence entries in Redis (it died) no longer counts.", _positive_int),
     Setting("ARTME_TRUSTED_PROXIES", "trusted_proxies", "", "Comma-separated proxy addresses whose X-Forwarded-For is believed; empty trusts none.", _ip_list),

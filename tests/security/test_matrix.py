@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation, ConversationKind, Message
 from artme_cop.forum import service as forum
+from artme_cop.forum.models import Category
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution, Invitation, Person, Role, RoleAssignment
 from artme_cop.moderation import flags
@@ -35,6 +36,7 @@ from artme_cop.notifications import service as notifications
 from artme_cop.notifications.models import Notification, NotificationPreference
 from artme_cop.policy import SpaceScope
 from tests.conftest import make_client
+from tests.forum.conftest import start as start_thread
 from tests.factories import World
 from tests.support import csrf_from, sign_in, snapshot, soup
 
@@ -89,9 +91,15 @@ PERSONAS: dict[str, str | None] = {
 
 @dataclass(frozen=True)
 class Call:
+    """A request: a form post (data as fields) or, under /api/, a JSON call (data as body)."""
+
     method: str
     path: str
-    data: dict[str, str]
+    data: dict[str, Any]
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
 
 
 Builder = Callable[[Any, World], Awaitable[Call]]
@@ -669,6 +677,155 @@ MATRIX += [
     ),
 ]
 
+# --- the forum's JSON API ------------------------------------------------------------------------------
+# Threads in each kind of space, started through the service; each row acts on a fresh one.
+# Rule 1 again: a cohort's thread is its members' and its assigned coach's and facilitator's;
+# not B's lead, not the program admin. Moderators: the cohort's facilitators and coaches for a
+# cohort thread, the school's lead for a school thread, program admins for consortium ones.
+
+
+def _where_a1(world: World) -> str:
+    return f"cohort:{world.cohort_a1.id}"
+
+
+def _where_a(world: World) -> str:
+    return f"institution:{world.institution_a.id}"
+
+
+def _where_consortium(world: World) -> str:
+    return "consortium"
+
+
+def _api_thread(method: str, suffix: str = "", data: dict[str, Any] | None = None, *, where: Callable[[World], str] = _where_a1) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        author = world.faculty_a if where is _where_a else world.student_a
+        thread = await start_thread(app, author, where=where(world), title="A matrix thread")
+        return Call(method, f"/api/forum/threads/{thread}{suffix}", data or {})
+
+    return build
+
+
+def _api_missing_thread(method: str, suffix: str = "", data: dict[str, Any] | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call(method, f"/api/forum/threads/{MISSING_ID}{suffix}", data or {})
+
+    return build
+
+
+def _api_fixed(method: str, path: str, data: dict[str, Any] | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call(method, path, data or {})
+
+    return build
+
+
+async def _api_start_in_a1(app: Any, world: World) -> Call:
+    return Call("POST", "/api/forum/threads", {"category": "introductions", "where": _where_a1(world), "title": "T", "body": "b", "client_msg_id": "matrix-start"})
+
+
+def _api_mentions(missing: bool) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        thread = MISSING_ID if missing else await start_thread(app, world.student_a, where=_where_a1(world), title="A matrix thread")
+        return Call("GET", f"/api/forum/mentions?q=Sam&thread={thread}", {})
+
+    return build
+
+
+async def _api_replied(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        bodies = (await uow.session.execute(select(Message.body).order_by(Message.id))).scalars().all()
+    assert bodies == ["First post", "a matrix reply"]
+
+
+async def _api_locked(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        locked = (await uow.session.execute(select(Conversation.is_locked).where(Conversation.kind == ConversationKind.THREAD.value))).scalars().all()
+    assert locked == [True]
+
+
+async def _api_category_created(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        names = (await uow.session.execute(select(Category.name))).scalars().all()
+    assert "Matrix category" in names
+
+
+API_CATEGORY = {"name": "Matrix category", "description": "", "position": 1, "start_rule": "everyone"}
+EVERYONE_200 = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200)
+ADMIN_ONLY = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=403, admin=200)
+A1_READ = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404)
+A1_MODERATE = _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=404)
+THREAD_TEMPLATE = "/api/forum/threads/{thread_id}"
+POST_TEMPLATE = "/api/forum/threads/{thread_id}/posts/{seq}"
+
+API_MATRIX: list[Row] = [
+    Row("api categories", "GET", "/api/forum/categories", _api_fixed("GET", "/api/forum/categories"), None, EVERYONE_200),
+    Row(
+        "api create a category", "POST", "/api/forum/categories", _api_fixed("POST", "/api/forum/categories", API_CATEGORY), None,
+        {**ADMIN_ONLY, "admin": 201}, _api_category_created,
+    ),
+    Row("api update a category", "PUT", "/api/forum/categories/{category_id}", _api_fixed("PUT", "/api/forum/categories/1", API_CATEGORY), None, ADMIN_ONLY),
+    Row("api thread list", "GET", "/api/forum/threads", _api_fixed("GET", "/api/forum/threads"), None, EVERYONE_200),
+    Row(
+        "api start a thread in A1", "POST", "/api/forum/threads",
+        _api_start_in_a1, None,
+        # `where` must be one of one's own places: for outsiders it is a bad choice (400), whatever exists
+        _outcomes(participant=201, coalition_member=201, facilitator=201, coach=201, lead_a=201, lead_b=400, admin=400),
+    ),
+    Row("api A1 thread", "GET", THREAD_TEMPLATE, _api_thread("GET"), _api_missing_thread("GET"), A1_READ),
+    Row(
+        "api school A thread", "GET", THREAD_TEMPLATE, _api_thread("GET", where=_where_a), _api_missing_thread("GET"),
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404),
+    ),
+    Row("api consortium thread", "GET", THREAD_TEMPLATE, _api_thread("GET", where=_where_consortium), None, EVERYONE_200),
+    Row("api A1 posts", "GET", THREAD_TEMPLATE + "/posts", _api_thread("GET", "/posts"), _api_missing_thread("GET", "/posts"), A1_READ),
+    Row(
+        "api reply in A1", "POST", THREAD_TEMPLATE + "/posts", _api_thread("POST", "/posts", {"body": "a matrix reply", "client_msg_id": "matrix-reply"}),
+        _api_missing_thread("POST", "/posts", {"body": "a matrix reply", "client_msg_id": "matrix-reply"}),
+        {**A1_READ, **{k: 201 for k, v in A1_READ.items() if v == 200}}, _api_replied,
+    ),
+    Row("api A1 post", "GET", POST_TEMPLATE, _api_thread("GET", "/posts/1"), _api_missing_thread("GET", "/posts/1"), A1_READ),
+    Row(
+        "api edit the student's A1 post", "PATCH", POST_TEMPLATE, _api_thread("PATCH", "/posts/1", {"body": "edited"}), _api_missing_thread("PATCH", "/posts/1", {"body": "edited"}),
+        _outcomes(participant=200, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=404),
+    ),
+    Row(
+        "api delete the student's A1 post", "DELETE", POST_TEMPLATE, _api_thread("DELETE", "/posts/1"), _api_missing_thread("DELETE", "/posts/1"),
+        _outcomes(participant=204, coalition_member=403, facilitator=204, coach=204, lead_a=403, lead_b=404, admin=404),
+    ),
+    Row(
+        "api react in A1", "POST", POST_TEMPLATE + "/reactions", _api_thread("POST", "/posts/1/reactions", {"emoji": "heart"}),
+        _api_missing_thread("POST", "/posts/1/reactions", {"emoji": "heart"}), A1_READ,
+    ),
+    Row("api bookmark in A1", "POST", POST_TEMPLATE + "/bookmark", _api_thread("POST", "/posts/1/bookmark"), _api_missing_thread("POST", "/posts/1/bookmark"), A1_READ),
+    Row("api quote in A1", "GET", POST_TEMPLATE + "/quote", _api_thread("GET", "/posts/1/quote"), _api_missing_thread("GET", "/posts/1/quote"), A1_READ),
+    Row("api watch A1", "PUT", THREAD_TEMPLATE + "/watch", _api_thread("PUT", "/watch", {"level": "muted"}), _api_missing_thread("PUT", "/watch", {"level": "muted"}), A1_READ),
+    Row("api read A1", "PUT", THREAD_TEMPLATE + "/read", _api_thread("PUT", "/read", {"seq": 1}), _api_missing_thread("PUT", "/read", {"seq": 1}), A1_READ),
+    Row(
+        "api lock A1", "PUT", THREAD_TEMPLATE + "/lock", _api_thread("PUT", "/lock", {"locked": True}), _api_missing_thread("PUT", "/lock", {"locked": True}),
+        A1_MODERATE, _api_locked,
+    ),
+    Row(
+        "api lock a school A thread", "PUT", THREAD_TEMPLATE + "/lock", _api_thread("PUT", "/lock", {"locked": True}, where=_where_a),
+        _api_missing_thread("PUT", "/lock", {"locked": True}),
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=404, admin=404), _api_locked,
+    ),
+    Row(
+        "api lock a consortium thread", "PUT", THREAD_TEMPLATE + "/lock", _api_thread("PUT", "/lock", {"locked": True}, where=_where_consortium), None,
+        # consortium spaces are moderated by program admins and by every facilitator and coach
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=403, admin=200), _api_locked,
+    ),
+    Row("api pin A1", "PUT", THREAD_TEMPLATE + "/pin", _api_thread("PUT", "/pin", {"pinned": True}), _api_missing_thread("PUT", "/pin", {"pinned": True}), A1_MODERATE),
+    Row(
+        "api move A1", "PUT", THREAD_TEMPLATE + "/category", _api_thread("PUT", "/category", {"category": "short-term-wins"}),
+        _api_missing_thread("PUT", "/category", {"category": "short-term-wins"}), A1_MODERATE,
+    ),
+    Row("api bookmarks", "GET", "/api/forum/bookmarks", _api_fixed("GET", "/api/forum/bookmarks"), None, EVERYONE_200),
+    Row("api places", "GET", "/api/forum/places", _api_fixed("GET", "/api/forum/places"), None, EVERYONE_200),
+    Row("api mentions in A1", "GET", "/api/forum/mentions", _api_mentions(missing=False), _api_mentions(missing=True), A1_READ),
+    Row("api preview", "POST", "/api/forum/preview", _api_fixed("POST", "/api/forum/preview", {"body": "*hi*"}), None, EVERYONE_200),
+]
+MATRIX += API_MATRIX
+
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the
 # gateway tests (tests/realtime/), not in this HTTP table.
 WEBSOCKET_ROUTES: set[tuple[str, str]] = {("WEBSOCKET", "/ws")}
@@ -695,16 +852,29 @@ PUBLIC_OR_SELF_SERVICE: set[tuple[str, str]] = {
     ("GET", "/me/export"),
     ("GET", "/me/delete"),
     ("POST", "/me/delete"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/session"),
 }
 
 CASES = [pytest.param(row, persona, id=f"{row.name}-{persona}") for row in MATRIX for persona in PERSONAS]
 
 
 async def _send(http: httpx.AsyncClient, request: Call, *, signed_in: bool) -> httpx.Response:
+    if request.is_api:
+        return await _send_api(http, request)
     if request.method == "GET":
         return await http.get(request.path)
     token = await page_token(http, signed_in=signed_in)
     return await http.post(request.path, data={**request.data, "csrf_token": token})
+
+
+async def _send_api(http: httpx.AsyncClient, request: Call) -> httpx.Response:
+    """A JSON call as the API's own clients make it: the session's token in the header."""
+    if request.method == "GET":
+        return await http.get(request.path)
+    session = await http.get("/api/session")
+    token = session.json()["csrf_token"] if session.status_code == 200 else ""
+    return await http.request(request.method, request.path, json=request.data or None, headers={"X-CSRF-Token": token})
 
 
 @pytest.mark.parametrize(("row", "persona"), CASES)
@@ -720,13 +890,16 @@ async def test_admin_action_outcome_matches_matrix(app: Any, client: httpx.Async
     response = await _send(client, request, signed_in=attribute is not None)
 
     if attribute is None:
-        assert response.status_code == 303
-        assert response.headers["location"].startswith("/login")
+        if request.is_api:  # the API answers 401 JSON, never the sign-in redirect
+            assert response.status_code == 401 and response.json()["error"]["code"] == "sign_in_required"
+        else:
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/login")
         assert await snapshot(app) == before
         return
     expected = row.expected[persona]
     assert response.status_code == expected, f"{persona} on {row.name}: {response.status_code}"
-    if expected in (403, 404):
+    if expected >= 400:
         after = await snapshot(app)
         assert counts(after) == counts(before)
         assert after == before

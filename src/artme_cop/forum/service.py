@@ -186,12 +186,12 @@ async def start_thread(
     Who: `thread.start` (the space is the actor's own; the category's rule admits them).
     Emits: the first post's message/add. Raises: Invalid, NotFound (category), Forbidden.
     """
+    retried = await _thread_started_with(uow, actor, client_msg_id)
+    if retried is not None:
+        return retried
     chosen = await get_category(uow, category)
     clean = clean_title(title)
     conversations.clean_body(body)  # a clear error for an empty first post before anything is written
-    earlier = await _thread_started_by(uow, actor, client_msg_id)
-    if earlier is not None:  # a resubmitted form: the thread it already made
-        return earlier
     place = await _place(uow, actor, where)
     policy.require(actor, Action.THREAD_START, NewThread(chosen.start_rule, place.space))
     space = place.space
@@ -209,13 +209,18 @@ async def start_thread(
     return thread
 
 
-async def _thread_started_by(uow: UnitOfWork, actor: Actor, client_msg_id: object) -> Thread | None:
+async def _thread_started_with(uow: UnitOfWork, actor: Actor, client_msg_id: object) -> Thread | None:
+    """The thread whose first post this client_msg_id already made: a retried start returns
+    it instead of opening a second, empty thread (idempotent like every post)."""
     key = (actor.person_id, conversations.clean_client_msg_id(client_msg_id))
-    found = await conversation_queries.find_by_client_ids(uow.session, {key})
-    if key not in found:
+    earlier = await conversation_queries.find_by_client_ids(uow.session, {key})
+    if key not in earlier:
         return None
-    threads = await queries.threads_of_conversations(uow.session, {found[key][0]})
-    return threads.get(found[key][0])
+    conversation_id, seq = earlier[key]
+    thread = (await queries.threads_of_conversations(uow.session, {conversation_id})).get(conversation_id)
+    if thread is None or seq != 1:
+        raise Conflict("This client_msg_id was already used for another message.", field="client_msg_id")
+    return thread
 
 
 async def access_thread(uow: UnitOfWork, actor: Actor, thread_ref: object) -> tuple[Thread, Conversation]:
@@ -330,6 +335,29 @@ async def _post_views(uow: UnitOfWork, actor: Actor, conversation: Conversation,
         view["body"] = message.body if view["mine"] and not (view["deleted"] or view["hidden"]) else ""
         views.append(view)
     return views
+
+
+async def read_posts_after(uow: UnitOfWork, actor: Actor, thread_ref: object, *, after_seq: int, limit: int = POSTS_PAGE) -> list[dict[str, Any]]:
+    """The posts with seq > after_seq, oldest first, at most `limit`: how a client catches up.
+    Seqs are dense, so this is the same range scan as a page."""
+    thread, conversation = await access_thread(uow, actor, thread_ref)
+    rows = await queries.posts_in_range(uow.session, conversation.id, after_seq + 1, after_seq + limit)
+    return await _post_views(uow, actor, conversation, thread, rows)
+
+
+async def read_post(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> dict[str, Any]:
+    """One post, in the same view as a page's posts."""
+    thread, conversation = await access_thread(uow, actor, thread_ref)
+    message = await _message(uow, conversation, seq)
+    rows = await queries.posts_in_range(uow.session, conversation.id, message.seq, message.seq)
+    [view] = await _post_views(uow, actor, conversation, thread, rows)
+    return view
+
+
+async def mark_read(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> int:
+    """Move the actor's read marker of a thread forward (never back); returns the marker."""
+    _, conversation = await access_thread(uow, actor, thread_ref)
+    return await conversations.mark_read(uow, actor, conversation.id, seq=seq)
 
 
 async def quote(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> str:

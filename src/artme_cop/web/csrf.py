@@ -1,7 +1,8 @@
 """CSRF protection: a synchronizer token kept in the signed session and put in every form.
 
 `read_form` is the only way routes read a posted form; it refuses a missing or wrong token
-with CsrfFailed (shown as a 403 page) before anything is parsed further (SEC-E1).
+with CsrfFailed (shown as a 403 page) before anything is parsed further (SEC-E1). The JSON
+API checks the same token, sent in its `X-CSRF-Token` header, through `matches`.
 The token is rotated at sign-in (SEC-E3).
 """
 
@@ -38,11 +39,17 @@ def rotate(request: HTTPConnection) -> str:
     return str(request.session[KEY])
 
 
+def matches(request: HTTPConnection, sent: object) -> bool:
+    """Whether `sent` is this session's token (compared in constant time)."""
+    expected = request.session.get(KEY)
+    if not (isinstance(sent, str) and isinstance(expected, str) and expected and sent.isascii()):
+        return False  # compare_digest raises on non-ASCII text: a refusal, never a 500
+    return hmac.compare_digest(sent, expected)
+
+
 async def read_form(request: Request) -> FormData:
     """Parse a posted form (no files) and check its CSRF token."""
     form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
-    sent = form.get(FIELD)
-    expected = request.session.get(KEY)
-    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    if not matches(request, form.get(FIELD)):
         raise CsrfFailed()
     return form

@@ -1,7 +1,9 @@
 """Domain errors and failures turned into pages with the right status code.
 
 Pages leak nothing: a forbidden object looks exactly like a missing one (SEC-A2), and a
-server error shows no traceback, SQL or path (SEC-K3).
+server error shows no traceback, SQL or path (SEC-K3). Under /api the same failures are
+JSON errors instead (an unknown API path, a wrong method, an unexpected exception), since
+the API's clients never read a page.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from artme_cop.web.api import domain_error_response
 from artme_cop.web.auth import SignInRequired, sign_in_url
 from artme_cop.web.csrf import CsrfFailed
+from artme_cop.web.json_errors import error_response, is_api_path
 from artme_cop.web.security import SECURITY_HEADERS
 from artme_cop.web.templating import render
 
@@ -95,7 +99,37 @@ def _with_security_headers(request: Request, response: Response) -> Response:
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
-EXCEPTION_HANDLERS: dict[Any, Handler] = {
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported"}
+
+
+def _api_error(request: Request, exc: Exception) -> Response:
+    """The JSON error for a failure under /api that no API endpoint answered itself."""
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
+    if isinstance(exc, SignInRequired):
+        return error_response(401, "sign_in_required", "Sign in first.")
+    if isinstance(exc, CsrfFailed):
+        return error_response(403, "csrf_failed", "The CSRF token is missing or wrong.")
+    if isinstance(exc, MultiPartException):
+        return error_response(400, "invalid", "The body could not be read.")
+    if isinstance(exc, HTTPException):
+        code = HTTP_CODES.get(exc.status_code, "invalid")
+        message = "No such API endpoint." if exc.status_code == 404 else "This endpoint does not accept that method." if exc.status_code == 405 else str(exc.detail)
+        return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _with_security_headers(request, error_response(500, "internal", "The server could not finish the request. Nothing was changed."))
+
+
+def _json_under_api(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> Response:
+        if is_api_path(request.scope["path"]):
+            return _api_error(request, exc)
+        return await handler(request, exc)
+
+    return handle
+
+
+PAGE_HANDLERS: dict[Any, Handler] = {
     NotFound: not_found,
     Forbidden: forbidden,
     Invalid: invalid,
@@ -107,3 +141,5 @@ EXCEPTION_HANDLERS: dict[Any, Handler] = {
     HTTPException: http_error,
     Exception: server_error,
 }
+
+EXCEPTION_HANDLERS: dict[Any, Handler] = {kind: _json_under_api(handler) for kind, handler in PAGE_HANDLERS.items()}

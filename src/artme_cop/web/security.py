@@ -8,6 +8,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from artme_cop.web.json_errors import error_bytes, is_api_path
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -65,7 +67,7 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _plain(send, 413, "Request body too large.")
+            await _refuse(scope, send, 413, "too_large", "Request body too large.")
             return
         received = 0
         started = False
@@ -89,7 +91,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _plain(send, 413, "Request body too large.")
+                await _refuse(scope, send, 413, "too_large", "Request body too large.")
 
 
 class SameOriginMiddleware:
@@ -105,21 +107,25 @@ class SameOriginMiddleware:
             origin = headers.get("origin")
             own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
             if origin is not None and origin not in {self.base_url, own}:
-                await _plain(send, 403, "Cross-site request refused.")
+                await _refuse(scope, send, 403, "cross_site", "Cross-site request refused.")
                 return
             if headers.get("sec-fetch-site") == "cross-site":
-                await _plain(send, 403, "Cross-site request refused.")
+                await _refuse(scope, send, 403, "cross_site", "Cross-site request refused.")
                 return
         await self.app(scope, receive, send)
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode()
+async def _refuse(scope: Scope, send: Send, status: int, code: str, text: str) -> None:
+    """Answer before any route: JSON under /api (its clients read only JSON), plain text elsewhere."""
+    if is_api_path(scope["path"]):
+        body, content_type = error_bytes(code, text), b"application/json"
+    else:
+        body, content_type = text.encode(), b"text/plain; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
             + SECURITY_HEADERS,
         }
     )
