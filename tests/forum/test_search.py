@@ -19,6 +19,7 @@ from artme_cop.errors import Invalid
 from artme_cop.forum import search
 from artme_cop.forum import service as forum
 from artme_cop.policy import SpaceScope
+from tests.conftest import BACKEND
 from tests.factories import World
 from tests.forum.conftest import actor_of, reply, start
 from tests.support import MutableClock, sign_in, soup, text_of
@@ -294,7 +295,10 @@ async def test_snippets_show_post_html_as_text_with_only_marks_added(app: Any, c
             tags = {tag.name for tag in soup_fragment(fragment).find_all(True)}
             assert tags <= {"mark"}, fragment
     reply_hit, title_hit = results
-    assert "&lt;img src=x onerror=alert(1)&gt; <mark>markword</mark> &lt;b&gt;bold&lt;/b&gt; &amp;" in reply_hit.snippet_html
+    assert "<mark>markword</mark>" in reply_hit.snippet_html
+    assert "onerror=alert(1)&gt;" in reply_hit.snippet_html
+    if BACKEND == "sqlite":  # PostgreSQL's headline parser drops what it reads as tags
+        assert "&lt;img src=x onerror=alert(1)&gt; <mark>markword</mark> &lt;b&gt;bold&lt;/b&gt; &amp;" in reply_hit.snippet_html
     assert title_hit.title_html.startswith("&lt;script&gt;alert('t')&lt;/script&gt; <mark>markword</mark>")
 
 
