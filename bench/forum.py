@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -57,6 +58,11 @@ THREADS = 1_900
 POSTS_PER_THREAD = 50
 PLANTED = "cedarsecret"
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COUNT_SQL = {
+    "sqlite": "SELECT count(*) FROM forum_search WHERE forum_search MATCH '\"' || :q || '\"'",
+    "postgresql": "SELECT count(*) FROM messages WHERE to_tsvector('english'::regconfig, body) @@ plainto_tsquery('english'::regconfig, :q) AND deleted_at IS NULL AND hidden_at IS NULL",
+}
 
 # The head of the vocabulary: the words of this domain, most frequent first.
 DOMAIN_WORDS = (
@@ -252,7 +258,7 @@ async def measure(settings: Settings, built: Built, corpus: Corpus, runs: int) -
         async with engine.connect() as connection:
             counts = {}
             for word in (corpus.word_at_rank(11), corpus.word_at_rank(10), corpus.word_at_rank(150), corpus.word_at_rank(6000), PLANTED):
-                counts[word] = (await connection.execute(text("SELECT count(*) FROM forum_search WHERE forum_search MATCH :q"), {"q": f'"{word}"'})).scalar_one()
+                counts[word] = (await connection.execute(text(COUNT_SQL[engine.dialect.name]), {"q": word})).scalar_one()
         common, common2, medium, rare = corpus.word_at_rank(11), corpus.word_at_rank(10), corpus.word_at_rank(150), corpus.word_at_rank(6000)
         cases: list[tuple[str, Actor, dict[str, Any]]] = [
             (f"common word '{common}' ({counts[common]:,} posts)", built.student, {"query": common}),  # type: ignore[list-item]
@@ -298,18 +304,29 @@ async def plans(engine: Any, built: Built, word: str) -> list[str]:
         .where(Message.conversation_id == built.long_conversation_id, Message.seq >= LONG_THREAD_POSTS - 29, Message.seq <= LONG_THREAD_POSTS)
         .order_by(Message.seq)
     )
-    statements = {
-        "search (student, newest first)": search._sqlite_query(search.parse_query(word), visible, search.Filters(), search.RESULTS_PAGE + 1),
-        "thread page (forum.queries.posts_in_range)": posts_page,
-    }
+    postgres = engine.dialect.name == "postgresql"
+    query = search.parse_query(word)
+    search_statement = (search._postgres_query if postgres else search._sqlite_query)(query, visible, search.Filters(), search.RESULTS_PAGE + 1)
+    statements = {"search (student, newest first)": search_statement, "thread page (forum.queries.posts_in_range)": posts_page}
     lines = []
     async with engine.connect() as connection:
         for label, statement in statements.items():
             compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-            rows = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            rows = (await connection.exec_driver_sql(f"{'EXPLAIN' if postgres else 'EXPLAIN QUERY PLAN'} {compiled}")).all()
             lines.append(f"plan: {label}")
             lines.extend(f"    {row[-1]}" for row in rows)
     return lines
+
+
+async def analyze(database_url: str) -> None:
+    """Fresh statistics, as autovacuum would have them after a bulk load."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+    finally:
+        await engine.dispose()
 
 
 async def run_benchmark(settings: Settings, arguments: argparse.Namespace) -> None:
@@ -317,9 +334,29 @@ async def run_benchmark(settings: Settings, arguments: argparse.Namespace) -> No
     began = time.perf_counter()
     built = await build(settings.database_url, corpus)
     size = sum(path.stat().st_size for path in settings.data_dir.glob("bench.db*")) / 1e6
-    print(f"built {LONG_THREAD_POSTS + THREADS * POSTS_PER_THREAD:,} posts in {time.perf_counter() - began:.1f} s; database {size:.0f} MB", flush=True)
+    if settings.database_url.startswith("postgresql"):
+        await analyze(settings.database_url)
+        print(f"built {LONG_THREAD_POSTS + THREADS * POSTS_PER_THREAD:,} posts in {time.perf_counter() - began:.1f} s on PostgreSQL (analyzed)", flush=True)
+    else:
+        print(f"built {LONG_THREAD_POSTS + THREADS * POSTS_PER_THREAD:,} posts in {time.perf_counter() - began:.1f} s; SQLite database {size:.0f} MB", flush=True)
+    print(f"load average before measuring: {' '.join(f'{load:.2f}' for load in os.getloadavg())} (this machine has {os.cpu_count()} cores)", flush=True)
     for line in await measure(settings, built, corpus, arguments.runs):
         print(line, flush=True)
+    print(f"load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}", flush=True)
+
+
+def throwaway_postgres() -> str:
+    """A fresh database, made the way the tests make theirs."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from tests.pg import create_database
+
+    return asyncio.run(create_database("artme_bench_forum"))
+
+
+def drop_postgres(database_url: str) -> None:
+    from tests.pg import drop_database
+
+    asyncio.run(drop_database(database_url))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,13 +364,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30, help="measured runs per case (after 3 warm-up runs)")
     parser.add_argument("--seed", type=int, default=4, help="random seed of the corpus")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--postgres", action="store_true", help="use a throwaway PostgreSQL database on 127.0.0.1:5432 (dropped at the end)")
     arguments = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="artme-forum-bench-"))
+    database_url = throwaway_postgres() if arguments.postgres else f"sqlite+aiosqlite:///{work / 'bench.db'}"
     try:
-        settings = settings_for(work, f"sqlite+aiosqlite:///{work / 'bench.db'}")
+        settings = settings_for(work, database_url)
         migrate(settings)  # Alembic runs its own event loop, so before ours
         asyncio.run(run_benchmark(settings, arguments))
     finally:
+        if arguments.postgres:
+            drop_postgres(database_url)
         if arguments.keep:
             print(f"kept {work}")
         else:

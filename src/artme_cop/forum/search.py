@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, case, column, false, func, literal_column, select, table, text, union
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, case, column, false, func, literal_column, select, table, text, union
 from sqlalchemy.orm import aliased
 
 from artme_cop import policy
@@ -286,13 +286,14 @@ def _post_columns() -> tuple[ColumnElement[Any], ...]:
     )
 
 
+def _scoped(statement: Select[Any]) -> Select[Any]:
+    """Posts with their thread and conversation: what the visibility clause and filters read."""
+    return statement.join(Thread, Thread.conversation_id == Message.conversation_id).join(Conversation, Conversation.id == Message.conversation_id)
+
+
 def _joined(statement: Select[Any]) -> Select[Any]:
-    return (
-        statement.join(Thread, Thread.conversation_id == Message.conversation_id)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Category, Category.id == Thread.category_id)
-        .join(Person, Person.id == Message.author_id)
-    )
+    """Also what a hit shows: the category and the author."""
+    return _scoped(statement).join(Category, Category.id == Thread.category_id).join(Person, Person.id == Message.author_id)
 
 
 def _filtered(statement: Select[Any], visible: ColumnElement[bool], filters: Filters) -> Select[Any]:
@@ -334,25 +335,26 @@ def _sqlite_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: Fi
 
 
 def _postgres_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: Filters, limit: int) -> Select[Any]:
-    """The GIN indexes find the candidate posts (by body, or the first post by its thread's
-    title); the page is chosen among the visible ones; headlines are built for that page only."""
+    """Two ranked branches, each a page on its own: posts whose body matches, and first posts
+    whose thread's title matches, each with the visibility clause and the filters, newest
+    first, LIMIT n. The page is the top n of their union; headlines are built for it only.
+    Kept apart, each branch can use its GIN index (rare words) or walk the primary key
+    backwards (common words) as the planner sees fit."""
     tsquery = func.websearch_to_tsquery(_PG_CONFIG, bindparam("pg_query", parsed.to_websearch()))
-    first_post = aliased(Message)
-    candidates = union(
-        select(Message.id).where(
-            func.to_tsvector(_PG_CONFIG, Message.body).op("@@")(tsquery), Message.deleted_at.is_(None), Message.hidden_at.is_(None)
-        ),
-        select(first_post.id)
-        .join(Thread, Thread.conversation_id == first_post.conversation_id)
-        .where(func.to_tsvector(_PG_CONFIG, Thread.title).op("@@")(tsquery), first_post.seq == 1),
-    )
-    page = _filtered(_joined(select(Message.id)), visible, filters).where(Message.id.in_(candidates))
-    if filters.before_id is not None:
-        page = page.where(Message.id < filters.before_id)
-    page_ids = page.order_by(Message.id.desc()).limit(limit).scalar_subquery()
+    by_body = _postgres_branch(func.to_tsvector(_PG_CONFIG, Message.body).op("@@")(tsquery), visible, filters, limit)
+    by_title = _postgres_branch(and_(func.to_tsvector(_PG_CONFIG, Thread.title).op("@@")(tsquery), Message.seq == 1), visible, filters, limit)
+    candidates = union(select(by_body.c.id), select(by_title.c.id)).subquery()
+    page_ids = select(candidates.c.id).order_by(candidates.c.id.desc()).limit(limit)
     statement = select(
         *_post_columns(),
         case((Message.seq == 1, func.ts_headline(_PG_CONFIG, Thread.title, tsquery, _PG_TITLE_HEADLINE)), else_=Thread.title).label("title"),
         func.ts_headline(_PG_CONFIG, Message.body, tsquery, _PG_HEADLINE).label("snippet"),
     ).select_from(Message)
     return _joined(statement).where(Message.id.in_(page_ids)).order_by(Message.id.desc())
+
+
+def _postgres_branch(match: ColumnElement[bool], visible: ColumnElement[bool], filters: Filters, limit: int) -> Any:
+    branch = _filtered(_scoped(select(Message.id)), visible, filters).where(match)
+    if filters.before_id is not None:
+        branch = branch.where(Message.id < filters.before_id)
+    return branch.order_by(Message.id.desc()).limit(limit).subquery()
