@@ -1,7 +1,7 @@
 """Forum search: full text over thread titles and posts, only in spaces the searcher may read.
 
 One service function, `search_posts`, over two engines: SQLite's FTS5 table `forum_search`
-and PostgreSQL's full-text search over GIN expression indexes (both made by migration
+and PostgreSQL's full-text search over GIN indexes (both made by migration
 0006, which says how each stays in step with the posts). The policy's visibility clause is
 part of the SQL query itself, before the LIMIT, so a page is never cut short by rows the
 searcher may not see and nothing of a hidden space (not even a count) leaves the database.
@@ -51,8 +51,10 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ITEM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 # The configuration must be this very literal (not a bound parameter) for PostgreSQL to
-# match the expression of the indexes of migration 0006.
+# match the expression of the title index of migration 0006.
 _PG_CONFIG = literal_column("'english'::regconfig")
+# The generated column of migration 0006 (not in the ORM model: only PostgreSQL has it).
+_PG_BODY_VECTOR = literal_column("messages.search_vector")
 _PG_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=2, FragmentDelimiter=\" {ELLIPSIS} \""
 _PG_TITLE_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 
@@ -341,7 +343,7 @@ def _postgres_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: 
     Kept apart, each branch can use its GIN index (rare words) or walk the primary key
     backwards (common words) as the planner sees fit."""
     tsquery = func.websearch_to_tsquery(_PG_CONFIG, bindparam("pg_query", parsed.to_websearch()))
-    by_body = _postgres_branch(func.to_tsvector(_PG_CONFIG, Message.body).op("@@")(tsquery), visible, filters, limit)
+    by_body = _postgres_branch(_PG_BODY_VECTOR.op("@@")(tsquery), visible, filters, limit)
     by_title = _postgres_branch(and_(func.to_tsvector(_PG_CONFIG, Thread.title).op("@@")(tsquery), Message.seq == 1), visible, filters, limit)
     candidates = union(select(by_body.c.id), select(by_title.c.id)).subquery()
     page_ids = select(candidates.c.id).order_by(candidates.c.id.desc()).limit(limit)
