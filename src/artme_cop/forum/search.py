@@ -288,9 +288,9 @@ def _post_columns() -> tuple[ColumnElement[Any], ...]:
     )
 
 
-def _scoped(statement: Select[Any], post: Any = Message) -> Select[Any]:
+def _scoped(statement: Select[Any]) -> Select[Any]:
     """Posts with their thread and conversation: what the visibility clause and filters read."""
-    return statement.join(Thread, Thread.conversation_id == post.conversation_id).join(Conversation, Conversation.id == post.conversation_id)
+    return statement.join(Thread, Thread.conversation_id == Message.conversation_id).join(Conversation, Conversation.id == Message.conversation_id)
 
 
 def _joined(statement: Select[Any]) -> Select[Any]:
@@ -298,21 +298,18 @@ def _joined(statement: Select[Any]) -> Select[Any]:
     return _scoped(statement).join(Category, Category.id == Thread.category_id).join(Person, Person.id == Message.author_id)
 
 
-def _filtered(statement: Select[Any], visible: ColumnElement[bool], filters: Filters, post: Any = Message) -> Select[Any]:
-    """`post` is Message, or an alias of it over a CTE of matching posts."""
-    statement = statement.where(visible, post.deleted_at.is_(None), post.hidden_at.is_(None))
+def _filtered(statement: Select[Any], visible: ColumnElement[bool], filters: Filters) -> Select[Any]:
+    statement = statement.where(visible, Message.deleted_at.is_(None), Message.hidden_at.is_(None))
     if filters.category is not None:
         statement = statement.where(Thread.category_id == filters.category.id)
     if filters.scope is not None:
         statement = statement.where(Conversation.scope == filters.scope.value)
     if filters.author is not None:
-        statement = statement.where(post.author_id.in_(_people_named(filters.author)))
+        statement = statement.where(Message.author_id.in_(_people_named(filters.author)))
     if filters.since is not None:
-        statement = statement.where(post.created_at >= _midnight(filters.since))
+        statement = statement.where(Message.created_at >= _midnight(filters.since))
     if filters.until is not None:
-        statement = statement.where(post.created_at < _midnight(filters.until + timedelta(days=1)))
-    if filters.before_id is not None:
-        statement = statement.where(post.id < filters.before_id)
+        statement = statement.where(Message.created_at < _midnight(filters.until + timedelta(days=1)))
     return statement
 
 
@@ -334,17 +331,21 @@ def _sqlite_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: Fi
         func.snippet(literal_column("forum_search"), 1, MARK_START, MARK_END, ELLIPSIS, SNIPPET_TOKENS).label("snippet"),
     ).select_from(_fts).join(Message, Message.id == _fts.c.rowid)
     statement = _filtered(_joined(statement), visible, filters).where(text("forum_search MATCH :fts_query").bindparams(fts_query=parsed.to_fts5()))
-    if filters.before_id is not None:  # on the FTS table itself, so that FTS5 seeks to it
+    if filters.before_id is not None:
         statement = statement.where(_fts.c.rowid < filters.before_id)
     return statement.order_by(_fts.c.rowid.desc()).limit(limit)
 
 
 def _postgres_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: Filters, limit: int) -> Select[Any]:
-    """Two branches, each a page on its own: posts whose body matches, and first posts whose
-    thread's title matches, each with the visibility clause and the filters, newest first,
-    LIMIT n. The page is the top n of their union; headlines are built for it only."""
+    """Two ranked branches, each a page on its own: posts whose body matches, and first posts
+    whose thread's title matches, each with the visibility clause and the filters, newest
+    first, LIMIT n. The page is the top n of their union; headlines are built for it only.
+    Kept apart, each branch can use its GIN index (rare words) or walk the primary key
+    backwards (common words) as the planner sees fit."""
     tsquery = func.websearch_to_tsquery(_PG_CONFIG, bindparam("pg_query", parsed.to_websearch()))
-    candidates = union(select(_body_branch(tsquery, visible, filters, limit).c.id), select(_title_branch(tsquery, visible, filters, limit).c.id)).subquery()
+    by_body = _postgres_branch(_PG_BODY_VECTOR.op("@@")(tsquery), visible, filters, limit)
+    by_title = _postgres_branch(and_(func.to_tsvector(_PG_CONFIG, Thread.title).op("@@")(tsquery), Message.seq == 1), visible, filters, limit)
+    candidates = union(select(by_body.c.id), select(by_title.c.id)).subquery()
     page_ids = select(candidates.c.id).order_by(candidates.c.id.desc()).limit(limit)
     statement = select(
         *_post_columns(),
@@ -354,23 +355,8 @@ def _postgres_query(parsed: SearchQuery, visible: ColumnElement[bool], filters: 
     return _joined(statement).where(Message.id.in_(page_ids)).order_by(Message.id.desc())
 
 
-def _body_branch(tsquery: ColumnElement[Any], visible: ColumnElement[bool], filters: Filters, limit: int) -> Any:
-    """The matching posts come from the GIN index first, as a materialized set, and only then
-    meet the visibility clause: the cost follows the number of matches. Left to itself the
-    planner may walk every message newest first hoping to fill the page early, which a word
-    found mostly in spaces the searcher cannot read turns into a scan of the whole table."""
-    matching = select(Message.id, Message.conversation_id, Message.author_id, Message.created_at, Message.deleted_at, Message.hidden_at).where(
-        _PG_BODY_VECTOR.op("@@")(tsquery), Message.deleted_at.is_(None), Message.hidden_at.is_(None)
-    )
+def _postgres_branch(match: ColumnElement[bool], visible: ColumnElement[bool], filters: Filters, limit: int) -> Any:
+    branch = _filtered(_scoped(select(Message.id)), visible, filters).where(match)
     if filters.before_id is not None:
-        matching = matching.where(Message.id < filters.before_id)
-    matched = matching.cte("matched_posts").prefix_with("MATERIALIZED")
-    post = aliased(Message, matched)
-    branch = _filtered(_scoped(select(post.id), post), visible, filters, post)
-    return branch.order_by(post.id.desc()).limit(limit).subquery()
-
-
-def _title_branch(tsquery: ColumnElement[Any], visible: ColumnElement[bool], filters: Filters, limit: int) -> Any:
-    title_matches = func.to_tsvector(_PG_CONFIG, Thread.title).op("@@")(tsquery)
-    branch = _filtered(_scoped(select(Message.id)), visible, filters).where(title_matches, Message.seq == 1)
+        branch = branch.where(Message.id < filters.before_id)
     return branch.order_by(Message.id.desc()).limit(limit).subquery()
