@@ -259,17 +259,19 @@ async def measure(settings: Settings, built: Built, corpus: Corpus, runs: int) -
             counts = {}
             for word in (corpus.word_at_rank(11), corpus.word_at_rank(10), corpus.word_at_rank(150), corpus.word_at_rank(6000), PLANTED):
                 counts[word] = (await connection.execute(text(COUNT_SQL[engine.dialect.name]), {"q": word})).scalar_one()
+        student, admin = built.student, built.admin
+        assert student is not None and admin is not None
         common, common2, medium, rare = corpus.word_at_rank(11), corpus.word_at_rank(10), corpus.word_at_rank(150), corpus.word_at_rank(6000)
         cases: list[tuple[str, Actor, dict[str, Any]]] = [
-            (f"common word '{common}' ({counts[common]:,} posts)", built.student, {"query": common}),  # type: ignore[list-item]
-            (f"two common words '{common} {common2}'", built.student, {"query": f"{common} {common2}"}),  # type: ignore[list-item]
-            (f"phrase '\"{common2} {common}\"'", built.student, {"query": f'"{common2} {common}"'}),  # type: ignore[list-item]
-            (f"medium word '{medium}' ({counts[medium]:,} posts)", built.student, {"query": medium}),  # type: ignore[list-item]
-            (f"rare word '{rare}' ({counts[rare]:,} posts)", built.student, {"query": rare}),  # type: ignore[list-item]
-            (f"common word, one category", built.student, {"query": common, "category": built.category_ids[0]}),  # type: ignore[list-item]
-            (f"common word, scope=cohort (own cohort only)", built.student, {"query": common, "scope": "cohort"}),  # type: ignore[list-item]
-            (f"'{PLANTED}': {counts[PLANTED]:,} posts, 3 visible", built.student, {"query": PLANTED}),  # type: ignore[list-item]
-            (f"common word as the program admin", built.admin, {"query": common}),  # type: ignore[list-item]
+            (f"common word '{common}' ({counts[common]:,} posts)", student, {"query": common}),
+            (f"two common words '{common} {common2}'", student, {"query": f"{common} {common2}"}),
+            (f"phrase '\"{common2} {common}\"'", student, {"query": f'"{common2} {common}"'}),
+            (f"medium word '{medium}' ({counts[medium]:,} posts)", student, {"query": medium}),
+            (f"rare word '{rare}' ({counts[rare]:,} posts)", student, {"query": rare}),
+            ("common word, one category", student, {"query": common, "category": built.category_ids[0]}),
+            ("common word, scope=cohort (own cohort only)", student, {"query": common, "scope": "cohort"}),
+            (f"'{PLANTED}': {counts[PLANTED]:,} posts, 3 visible", student, {"query": PLANTED}),
+            ("common word as the program admin", admin, {"query": common}),
         ]
         for label, actor, arguments in cases:
             async def run(actor: Actor = actor, arguments: dict[str, Any] = arguments) -> Any:
