@@ -229,7 +229,7 @@ async def test_results_come_in_keyset_pages_newest_first(app: Any, client: httpx
 HOSTILE_QUERIES = [
     '"', '""', '"unterminated', "*", "a*", "^start", "NEAR(a b)", "NEAR(", "title:secret", "body:x", "-", "--", "-only",
     "a OR", "OR", "OR OR OR", "AND", "NOT x", "(", ")", "a AND (b", "{title body}:x", "x:y:z", "'; DROP TABLE messages; --",
-    "<script>alert(1)</script>", "\\", "%", "_", "naïve café 日本語 🙂", "ǅemal Ώ", "\u200b", "a\x00b", "\x1b[31m", "x" * 200, "word " * 40,
+    "<script>alert(1)</script>", "\\", "%", "_", "naïve café 日本語 🙂", "ǅemal Ώ", "\u200b", "a\x00b", "\x1b[31m", "x" * 200, "word " * 40, "-a " * 15 + "x", "² ǅ \u0301a ᾯ",
 ]
 
 

@@ -115,12 +115,20 @@ def parse_query(raw: object) -> SearchQuery:
         if any(character.isalnum() for character in words):
             current.append(Item(words, item.negated))
     groups.append(tuple(current))
-    kept = tuple(group[:MAX_ITEMS] for group in groups if any(not item.negated for item in group))
+    kept = tuple(_bounded(group) for group in groups if any(not item.negated for item in group))
     if not kept:
         if any(groups):
             raise Invalid("Add a word to look for: a search cannot only leave words out.", field="q")
         raise Invalid("Type at least one word (letters or digits) to search for.", field="q")
     return SearchQuery(kept)
+
+
+def _bounded(group: tuple[Item, ...]) -> tuple[Item, ...]:
+    """At most MAX_ITEMS words to find and as many to leave out: enough for a person, and a
+    bound on the work one search can ask of the index."""
+    found = [item for item in group if not item.negated][:MAX_ITEMS]
+    left_out = [item for item in group if item.negated][:MAX_ITEMS]
+    return tuple(found + left_out)
 
 
 # --- filters -----------------------------------------------------------------------------------
