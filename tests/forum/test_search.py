@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind, Message
 from artme_cop.errors import Invalid
 from artme_cop.forum import search
 from artme_cop.forum import service as forum
+from artme_cop.forum.models import Thread
 from artme_cop.policy import SpaceScope
 from tests.conftest import BACKEND
 from tests.factories import World
@@ -160,6 +161,19 @@ async def test_an_edited_post_is_found_by_its_new_text_only(app: Any, world: Wor
         await forum.edit_post(uow, await actor_of(uow, world.student_a), thread, seq, body="revisedwording here")
     assert (await service_search(app, world.faculty_a, query="originalwording")).hits == []
     assert [(hit.thread_id, hit.seq) for hit in (await service_search(app, world.faculty_a, query="revisedwording")).hits] == [(thread, seq)]
+
+
+async def test_the_index_follows_a_new_title_and_a_removed_post(app: Any, world: World) -> None:
+    """Writers outside the services too: a retitled thread, a message row deleted outright."""
+    thread = await start(app, world.student_a, where="consortium", title="Before xylophones", body="opening")
+    seq = await reply(app, world.student_a, thread, "purgedword here")
+    async with app.state.uow() as uow:
+        _, conversation = await forum.access_thread(uow, await actor_of(uow, world.student_a), thread)
+        await uow.session.execute(update(Thread).where(Thread.id == thread).values(title="Afterwards marimbas"))
+        await uow.session.execute(delete(Message).where(Message.conversation_id == conversation.id, Message.seq == seq))
+    assert (await service_search(app, world.student_a, query="xylophones")).hits == []
+    assert [hit.seq for hit in (await service_search(app, world.student_a, query="marimbas")).hits] == [1]
+    assert (await service_search(app, world.student_a, query="purgedword")).hits == []
 
 
 async def test_a_title_match_is_the_first_post_with_the_title_highlighted(app: Any, world: World) -> None:
