@@ -21,8 +21,9 @@ The full-text index behind `forum.search.search_posts`, one per database:
 
 These objects are not in the SQLAlchemy metadata; migrations/env.py leaves them out of
 `alembic check`. A later batch migration that rebuilds `messages` or `forum_threads` on
-SQLite drops these triggers with the old table: it must call `create_sqlite_triggers`'s
-statements again (copy them, migrations never import each other).
+SQLite drops the triggers on the old table (and the triggers on the other table name it):
+it must drop the triggers of SQLITE_TRIGGERS first and create them again afterwards (copy
+the statements; migrations never import each other).
 """
 
 from __future__ import annotations
