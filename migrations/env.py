@@ -8,6 +8,7 @@ that connection is used; otherwise an engine is built from `ARTME_DATABASE_URL` 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -22,6 +23,23 @@ from artme_cop.settings import load_settings
 
 target_metadata = db.Base.metadata
 
+# The forum's full-text index (migration 0006) lives outside the models: the FTS5 table and
+# its shadow tables on SQLite, a generated column and GIN indexes on PostgreSQL. `alembic check` must
+# neither ask to drop them nor compare them.
+SEARCH_TABLES = frozenset({"forum_search"} | {f"forum_search_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config")})
+SEARCH_INDEXES = frozenset({"ix_messages_body_search", "ix_forum_threads_title_search"})
+SEARCH_COLUMNS = frozenset({("messages", "search_vector")})
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "table":
+        return name not in SEARCH_TABLES
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    if type_ == "column":
+        return (parent_names.get("table_name"), name) not in SEARCH_COLUMNS
+    return True
+
 
 def _run(connection: Connection) -> None:
     context.configure(
@@ -29,6 +47,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -25,6 +25,8 @@ from tests.conftest import make_settings
 from tests.pg import create_database, drop_database
 
 APP_TABLES = {table.name for table in Base.metadata.sorted_tables}
+# The forum's FTS5 index on SQLite (migration 0006): a virtual table and its shadow tables.
+SEARCH_TABLES = {"forum_search", "forum_search_data", "forum_search_idx", "forum_search_content", "forum_search_docsize", "forum_search_config"}
 
 
 @pytest.fixture
@@ -44,7 +46,25 @@ def table_names(url: str) -> set[str]:
         engine = make_engine(url)
         try:
             async with engine.connect() as connection:
-                return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+                return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names())) - SEARCH_TABLES
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def search_objects(url: str) -> set[str]:
+    """The full-text index's own objects: FTS5 tables and triggers, or PostgreSQL indexes."""
+
+    async def read() -> set[str]:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as connection:
+                if connection.dialect.name == "sqlite":
+                    query = "SELECT name FROM sqlite_master WHERE name LIKE 'forum_search%'"
+                else:
+                    query = "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_search'"
+                return set((await connection.execute(text(query))).scalars())
         finally:
             await engine.dispose()
 
@@ -57,8 +77,10 @@ def exercise_migrations(url: str, tmp_path: Path) -> None:
     command.upgrade(config, "head")
     assert table_names(url) == APP_TABLES | {"alembic_version"}
     command.check(config)  # raises when the models and the migrations disagree
+    assert search_objects(url)
     command.downgrade(config, "base")
     assert table_names(url) == {"alembic_version"}
+    assert search_objects(url) == set()
     command.upgrade(config, "head")
     assert table_names(url) == APP_TABLES | {"alembic_version"}
     command.check(config)

@@ -520,6 +520,12 @@ MATRIX: list[Row] = [
         _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=404, admin=404),
         _message_posted,
     ),
+    # Forum search is open to every member; what it returns is filtered by the spaces each
+    # may read (the per-space matrix of search lives in tests/forum/test_search.py).
+    Row(
+        "forum search", "GET", "/forum/search", _get(lambda w: "/forum/search?q=notes"), None,
+        _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
     Row(
         "post in cohort A2 conversation", "POST", "/conversations/{conversation_id}/messages", _conversation_post(lambda w: w.cohort_a2), _conversation_post(None),
         _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Conflict, Forbidden, Invalid
+from artme_cop.forum import search as forum_search
 from artme_cop.forum import service as forum
 from artme_cop.forum.models import StartRule, WatchLevel
 from artme_cop.web import flash
@@ -74,6 +76,27 @@ async def bookmarks(request: Request) -> Response:
     async with request.app.state.uow(read_only=True) as uow:
         rows = await forum.list_bookmarks(uow, actor)
     return render(request, "forum/bookmarks.html", {"bookmarks": rows, "page_of": forum.page_of})
+
+
+SEARCH_FIELDS = ("q", "category", "scope", "author", "since", "until")
+
+
+async def search(request: Request) -> Response:
+    """The search form, and its results when there is something to look for."""
+    actor = require_actor(request)
+    params = request.query_params
+    form = {name: params.get(name, "") for name in SEARCH_FIELDS}
+    results, errors, status = None, {}, 200
+    async with request.app.state.uow(read_only=True) as uow:
+        categories = [category for category, _ in await forum.list_categories(uow, actor)]
+        if form["q"].strip():
+            try:
+                results = await forum_search.search_posts(uow, actor, query=form["q"], category=form["category"], scope=form["scope"], author=form["author"], since=form["since"], until=form["until"], cursor=params.get("cursor"))
+            except Invalid as exc:
+                errors, status = {exc.field if exc.field in SEARCH_FIELDS else "_form": exc.message}, 400
+    more = f"/forum/search?{urlencode({**form, 'cursor': results.next_cursor})}" if results and results.next_cursor else None
+    context = {"form": form, "categories": categories, "results": results, "errors": errors, "more_url": more, "is_first_page": not params.get("cursor")}
+    return render(request, "forum/search.html", context, status_code=status)
 
 
 # --- starting a thread --------------------------------------------------------------------
@@ -325,6 +348,7 @@ routes = [
     Route("/latest", latest, name="latest"),
     Route("/c/{slug}", category_page, name="category"),
     Route("/bookmarks", bookmarks, name="bookmarks"),
+    Route("/search", search, name="search"),
     Route("/new", new_thread_page, name="new_thread"),
     Route("/threads", create_thread, methods=["POST"], name="create_thread"),
     Route("/preview", preview, methods=["POST"], name="preview"),
