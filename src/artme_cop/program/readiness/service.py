@@ -134,7 +134,7 @@ def clean_answers(scores: Mapping[str, object], comment: object) -> tuple[list[i
     for item in ITEMS:
         raw = scores.get(item.key)
         text = raw.strip() if isinstance(raw, str) else ""
-        if not (len(text) == 1 and text.isdigit() and int(text) in SCALE):
+        if text not in {str(value) for value in SCALE}:
             raise Invalid("Answer every statement with one of the five choices.", field=item.key)
         values.append(int(text))
     if not isinstance(comment, str) or len(comment) > COMMENT_LIMIT or "\x00" in comment:
