@@ -19,6 +19,9 @@ from artme_cop.moderation import models as _moderation_models  # noqa: F401
 from artme_cop.conversations import models as _conversation_models  # noqa: F401
 from artme_cop.forum import models as _forum_models  # noqa: F401
 from artme_cop.notifications import models as _notification_models  # noqa: F401
+from artme_cop.program.calendar import models as _calendar_models  # noqa: F401
+from artme_cop.program.phases import models as _phase_models  # noqa: F401
+from artme_cop.program.readiness import models as _readiness_models  # noqa: F401
 from artme_cop.settings import load_settings
 
 target_metadata = db.Base.metadata

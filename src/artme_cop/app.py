@@ -34,6 +34,9 @@ from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import routes as moderation_routes
 from artme_cop.notifications import routes as notification_routes
 from artme_cop.notifications.jobs import run_digest_schedule
+from artme_cop.program.calendar import routes as calendar_routes
+from artme_cop.program.phases import routes as phase_routes
+from artme_cop.program.readiness import routes as readiness_routes
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
 from artme_cop.realtime.brokers import make_broker
 from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_endpoint
@@ -114,6 +117,9 @@ def create_app(
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
         Mount("/notifications", routes=notification_routes.routes, name="notifications"),
+        Mount("/program/phases", routes=phase_routes.routes, name="phases"),
+        Mount("/program/readiness", routes=readiness_routes.routes, name="readiness"),
+        Mount("/calendar", routes=calendar_routes.routes, name="calendar"),
         *identity_routes.routes,
     ]
     middleware = [

@@ -13,6 +13,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import select
@@ -22,6 +23,11 @@ from artme_cop.conversations.models import ConversationKind
 from artme_cop.identity import service as identity
 from artme_cop.forum import service as forum
 from artme_cop.policy import Actor, SpaceScope
+from artme_cop.program.calendar import service as calendar
+from artme_cop.program.phases import catalog as phase_catalog
+from artme_cop.program.phases import service as phases
+from artme_cop.program.readiness import aggregates as readiness_items
+from artme_cop.program.readiness import service as readiness
 from artme_cop.identity.models import Cohort, Institution, Role
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -137,8 +143,28 @@ DEMO_THREADS = (
 )
 
 
+# (kind, title, audience, days from now, start hour UTC, hours, phase); "cohort:N" is the N-th
+# demo school's cohort, "school:N" the whole school.
+DEMO_SESSIONS = (
+    ("phase_introduction", "Phase 1 introduction: welcome to ARTME", "all", 3, 16, 1.0, 1),
+    ("dialogue_framing", "Dialogue and framing: what readiness means here", "cohort:0", 6, 17, 1.5, 1),
+    ("coaching_outcome_mapping", "Coaching: boundary partners and outcome challenges", "cohort:1", 8, 15, 1.5, 1),
+    ("site_visit", "Site visit: Riverside clerkship sites", "school:0", 12, 14, 3.0, None),
+    ("community_of_practice", "Community of practice: first conversations across schools", "all", 15, 17, 1.0, 1),
+)
+# Readiness answers of the Riverside cohort (score for every item, comment), by person.
+DEMO_READINESS = (
+    ("amara.okafor@riverside.example.edu", 4, "Leadership is ready; middle management less so."),
+    ("tomas.reyes@riverside.example.edu", 4, ""),
+    ("keisha.brown@riverside.example.edu", 3, "We need protected time for this work."),
+    ("jordan.lee@riverside.example.edu", 3, ""),
+    ("priya.natarajan@riverside.example.edu", 2, "Students doubt anything will change."),
+    ("malik.johnson@riverside.example.edu", 3, ""),
+)
+
+
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS)
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -181,7 +207,59 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
     for index, (category, where, title, posts) in enumerate(DEMO_THREADS):
         await _start_demo_thread(uow, index, category, where, title, posts)
         tick(f"forum thread “{title}”")
+    await _program_phases(uow, cohorts)
+    tick("wave 1 schedule, phases and exit checklists")
+    await _program_sessions(uow, cohorts)
+    tick(f"{len(DEMO_SESSIONS)} calendar sessions")
+    await _program_readiness(uow, cohorts)
+    tick("readiness surveys: Riverside's answered and closed, Northlake's open")
     return True
+
+
+async def _program_phases(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
+    """Wave 1's schedule from this month on; Riverside through phase 1, Northlake under way."""
+    admin = await _demo_actor(uow, ADMIN_EMAIL)
+    coach = await _demo_actor(uow, COACH.email)
+    start = uow.clock.now().date().replace(day=1)
+    for number in range(1, 7):
+        begins = start + timedelta(days=120 * (number - 1))
+        await phases.schedule_phase(uow, admin, wave=1, phase=number, starts_on=begins.isoformat(), ends_on=(begins + timedelta(days=119)).isoformat())
+    riverside, northlake = cohorts[0], cohorts[1]
+    for item in phase_catalog.PHASES[0].checklist:
+        await phases.set_checklist_item(uow, coach, riverside.id, phase=1, item=item.key, done=True)
+    await phases.move_to_phase(uow, coach, riverside.id, phase=2)
+    for item in phase_catalog.PHASES[0].checklist[:2]:
+        await phases.set_checklist_item(uow, coach, northlake.id, phase=1, item=item.key, done=True)
+
+
+async def _program_sessions(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
+    admin = await _demo_actor(uow, ADMIN_EMAIL)
+    coach = await _demo_actor(uow, COACH.email)
+    lead = await _demo_actor(uow, SCHOOLS[0].people[0].email)
+    for kind, title, audience, days, hour, hours, phase in DEMO_SESSIONS:
+        day = (uow.clock.now() + timedelta(days=days)).date().isoformat()
+        end_minutes = hour * 60 + int(hours * 60)
+        who, invited, cohort_ids = admin, "all", []
+        if audience.startswith("cohort:"):
+            who, invited, cohort_ids = coach, "cohorts", [str(cohorts[int(audience[7:])].id)]
+        elif audience.startswith("school:"):
+            who, invited = lead, f"institution:{cohorts[int(audience[7:])].institution_id}"
+        fields = calendar.clean_session(
+            kind=kind, title=title, description="", phase=str(phase or ""), day=day, start=f"{hour:02d}:00", end=f"{end_minutes // 60 % 24:02d}:{end_minutes % 60:02d}",
+            zone="UTC", place="" if invited != "cohorts" else "Online", link="https://meet.example.org/artme" if invited != "cohorts" else "",
+            audience=invited, cohort_ids=cohort_ids,
+        )
+        await calendar.schedule_session(uow, who, fields)
+
+
+async def _program_readiness(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
+    coach = await _demo_actor(uow, COACH.email)
+    survey = await readiness.open_survey(uow, coach, cohort_id=cohorts[0].id, title="Readiness for change, phase 1")
+    for email, score, comment in DEMO_READINESS:
+        answers = {item.key: str(score) for item in readiness_items.ITEMS}
+        await readiness.answer_survey(uow, await _demo_actor(uow, email), survey.id, scores=answers, comment=comment)
+    await readiness.close_survey(uow, coach, survey.id)
+    await readiness.open_survey(uow, coach, cohort_id=cohorts[1].id, title="Readiness for change, phase 1")
 
 
 async def _demo_actor(uow: UnitOfWork, email: str) -> Actor:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Callable, Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
@@ -46,6 +46,17 @@ class Action(StrEnum):
     MODERATION_FLAG = "moderation.flag"
     MODERATION_QUEUE = "moderation.queue"
     MODERATION_REVIEW = "moderation.review"
+    # the program backbone (issue #8): phases, the session calendar, readiness
+    PHASE_VIEW = "phase.view"
+    PHASE_CHECKLIST = "phase.checklist"
+    SCHEDULE_MANAGE = "schedule.manage"
+    SESSION_CREATE = "session.create"
+    SESSION_VIEW = "session.view"
+    SESSION_MANAGE = "session.manage"
+    READINESS_VIEW = "readiness.view"
+    READINESS_ANSWER = "readiness.answer"
+    READINESS_MANAGE = "readiness.manage"
+    READINESS_RESULTS = "readiness.results"
 
 
 class SpaceScope(StrEnum):
@@ -165,6 +176,38 @@ class MessageRef:
     institution_id: int | None
     cohort_id: int | None
     author_id: int
+
+
+class Audience(StrEnum):
+    """Who a calendar session is for."""
+
+    ALL = "all"
+    INSTITUTION = "institution"
+    COHORTS = "cohorts"
+
+
+# Session kinds that gather every cohort of the program: only program admins schedule them.
+PROGRAM_WIDE_KINDS = frozenset({"phase_introduction", "community_of_practice", "conference"})
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """A calendar session someone wants to schedule: its kind and who it invites."""
+
+    kind: str
+    audience: Audience
+    institution_id: int | None
+    cohorts: tuple[CohortRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """A scheduled session as the policy sees it."""
+
+    audience: Audience
+    institution_id: int | None
+    cohort_ids: frozenset[int]
+    created_by_id: int | None
 
 
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
@@ -345,6 +388,87 @@ def _own_notification(actor: Actor, resource: object) -> bool:
     return getattr(resource, "recipient_id", None) == actor.person_id
 
 
+def _cohort_ref(resource: object) -> CohortRef | None:
+    return resource if isinstance(resource, CohortRef) else None
+
+
+def _phase_view(actor: Actor, resource: object) -> bool:
+    """A cohort's phase and exit checklist: its members, its coach and facilitators, its
+    school's lead and program admins (progress, not content)."""
+    cohort = _cohort_ref(resource)
+    if cohort is None:
+        return False
+    return actor.is_program_admin or actor.leads(cohort.institution_id) or cohort.id in _cohorts_present(actor)
+
+
+def _coaches(actor: Actor, resource: object) -> bool:
+    """The cohort's coach (and program admins) mark exit-checklist items and move the phase."""
+    cohort = _cohort_ref(resource)
+    if cohort is None:
+        return False
+    return actor.is_program_admin or actor.holds(Role.COACH, cohort_id=cohort.id)
+
+
+def _session_create(actor: Actor, resource: object) -> bool:
+    """Program admins schedule anything; a school's lead schedules for its cohorts or the
+    whole school; a coach for the cohorts they coach. Program-wide kinds are admins' only."""
+    if not isinstance(resource, SessionPlan):
+        return False
+    if actor.is_program_admin:
+        return True
+    if resource.kind in PROGRAM_WIDE_KINDS or resource.audience is Audience.ALL:
+        return False
+    if resource.audience is Audience.INSTITUTION:
+        return actor.leads(resource.institution_id)
+    if not resource.cohorts:
+        return False
+    return all(actor.leads(c.institution_id) or actor.holds(Role.COACH, cohort_id=c.id) for c in resource.cohorts)
+
+
+def _session_invited(actor: Actor, resource: SessionRef) -> bool:
+    if resource.audience is Audience.ALL:
+        return True
+    if resource.audience is Audience.INSTITUTION:
+        return resource.institution_id in _institutions_present(actor)
+    return bool(resource.cohort_ids & _cohorts_present(actor))
+
+
+def _session_manage(actor: Actor, resource: object) -> bool:
+    """Who scheduled it, program admins, and the lead of the school it belongs to."""
+    if not isinstance(resource, SessionRef):
+        return False
+    return actor.is_program_admin or resource.created_by_id == actor.person_id or actor.leads(resource.institution_id)
+
+
+def _session_view(actor: Actor, resource: object) -> bool:
+    """Invitees (through their cohorts, school or assignments) and the session's managers;
+    never another cohort's private session."""
+    if not isinstance(resource, SessionRef):
+        return False
+    return _session_invited(actor, resource) or _session_manage(actor, resource)
+
+
+def _readiness_answer(actor: Actor, resource: object) -> bool:
+    """Only members of the cohort answer its survey (their constituency is counted)."""
+    cohort = _cohort_ref(resource)
+    return cohort is not None and cohort.id in actor.cohort_ids
+
+
+def _readiness_manage(actor: Actor, resource: object) -> bool:
+    cohort = _cohort_ref(resource)
+    if cohort is None:
+        return False
+    return actor.is_program_admin or actor.leads(cohort.institution_id) or actor.holds(Role.COACH, cohort_id=cohort.id)
+
+
+def _readiness_results(actor: Actor, resource: object) -> bool:
+    """Aggregates go to the school's lead and the cohort's coach, and to no one else (#8)."""
+    cohort = _cohort_ref(resource)
+    if cohort is None:
+        return False
+    return actor.leads(cohort.institution_id) or actor.holds(Role.COACH, cohort_id=cohort.id)
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -393,6 +517,16 @@ _CHECKS = {
     Action.MODERATION_FLAG: _moderation_flag,
     Action.MODERATION_QUEUE: _moderation_queue,
     Action.MODERATION_REVIEW: _moderation_review,
+    Action.PHASE_VIEW: _phase_view,
+    Action.PHASE_CHECKLIST: _coaches,
+    Action.SCHEDULE_MANAGE: _admin_only,
+    Action.SESSION_CREATE: _session_create,
+    Action.SESSION_VIEW: _session_view,
+    Action.SESSION_MANAGE: _session_manage,
+    Action.READINESS_VIEW: _phase_view,
+    Action.READINESS_ANSWER: _readiness_answer,
+    Action.READINESS_MANAGE: _readiness_manage,
+    Action.READINESS_RESULTS: _readiness_results,
 }
 
 
@@ -456,3 +590,40 @@ def review_clause(
     """Messages the actor may review in the moderation queue; the same rule as
     `Action.MODERATION_REVIEW`."""
     return and_(moderated_space_clause(actor, scope, institution_id, cohort_id), author_id != actor.person_id)
+
+
+def session_invited_clause(
+    actor: Actor,
+    audience: InstrumentedAttribute[str],
+    institution_id: InstrumentedAttribute[int | None],
+    invites_one_of: Callable[[list[int]], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """Sessions the actor is invited to, as a WHERE clause (the rule of `Action.SESSION_VIEW`
+    without the managers); `invites_one_of(ids)` says "the session invites one of these cohorts"."""
+    return or_(
+        audience == Audience.ALL.value,
+        and_(audience == Audience.INSTITUTION.value, institution_id.in_(sorted(_institutions_present(actor)))),
+        and_(audience == Audience.COHORTS.value, invites_one_of(sorted(_cohorts_present(actor)))),
+    )
+
+
+def session_managed_clause(
+    actor: Actor, institution_id: InstrumentedAttribute[int | None], created_by_id: InstrumentedAttribute[int | None]
+) -> ColumnElement[bool]:
+    """Sessions the actor manages: all for admins; their school's for leads; their own."""
+    if actor.is_program_admin:
+        return true()
+    clauses: list[ColumnElement[bool]] = [created_by_id == actor.person_id]
+    if actor.lead_institution_ids:
+        clauses.append(institution_id.in_(sorted(actor.lead_institution_ids)))
+    return or_(*clauses)
+
+
+def cohort_oversight_clause(actor: Actor, cohort_id: InstrumentedAttribute[int], institution_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """Cohorts whose progress the actor may see (the rule of `Action.PHASE_VIEW`)."""
+    if actor.is_program_admin:
+        return true()
+    clauses: list[ColumnElement[bool]] = [cohort_id.in_(sorted(_cohorts_present(actor)))]
+    if actor.lead_institution_ids:
+        clauses.append(institution_id.in_(sorted(actor.lead_institution_ids)))
+    return or_(*clauses)

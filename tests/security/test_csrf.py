@@ -21,10 +21,15 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
-from artme_cop.identity.models import Role, RoleAssignment
+from artme_cop.identity.models import CohortMembership, Role, RoleAssignment
 from artme_cop.moderation import flags
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
+from artme_cop.program.calendar import service as calendar
+from artme_cop.program.phases import service as phases
+from artme_cop.program.phases.catalog import PHASES
+from artme_cop.program.readiness import service as readiness
+from artme_cop.program.readiness.aggregates import ITEMS
 from tests.conftest import make_client
 from tests.factories import World
 from tests.support import MutableClock, PASSWORD, RecordingMailer, csrf_from, sign_in, snapshot, soup
@@ -156,6 +161,61 @@ def _fixed(path: Callable[[World], str], data: Callable[[World], dict[str, str]]
     return build
 
 
+async def _admin_actor(app: Any, world: World) -> Any:
+    async with app.state.uow() as uow:
+        [admin] = await identity.actors_for(uow, [world.admin.id])
+    return admin
+
+
+async def _phase_move(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    admin = await _admin_actor(app, world)
+    async with app.state.uow() as uow:
+        for item in PHASES[0].checklist:
+            await phases.set_checklist_item(uow, admin, world.cohort_a1.id, phase=1, item=item.key, done=True)
+    return Post(f"/program/phases/cohorts/{world.cohort_a1.id}/phase", {"phase": "2"})
+
+
+async def _survey(app: Any, world: World) -> int:
+    admin = await _admin_actor(app, world)
+    async with app.state.uow() as uow:
+        return (await readiness.open_survey(uow, admin, cohort_id=world.cohort_a1.id, title="CSRF survey")).id
+
+
+async def _survey_answer(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # The admin joins cohort A1 for this test, so that the accepted answer really is stored.
+    async with app.state.uow() as uow:
+        uow.session.add(CohortMembership(person_id=world.admin.id, cohort_id=world.cohort_a1.id, constituency="staff", joined_at=uow.clock.now()))
+    return Post(f"/program/readiness/surveys/{await _survey(app, world)}/answers", {**{item.key: "3" for item in ITEMS}, "comment": ""})
+
+
+async def _survey_close(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    return Post(f"/program/readiness/surveys/{await _survey(app, world)}/close", {})
+
+
+async def _session_cancel(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    admin = await _admin_actor(app, world)
+    async with app.state.uow() as uow:
+        fields = calendar.clean_session(
+            kind="phase_introduction", title="CSRF session", description="", phase="1", day="2031-01-02", start="15:00", end="16:00", zone="UTC",
+            place="", link="", audience="all", cohort_ids=[],
+        )
+        session = await calendar.schedule_session(uow, admin, fields)
+    return Post(f"/calendar/sessions/{session.id}/cancel", {})
+
+
+async def _feed_revoke(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    admin = await _admin_actor(app, world)
+    async with app.state.uow() as uow:
+        await calendar.create_feed(uow, admin)
+    return Post("/calendar/feed/revoke", {})
+
+
+_NEW_SESSION = {
+    "kind": "community_of_practice", "title": "Community of practice", "description": "", "phase": "6", "day": "2031-02-03", "start": "16:00",
+    "end": "17:00", "timezone": "UTC", "place": "", "link": "https://video.example.org/cop", "audience": "all",
+}
+
+
 # One request per POST route, each one that would change the database if it were accepted.
 REQUESTS: dict[str, Builder] = {
     "/login": _fixed(lambda w: "/login", lambda w: {"email": w.admin.email, "password": PASSWORD, "next": "/"}),
@@ -195,6 +255,16 @@ REQUESTS: dict[str, Builder] = {
     "/moderation/messages/{conversation_id}/{seq}/hide": _review("hide", {"reason": "off-topic"}),
     "/moderation/messages/{conversation_id}/{seq}/unhide": _review("unhide", {"note": ""}, hidden=True),
     "/moderation/messages/{conversation_id}/{seq}/warn": _review("warn", {"text": "Please mind the agreements."}),
+    "/program/phases/cohorts/{cohort_id}/checklist": _fixed(lambda w: f"/program/phases/cohorts/{w.cohort_a1.id}/checklist", lambda w: {"phase": "1", "item": "agreements", "done": "1"}),
+    "/program/phases/cohorts/{cohort_id}/phase": _phase_move,
+    "/program/phases/waves/{wave}/{number}": _fixed(lambda w: "/program/phases/waves/1/3", lambda w: {"starts_on": "2027-05-01", "ends_on": "2027-07-31"}),
+    "/program/readiness/surveys": _fixed(lambda w: "/program/readiness/surveys", lambda w: {"cohort_id": str(w.cohort_a1.id), "title": "Baseline"}),
+    "/program/readiness/surveys/{survey_id}/answers": _survey_answer,
+    "/program/readiness/surveys/{survey_id}/close": _survey_close,
+    "/calendar/sessions": _fixed(lambda w: "/calendar/sessions", lambda w: dict(_NEW_SESSION)),
+    "/calendar/sessions/{session_id}/cancel": _session_cancel,
+    "/calendar/feed": _fixed(lambda w: "/calendar/feed", lambda w: {}),
+    "/calendar/feed/revoke": _feed_revoke,
 }
 
 # POST routes that change nothing (a preview): refused without a token like the others, but

@@ -35,6 +35,14 @@ from artme_cop.moderation.models import AuditEntry, Flag, ModerationWarning
 from artme_cop.notifications import service as notifications
 from artme_cop.notifications.models import Notification, NotificationPreference
 from artme_cop.policy import SpaceScope
+from artme_cop.program.calendar import service as calendar
+from artme_cop.program.calendar.models import ProgramSession
+from artme_cop.program.phases import service as phases
+from artme_cop.program.phases.catalog import PHASES
+from artme_cop.program.phases.models import ChecklistMark, CohortPhase
+from artme_cop.program.readiness import service as readiness
+from artme_cop.program.readiness.aggregates import ITEMS
+from artme_cop.program.readiness.models import Response, Survey
 from tests.conftest import make_client
 from tests.forum.conftest import start as start_thread
 from tests.factories import World
@@ -831,6 +839,137 @@ API_MATRIX: list[Row] = [
     Row("api preview", "POST", "/api/forum/preview", _api_fixed("POST", "/api/forum/preview", {"body": "*hi*"}), None, EVERYONE_200),
 ]
 MATRIX += API_MATRIX
+# --- the program backbone (#8): phases, readiness, the calendar ------------------------------------
+
+
+async def _a1_survey(app: Any, world: World, *, closed: bool = False) -> int:
+    async with app.state.uow() as uow:
+        [coach] = await identity.actors_for(uow, [world.coach.id])
+        survey = await readiness.open_survey(uow, coach, cohort_id=world.cohort_a1.id, title="Matrix survey")
+        if closed:
+            await readiness.close_survey(uow, coach, survey.id)
+    return survey.id
+
+
+def _survey(suffix: str, data: dict[str, str] | None = None, *, closed: bool = False, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        survey_id = MISSING_ID if missing else await _a1_survey(app, world, closed=closed)
+        return Call("POST" if data is not None else "GET", f"/program/readiness/surveys/{survey_id}{suffix}", data or {})
+
+    return build
+
+
+async def _a1_session(app: Any, world: World) -> int:
+    async with app.state.uow() as uow:
+        [coach] = await identity.actors_for(uow, [world.coach.id])
+        fields = calendar.clean_session(
+            kind="dialogue_framing", title="Matrix session", description="", phase="", day="2031-05-06", start="10:00", end="11:00", zone="UTC",
+            place="", link="", audience="cohorts", cohort_ids=[str(world.cohort_a1.id)],
+        )
+        return (await calendar.schedule_session(uow, coach, fields)).id
+
+
+def _session(suffix: str, data: dict[str, str] | None = None, *, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id = MISSING_ID if missing else await _a1_session(app, world)
+        return Call("POST" if data is not None else "GET", f"/calendar/sessions/{session_id}{suffix}", data or {})
+
+    return build
+
+
+def _cohort_a1(suffix: str, data: dict[str, str] | None = None, *, missing: bool = False, checklist_done: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        if checklist_done:
+            async with app.state.uow() as uow:
+                [admin] = await identity.actors_for(uow, [world.admin.id])
+                for item in PHASES[0].checklist:
+                    await phases.set_checklist_item(uow, admin, world.cohort_a1.id, phase=1, item=item.key, done=True)
+        cohort_id = MISSING_ID if missing else world.cohort_a1.id
+        return Call("POST" if data is not None else "GET", f"/program/phases/cohorts/{cohort_id}{suffix}", data or {})
+
+    return build
+
+
+async def _marked(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        assert await uow.session.get(ChecklistMark, (world.cohort_a1.id, 1, "agreements")) is not None
+
+
+async def _moved(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        row = await uow.session.get(CohortPhase, world.cohort_a1.id)
+    assert row is not None and row.phase == 2
+
+
+async def _answered(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        assert len((await uow.session.execute(select(Response))).scalars().all()) == 1
+
+
+async def _survey_closed(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        [survey] = (await uow.session.execute(select(Survey))).scalars().all()
+    assert survey.closed_at is not None
+
+
+async def _session_cancelled(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        [session] = (await uow.session.execute(select(ProgramSession))).scalars().all()
+    assert session.cancelled_at is not None
+
+
+async def _new_session(app: Any, world: World) -> Call:
+    data = {
+        "kind": "coaching_outcome_mapping", "title": "Matrix coaching", "description": "", "phase": "", "day": "2031-05-07", "start": "09:00",
+        "end": "10:30", "timezone": "UTC", "place": "", "link": "", "audience": "cohorts", "cohorts": str(world.cohort_a1.id),
+    }
+    return Call("POST", "/calendar/sessions", data)
+
+
+async def _new_survey(app: Any, world: World) -> Call:
+    return Call("POST", "/program/readiness/surveys", {"cohort_id": str(world.cohort_a1.id), "title": "Baseline"})
+
+
+_ANSWER = {**{item.key: "4" for item in ITEMS}, "comment": ""}
+_A1_PROGRESS = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
+_A1_COACH_WRITE = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=303, lead_a=403, lead_b=404, admin=303)
+_A1_MANAGE = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=303, lead_a=303, lead_b=404, admin=303)
+# A form whose cohort is not one's own to choose: a form error, nothing stored.
+_A1_CHOOSE = _outcomes(participant=400, coalition_member=400, facilitator=400, coach=303, lead_a=303, lead_b=400, admin=303)
+
+MATRIX += [
+    Row("program phases", "GET", "/program/phases/", _forum_call("GET", "/program/phases/"), None, _EVERYONE),
+    Row("a phase's page", "GET", "/program/phases/{number}", _forum_call("GET", "/program/phases/1"), None, _EVERYONE),
+    Row("cohort A1 progress", "GET", "/program/phases/cohorts/{cohort_id}", _cohort_a1(""), _cohort_a1("", missing=True), _A1_PROGRESS),
+    Row(
+        "mark an A1 checklist item", "POST", "/program/phases/cohorts/{cohort_id}/checklist", _cohort_a1("/checklist", {"phase": "1", "item": "agreements", "done": "1"}),
+        _cohort_a1("/checklist", {"phase": "1", "item": "agreements", "done": "1"}, missing=True), _A1_COACH_WRITE, _marked,
+    ),
+    Row(
+        "move A1 to phase 2", "POST", "/program/phases/cohorts/{cohort_id}/phase", _cohort_a1("/phase", {"phase": "2"}, checklist_done=True),
+        _cohort_a1("/phase", {"phase": "2"}, missing=True), _A1_COACH_WRITE, _moved,
+    ),
+    Row("schedule a wave's phase", "POST", "/program/phases/waves/{wave}/{number}", _forum_call("POST", "/program/phases/waves/1/2", {"starts_on": "2027-01-04", "ends_on": ""}), None, _ADMIN_ONLY_WRITE),
+    Row("readiness surveys", "GET", "/program/readiness/", _forum_call("GET", "/program/readiness/"), None, _EVERYONE),
+    Row("open an A1 survey", "POST", "/program/readiness/surveys", _new_survey, None, _A1_CHOOSE),
+    Row("an A1 survey", "GET", "/program/readiness/surveys/{survey_id}", _survey(""), _survey("", missing=True), _A1_PROGRESS),
+    Row(
+        "answer an A1 survey", "POST", "/program/readiness/surveys/{survey_id}/answers", _survey("/answers", _ANSWER), _survey("/answers", _ANSWER, missing=True),
+        # members of A1 answer (the facilitator is one); the coach and the admin are not members
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=403, lead_a=303, lead_b=404, admin=403), _answered,
+    ),
+    Row("close an A1 survey", "POST", "/program/readiness/surveys/{survey_id}/close", _survey("/close", {}), _survey("/close", {}, missing=True), _A1_MANAGE, _survey_closed),
+    Row(
+        "results of an A1 survey", "GET", "/program/readiness/surveys/{survey_id}/results", _survey("/results", closed=True), _survey("/results", closed=True, missing=True),
+        # the school's lead and the cohort's coach only; not the program admin (#8)
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=200, lead_a=200, lead_b=404, admin=403),
+    ),
+    Row("calendar", "GET", "/calendar/", _forum_call("GET", "/calendar/"), None, _EVERYONE),
+    Row("schedule page", "GET", "/calendar/new", _forum_call("GET", "/calendar/new"), None, _EVERYONE),
+    Row("schedule an A1 session", "POST", "/calendar/sessions", _new_session, None, _A1_CHOOSE),
+    Row("an A1 session", "GET", "/calendar/sessions/{session_id}", _session(""), _session("", missing=True), _A1_PROGRESS),
+    Row("cancel an A1 session", "POST", "/calendar/sessions/{session_id}/cancel", _session("/cancel", {}), _session("/cancel", {}, missing=True), _A1_MANAGE, _session_cancelled),
+]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the
 # gateway tests (tests/realtime/), not in this HTTP table.
@@ -860,6 +999,10 @@ PUBLIC_OR_SELF_SERVICE: set[tuple[str, str]] = {
     ("POST", "/me/delete"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/session"),
+    # one's own calendar feed: made and turned off for oneself; read with its secret alone
+    ("POST", "/calendar/feed"),
+    ("POST", "/calendar/feed/revoke"),
+    ("GET", "/calendar/feed/{token}.ics"),
 }
 
 CASES = [pytest.param(row, persona, id=f"{row.name}-{persona}") for row in MATRIX for persona in PERSONAS]

@@ -26,9 +26,12 @@ from artme_cop.policy import (
     CohortRef,
     Grant,
     Member,
+    Audience,
     MessageRef,
     NewThread,
     RoleTarget,
+    SessionPlan,
+    SessionRef,
     Space,
     SpaceScope,
     can,
@@ -219,6 +222,56 @@ CASES: list[tuple[str, Case]] = [
     ("review-cohort-b1", (Action.MODERATION_REVIEW, MessageRef(SpaceScope.COHORT, B, B1, 10), frozenset())),
     ("review-not-a-message", (Action.MODERATION_REVIEW, Conversation(SpaceScope.CONSORTIUM, None, None), frozenset())),
     *_role_cases(),
+    # Forum: categories are the admins'; starting a thread needs the space and the category's rule.
+    ("category-manage", (Action.CATEGORY_MANAGE, None, ADMINS)),
+    ("thread-start-everyone-consortium", (Action.THREAD_START, NewThread("everyone", Space(SpaceScope.CONSORTIUM, None, None)), EVERYONE)),
+    ("thread-start-facilitators-a1", (Action.THREAD_START, NewThread("facilitators", Space(SpaceScope.COHORT, A, A1)), frozenset({"coach", "facilitator_a", "lead_a"}))),
+    ("thread-start-admins-consortium", (Action.THREAD_START, NewThread("admins", Space(SpaceScope.CONSORTIUM, None, None)), ADMINS)),
+    ("thread-start-not-a-new-thread", (Action.THREAD_START, Space(SpaceScope.CONSORTIUM, None, None), frozenset())),
+    # Program backbone (#8). A cohort's progress: the people in it, its coach and
+    # facilitators, its school's lead, admins. Marking its checklist: its coach and admins.
+    ("phase-view-a1", (Action.PHASE_VIEW, CohortRef(A1, A), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"})),
+    ("phase-view-a2", (Action.PHASE_VIEW, CohortRef(A2, A), ADMINS | {"lead_a", "participant_a2"})),
+    ("phase-view-b1", (Action.PHASE_VIEW, CohortRef(B1, B), ADMINS | {"lead_b", "participant_b"})),
+    ("phase-view-not-a-cohort", (Action.PHASE_VIEW, A1, frozenset())),
+    ("phase-checklist-a1", (Action.PHASE_CHECKLIST, CohortRef(A1, A), ADMINS | {"coach"})),
+    ("phase-checklist-a2", (Action.PHASE_CHECKLIST, CohortRef(A2, A), ADMINS)),
+    ("phase-checklist-not-a-cohort", (Action.PHASE_CHECKLIST, A1, frozenset())),
+    ("schedule-manage", (Action.SCHEDULE_MANAGE, None, ADMINS)),
+    # Scheduling: admins anything; a lead for its school and cohorts; a coach for theirs;
+    # sessions for all cohorts (and their kinds) are the admins'.
+    ("session-create-a1", (Action.SESSION_CREATE, SessionPlan("dialogue_framing", Audience.COHORTS, A, (CohortRef(A1, A),)), ADMINS | {"lead_a", "coach"})),
+    ("session-create-a2", (Action.SESSION_CREATE, SessionPlan("dialogue_framing", Audience.COHORTS, A, (CohortRef(A2, A),)), ADMINS | {"lead_a"})),
+    ("session-create-a1-b1", (Action.SESSION_CREATE, SessionPlan("site_visit", Audience.COHORTS, None, (CohortRef(A1, A), CohortRef(B1, B))), ADMINS)),
+    ("session-create-school-a", (Action.SESSION_CREATE, SessionPlan("site_visit", Audience.INSTITUTION, A), ADMINS | {"lead_a"})),
+    ("session-create-all", (Action.SESSION_CREATE, SessionPlan("phase_introduction", Audience.ALL, None), ADMINS)),
+    ("session-create-program-kind-for-a1", (Action.SESSION_CREATE, SessionPlan("community_of_practice", Audience.COHORTS, A, (CohortRef(A1, A),)), ADMINS)),
+    ("session-create-not-a-plan", (Action.SESSION_CREATE, A1, frozenset())),
+    # Seeing a session: invitees (members, coaches, facilitators of an invited cohort; people
+    # of an invited school; everyone for "all") and its managers. Never another cohort's.
+    (
+        "session-view-a1",
+        (Action.SESSION_VIEW, SessionRef(Audience.COHORTS, A, frozenset({A1}), 2), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"}),
+    ),
+    ("session-view-a2", (Action.SESSION_VIEW, SessionRef(Audience.COHORTS, A, frozenset({A2}), 4), ADMINS | {"lead_a", "participant_a2"})),
+    ("session-view-b1", (Action.SESSION_VIEW, SessionRef(Audience.COHORTS, B, frozenset({B1}), 9), ADMINS | {"lead_b", "participant_b"})),
+    ("session-view-school-b", (Action.SESSION_VIEW, SessionRef(Audience.INSTITUTION, B, frozenset(), 9), ADMINS | {"lead_b", "participant_b"})),
+    ("session-view-all", (Action.SESSION_VIEW, SessionRef(Audience.ALL, None, frozenset(), 1), EVERYONE)),
+    ("session-view-not-a-session", (Action.SESSION_VIEW, A1, frozenset())),
+    ("session-manage-a1-by-coach", (Action.SESSION_MANAGE, SessionRef(Audience.COHORTS, A, frozenset({A1}), 2), ADMINS | {"coach", "lead_a"})),
+    ("session-manage-all", (Action.SESSION_MANAGE, SessionRef(Audience.ALL, None, frozenset(), 1), ADMINS)),
+    ("session-manage-not-a-session", (Action.SESSION_MANAGE, A1, frozenset())),
+    # Readiness: members answer; coach, lead and admins run it; results to lead and coach only.
+    ("readiness-view-a1", (Action.READINESS_VIEW, CohortRef(A1, A), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"})),
+    ("readiness-answer-a1", (Action.READINESS_ANSWER, CohortRef(A1, A), frozenset({"facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"}))),
+    ("readiness-answer-b1", (Action.READINESS_ANSWER, CohortRef(B1, B), frozenset({"lead_b", "participant_b"}))),
+    ("readiness-answer-not-a-cohort", (Action.READINESS_ANSWER, A1, frozenset())),
+    ("readiness-manage-a1", (Action.READINESS_MANAGE, CohortRef(A1, A), ADMINS | {"coach", "lead_a"})),
+    ("readiness-manage-b1", (Action.READINESS_MANAGE, CohortRef(B1, B), ADMINS | {"lead_b"})),
+    ("readiness-results-a1", (Action.READINESS_RESULTS, CohortRef(A1, A), frozenset({"coach", "lead_a", "admin_leading_a"}))),
+    ("readiness-results-a2", (Action.READINESS_RESULTS, CohortRef(A2, A), frozenset({"lead_a", "admin_leading_a"}))),
+    ("readiness-results-b1", (Action.READINESS_RESULTS, CohortRef(B1, B), frozenset({"lead_b"}))),
+    ("readiness-results-not-a-cohort", (Action.READINESS_RESULTS, A1, frozenset())),
 ]
 
 

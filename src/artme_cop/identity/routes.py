@@ -17,6 +17,7 @@ from artme_cop import policy
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import ROLE_LABELS, Constituency
+from artme_cop.program.calendar import service as calendar
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
 from artme_cop.web.auth import actor_of, begin_session, end_session, require_actor
@@ -54,7 +55,8 @@ async def home_page(request: Request) -> Response:
         return render(request, "identity/welcome.html")
     async with _uow(request) as uow:
         overview = await identity.my_overview(uow, actor)
-    return render(request, "identity/home.html", {"overview": overview})
+        sessions = await calendar.upcoming_sessions(uow, actor, limit=5)
+    return render(request, "identity/home.html", {"overview": overview, "sessions": sessions})
 
 
 async def login_page(request: Request) -> Response:
@@ -203,9 +205,10 @@ async def me_page(request: Request) -> Response:
     actor = require_actor(request)
     async with _uow(request) as uow:
         overview = await identity.my_overview(uow, actor)
+        feed = await calendar.feed_status(uow, actor)
     person = overview.person
     form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title}
-    return render(request, "identity/me.html", {"overview": overview, "form": form})
+    return render(request, "identity/me.html", {"overview": overview, "form": form, "feed": feed})
 
 
 async def me_submit(request: Request) -> Response:
@@ -218,7 +221,8 @@ async def me_submit(request: Request) -> Response:
     except Invalid as exc:
         async with _uow(request) as uow:
             overview = await identity.my_overview(uow, actor)
-        return render(request, "identity/me.html", {"overview": overview, "form": fields, "errors": _form_error(exc)}, status_code=400)
+            feed = await calendar.feed_status(uow, actor)
+        return render(request, "identity/me.html", {"overview": overview, "form": fields, "errors": _form_error(exc), "feed": feed}, status_code=400)
     flash.add(request, "Your profile is saved.")
     return _redirect("/me")
 

@@ -1,0 +1,1 @@
+"""Phases and waves: the six phases per wave, each cohort's current phase and exit checklists."""

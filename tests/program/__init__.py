@@ -1,0 +1,1 @@
+"""Tests of the program backbone: phases, calendar, readiness."""
