@@ -211,12 +211,13 @@ def cells(page: httpx.Response) -> dict[str, list[str]]:
     return {tr.find("th").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")}
 
 
-async def test_results_show_cells_of_five_and_suppress_a_recoverable_cell(app: Any, client: httpx.AsyncClient, world: World) -> None:
-    """Five faculty, six staff and two students answered: the students' cell is hidden, and so
-    is the faculty cell (the smallest other), so total minus staff gives no single group."""
+async def test_results_show_cells_of_ten_and_suppress_a_recoverable_cell(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """Ten faculty, eleven staff and two students answered: the students' cell is hidden (a
+    constituency needs ten), and so is the faculty cell (the smallest other), so total minus
+    staff gives no single group."""
     survey_id = await open_survey(app, world)
-    faculty = await add_members(app, world.cohort_a1, "faculty", 5, prefix="prof")
-    staff = await add_members(app, world.cohort_a1, "staff", 6, prefix="staffer")
+    faculty = await add_members(app, world.cohort_a1, "faculty", 10, prefix="prof")
+    staff = await add_members(app, world.cohort_a1, "staff", 11, prefix="staffer")
     students = await add_members(app, world.cohort_a1, "student", 2, prefix="learner")
     for person in faculty:
         await answer(app, person, survey_id, 4, comment=f"faculty says {person.id}")
@@ -233,8 +234,8 @@ async def test_results_show_cells_of_five_and_suppress_a_recoverable_cell(app: A
     rows = cells(page)
     assert rows["Student"] == ["not shown"]
     assert rows["Faculty"] == ["not shown"]
-    assert rows["Staff"] == ["6", "2.00", "2.00"]
-    assert rows["Everyone"][0] == "13"
+    assert rows["Staff"] == ["11", "2.00", "2.00"]
+    assert rows["Everyone"][0] == "23"
     comments = [li.get_text(strip=True) for li in soup(page).select("#comments li")]
     assert sorted(comments) == sorted([f"faculty says {p.id}" for p in faculty] + ["student says hello"] * 2)
     # Comments carry no constituency.

@@ -1,6 +1,8 @@
 """The suppression rules of the readiness results (`program/readiness/aggregates.py`), as a
-table: primary suppression below five, secondary suppression when exactly one non-empty
-cell is hidden while the total is shown, ties to the cell listed first."""
+table: nothing below five answers in all, a constituency's cell only with ten (DOMAIN.md),
+secondary suppression when exactly one non-empty cell is hidden while the total is shown,
+ties to the cell listed first. The table exercises the algorithm with a cell minimum of
+five; the defaults are checked apart."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import random
 
 import pytest
 
-from artme_cop.program.readiness.aggregates import ITEMS, MIN_CELL, suppressed_cells, summarise
+from artme_cop.program.readiness.aggregates import ITEMS, MIN_CELL, MIN_TOTAL, suppressed_cells, summarise
 
 ORDER = ("student", "trainee", "staff", "faculty", "leadership")
 
@@ -34,13 +36,20 @@ ORDER = ("student", "trainee", "staff", "faculty", "leadership")
     ],
 )
 def test_suppressed_cells(counts: dict[str, int], hidden: set[str], total_shown: bool) -> None:
-    assert suppressed_cells(counts, ORDER) == (hidden, total_shown)
+    assert suppressed_cells(counts, ORDER, minimum=5) == (hidden, total_shown)
+
+
+def test_the_defaults_are_five_in_all_and_ten_per_constituency() -> None:
+    assert (MIN_TOTAL, MIN_CELL) == (5, 10)
+    assert suppressed_cells({"student": 5}, ORDER) == (set(ORDER), True)  # a total of five, no cell of ten
+    assert suppressed_cells({"student": 9, "faculty": 10}, ORDER) == (set(ORDER), True)  # 9 hidden, so 10 goes too
+    assert suppressed_cells({"student": 10, "faculty": 12}, ORDER) == ({"trainee", "staff", "leadership"}, True)
 
 
 @pytest.mark.parametrize("student", range(1, MIN_CELL))
 def test_hidden_cell_cannot_be_recovered_from_total(student: int) -> None:
     """Whatever the small cell's size, total minus shown cells never isolates one hidden cell."""
-    counts = {"student": student, "faculty": 6, "staff": 9, "leadership": 5}
+    counts = {"student": student, "faculty": 11, "staff": 14, "leadership": 10}
     hidden, shown_total = suppressed_cells(counts, ORDER)
     assert shown_total
     non_empty_hidden = [cell for cell in hidden if counts.get(cell, 0) > 0]
@@ -65,8 +74,8 @@ def test_summary_below_five_shows_nothing() -> None:
     assert all(cell.count is None for cell in results.cells)
 
 
-def test_summary_shows_cells_of_five() -> None:
-    answers = [("faculty", [5] * len(ITEMS), "")] * 5 + [("staff", [3] * len(ITEMS), "")] * 5
+def test_summary_shows_cells_of_ten() -> None:
+    answers = [("faculty", [5] * len(ITEMS), "")] * 10 + [("staff", [3] * len(ITEMS), "")] * 10
     cells = {cell.label: cell for cell in summarise(answers, ORDER).cells}
-    assert cells["faculty"].count == 5 and cells["faculty"].means == {"commitment": 5.0, "efficacy": 5.0}
-    assert cells["staff"].count == 5 and cells["staff"].means == {"commitment": 3.0, "efficacy": 3.0}
+    assert cells["faculty"].count == 10 and cells["faculty"].means == {"commitment": 5.0, "efficacy": 5.0}
+    assert cells["staff"].count == 10 and cells["staff"].means == {"commitment": 3.0, "efficacy": 3.0}

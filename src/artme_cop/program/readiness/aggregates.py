@@ -5,8 +5,9 @@ efficacy (after the ORIC instrument, in our own words), each answered from 1 (di
 to 5 (agree).
 
 What may be shown (issue #8, DOMAIN.md "Identity modes"):
-- nothing at all unless at least `MIN_CELL` people answered in the cohort;
-- a constituency's cell only when at least `MIN_CELL` people of it answered;
+- nothing at all unless at least `MIN_TOTAL` (five) people answered in the cohort;
+- a constituency's cell only when at least `MIN_CELL` (ten) people of it answered: DOMAIN.md
+  asks for ten in breakdowns by constituency, which identify people more easily than totals;
 - secondary suppression: when exactly one non-empty cell is hidden while the total is
   shown, the smallest other non-empty cell is hidden too, so the hidden cell cannot be
   recovered by subtracting the shown cells from the total. Ties go to the constituency
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
 
-MIN_CELL = 5
+MIN_TOTAL = 5
+MIN_CELL = 10
 SCALE = (1, 2, 3, 4, 5)
 SCALE_LABELS = {1: "Disagree", 2: "Somewhat disagree", 3: "Neither agree nor disagree", 4: "Somewhat agree", 5: "Agree"}
 
@@ -58,14 +60,14 @@ ITEMS: tuple[Item, ...] = (
 )
 
 
-def suppressed_cells(counts: Mapping[str, int], order: Sequence[str], *, minimum: int = MIN_CELL) -> tuple[set[str], bool]:
+def suppressed_cells(counts: Mapping[str, int], order: Sequence[str], *, minimum: int = MIN_CELL, total_minimum: int = MIN_TOTAL) -> tuple[set[str], bool]:
     """Which cells to hide, and whether the total may be shown.
 
     `counts` gives the number of answers per cell (missing = 0); `order` lists every cell,
     which breaks ties. Returns (hidden cells, total shown). Empty cells are always hidden.
     """
     total = sum(counts.get(cell, 0) for cell in order)
-    if total < minimum:
+    if total < total_minimum:
         return set(order), False
     hidden = {cell for cell in order if counts.get(cell, 0) < minimum}
     small = [cell for cell in order if 0 < counts.get(cell, 0) < minimum]
