@@ -432,3 +432,38 @@ async def test_hostile_titles_and_posts_render_safe(app: Any, client: httpx.Asyn
         assert title in main.get_text(), path  # shown as the text it is
     links = soup(await client.get(f"/forum/threads/{thread_id}")).select(".post-body a")
     assert all("noopener" in link.get("rel", []) and "nofollow" in link.get("rel", []) for link in links if link.get("href"))
+
+
+# --- flag to queue to hide, on a forum post ------------------------------------------------------
+
+
+async def test_a_flagged_post_reaches_the_queue_and_is_hidden_from_the_thread(app: Any, world: World, threads: Threads) -> None:
+    seq = await reply(app, world.faculty_a, threads.cohort_a1, "canary-9b2: a remark that hurt")
+    async with make_client(app) as student:
+        await sign_in(student, world.student_a.email)
+        page = soup(await student.get(f"/forum/threads/{threads.cohort_a1}"))
+        flag_link = page.select_one(f"#p{seq} a[href^='/moderation/flags/new']")
+        assert flag_link is not None and page.select_one("#p1 a[href^='/moderation/flags/new']") is None  # not on one's own post
+        form_page = soup(await student.get(flag_link["href"]))
+        form = form_page.find("form", action="/moderation/flags")
+        fields = {field["name"]: field.get("value", "") for field in form.find_all("input") if field.get("name")}
+        sent = await student.post("/moderation/flags", data={**fields, "reason": "harmful", "note": "It stung."})
+        assert sent.status_code == 303
+        landing = await student.get(sent.headers["location"])  # the core's link sends a thread's post to its page
+        assert landing.status_code == 303 and landing.headers["location"] == f"/forum/threads/{threads.cohort_a1}?post={seq}#p{seq}"
+    async with make_client(app) as facilitator:
+        await sign_in(facilitator, world.facilitator_a.email)
+        queue = soup(await facilitator.get("/moderation/queue"))
+        [item] = queue.select(".queue-item")
+        assert "canary-9b2" in item.get_text()
+        action = f"/moderation/messages/{fields['conversation']}/{seq}/hide"
+        hide_form = queue.find("form", action=action)
+        hidden = await facilitator.post(action, data={**{f["name"]: f.get("value", "") for f in hide_form.find_all("input") if f.get("name")}, "reason": "Hurtful"})
+        assert hidden.status_code == 303
+    async with make_client(app) as reader:
+        await sign_in(reader, world.coalition_a.email)
+        thread_page = await reader.get(f"/forum/threads/{threads.cohort_a1}")
+        assert "canary-9b2" not in thread_page.text
+        assert "This post was hidden by a moderator." in soup(thread_page).select_one(f"#p{seq}").get_text()
+        assert (await reader.get("/forum/search?q=canary")).status_code == 200
+        assert "canary-9b2" not in (await reader.get("/forum/search?q=canary")).text
