@@ -4,7 +4,7 @@ serious or critical violation) and no resource blocked by the Content-Security-P
 from __future__ import annotations
 
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -40,3 +40,16 @@ def watch_console(page: Page, sink: list[str]) -> None:
 def assert_no_csp_errors(errors: list[str]) -> None:
     csp = [e for e in errors if "content security policy" in e.casefold()]
     assert not csp, "the Content-Security-Policy blocked something:\n" + "\n".join(csp)
+
+
+async def signed_in_page(browser: Browser, base: str, email: str, password: str, errors: list[str], *, viewport: dict[str, int] | None = None) -> Page:
+    """A new browser context signed in as `email`, its console errors collected in `errors`."""
+    context = await browser.new_context(viewport=viewport) if viewport else await browser.new_context()
+    page = await context.new_page()
+    watch_console(page, errors)
+    await page.goto(f"{base}/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{base}/")
+    return page

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, signed_in_page
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -20,16 +20,7 @@ pytestmark = pytest.mark.browser
 THREAD_TITLE = "Grounding assumptions that worked in your first Chats for Change"
 
 
-async def _signed_in(browser: Browser, base: str, email: str, password: str, errors: list[str]) -> Page:
-    context = await browser.new_context()
-    page = await context.new_page()
-    watch_console(page, errors)
-    await page.goto(f"{base}/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(f"{base}/")
-    return page
+_signed_in = signed_in_page
 
 
 async def _open_thread(page: Page) -> None:

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, signed_in_page
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -27,15 +27,7 @@ RIVERSIDE_LEAD = "amara.okafor@riverside.example.edu"
 
 
 async def _signed_in(browser: Browser, base: str, email: str, password: str, errors: list[str]) -> Page:
-    context = await browser.new_context(viewport=PHONE)
-    page = await context.new_page()
-    watch_console(page, errors)
-    await page.goto(f"{base}/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(f"{base}/")
-    return page
+    return await signed_in_page(browser, base, email, password, errors, viewport=PHONE)
 
 
 async def test_coach_marks_a_checklist_item_and_a_student_answers_the_survey(live_server: LiveServer, browser: Browser) -> None:

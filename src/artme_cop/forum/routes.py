@@ -7,9 +7,10 @@ markdown preview and the mention autocomplete). Each parses, calls the service, 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from artme_cop.errors import Conflict, Forbidden, Invalid
 from artme_cop.forum import search as forum_search
 from artme_cop.forum import service as forum
 from artme_cop.forum.models import StartRule, WatchLevel
+from artme_cop.policy import Actor
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
@@ -266,36 +268,36 @@ async def watch_submit(request: Request) -> Response:
 # --- moderation of threads --------------------------------------------------------------------
 
 
-async def lock_submit(request: Request) -> Response:
+async def _moderate(request: Request, change: Callable[[Any, Actor, str, FormData], Awaitable[None]], done: Callable[[FormData], str]) -> Response:
+    """Run one moderator's change on the thread of the path, then show the thread again."""
     actor = require_actor(request)
     form = await read_form(request)
     thread_id = request.path_params["thread_id"]
-    locked = text(form, "locked") == "1"
     async with request.app.state.uow() as uow:
-        await forum.set_locked(uow, actor, thread_id, locked, reason=text(form, "reason"))
-    flash.add(request, "The thread is locked." if locked else "The thread is open again.")
+        await change(uow, actor, thread_id, form)
+    flash.add(request, done(form))
     return RedirectResponse(_thread_url(int(thread_id)), status_code=303)
+
+
+async def lock_submit(request: Request) -> Response:
+    async def change(uow: Any, actor: Actor, thread_id: str, form: FormData) -> None:
+        await forum.set_locked(uow, actor, thread_id, text(form, "locked") == "1", reason=text(form, "reason"))
+
+    return await _moderate(request, change, lambda form: "The thread is locked." if text(form, "locked") == "1" else "The thread is open again.")
 
 
 async def pin_submit(request: Request) -> Response:
-    actor = require_actor(request)
-    form = await read_form(request)
-    thread_id = request.path_params["thread_id"]
-    pinned = text(form, "pinned") == "1"
-    async with request.app.state.uow() as uow:
-        await forum.set_pinned(uow, actor, thread_id, pinned)
-    flash.add(request, "The thread is pinned." if pinned else "The thread is unpinned.")
-    return RedirectResponse(_thread_url(int(thread_id)), status_code=303)
+    async def change(uow: Any, actor: Actor, thread_id: str, form: FormData) -> None:
+        await forum.set_pinned(uow, actor, thread_id, text(form, "pinned") == "1")
+
+    return await _moderate(request, change, lambda form: "The thread is pinned." if text(form, "pinned") == "1" else "The thread is unpinned.")
 
 
 async def move_submit(request: Request) -> Response:
-    actor = require_actor(request)
-    form = await read_form(request)
-    thread_id = request.path_params["thread_id"]
-    async with request.app.state.uow() as uow:
+    async def change(uow: Any, actor: Actor, thread_id: str, form: FormData) -> None:
         await forum.move_thread(uow, actor, thread_id, text(form, "category"))
-    flash.add(request, "The thread was moved.")
-    return RedirectResponse(_thread_url(int(thread_id)), status_code=303)
+
+    return await _moderate(request, change, lambda form: "The thread was moved.")
 
 
 # --- categories (program admins) -------------------------------------------------------------
