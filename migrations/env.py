@@ -17,6 +17,9 @@ from artme_cop.identity import models as _identity_models  # noqa: F401  (regist
 from artme_cop.moderation import models as _moderation_models  # noqa: F401
 from artme_cop.conversations import models as _conversation_models  # noqa: F401
 from artme_cop.forum import models as _forum_models  # noqa: F401
+from artme_cop.program.coalition import models as _coalition_models  # noqa: F401
+from artme_cop.program.outcomes import models as _outcome_models  # noqa: F401
+from artme_cop.program.wins import models as _win_models  # noqa: F401
 from artme_cop.settings import load_settings
 
 target_metadata = db.Base.metadata

@@ -29,6 +29,10 @@ from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import routes as moderation_routes
+from artme_cop.program.coalition import routes as coalition_routes
+from artme_cop.program.monitoring import routes as monitoring_routes
+from artme_cop.program.outcomes import routes as outcome_routes
+from artme_cop.program.wins import routes as win_routes
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
 from artme_cop.realtime.brokers import make_broker
 from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_endpoint
@@ -99,6 +103,10 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
+        Mount("/coalition", routes=coalition_routes.routes, name="coalition"),
+        Mount("/outcomes", routes=outcome_routes.routes, name="outcomes"),
+        Mount("/wins", routes=win_routes.routes, name="wins"),
+        Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
         *identity_routes.routes,
     ]
     middleware = [

@@ -1,0 +1,1 @@
+"""The program backbone: phases, calendar, readiness, the guiding coalition, outcome mapping, wins and monitoring."""
