@@ -72,3 +72,22 @@ async def consent(app: Any, person: Person, win_id: int, answer: str = "given") 
 
 
 TODAY = date(2026, 11, 28)
+
+
+async def make_partner(app: Any, world: World, *, cohort_id: int | None = None) -> tuple[int, int]:
+    """A boundary partner of school A with one "expect to see" marker: (partner id, marker id)."""
+    from artme_cop.program.outcomes import service as outcomes
+
+    async with app.state.uow() as uow:
+        lead = await actor_of(uow, world.lead_a)
+        partner = await outcomes.add_partner(
+            uow, lead, world.institution_a.id, name="Clerkship directors", description="", outcome_challenge="Directors review evaluations for biased language.", cohort_id=str(cohort_id or "")
+        )
+        marker = await outcomes.add_marker(uow, lead, partner.id, level="expect", description="Directors attend the rubric workshop")
+        return partner.id, marker.id
+
+
+async def add_step(app: Any, world: World, target_id: int) -> int:
+    async with app.state.uow() as uow:
+        step = await coalition.add_step(uow, await actor_of(uow, world.lead_a), target_id, description="Draft the rubric", owner=str(world.coalition_a.id), due_on="2027-01-31")
+        return step.id
