@@ -60,7 +60,8 @@ class PublicWin:
             "phase": self.phase,
             "school": self.school,
             "credited": list(self.credited),
-            "shared_at": self.shared_at.isoformat() if self.shared_at else None,
+            # the day only, as on the pages: an exact time would line up with a school's log
+            "shared_on": self.shared_at.date().isoformat() if self.shared_at else None,
             "curated": self.curated,
             "curated_phase": self.curated_phase,
             "curated_theme": self.curated_theme,

@@ -74,7 +74,8 @@ class CreditRow:
 
     @property
     def label(self) -> str:
-        return credit_label(self.person.display_name, self.consent)
+        # a deleted account is never named again, whatever it answered
+        return credit_label(self.person.display_name, Consent.PENDING.value if self.person.is_deleted else self.consent)
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,7 @@ async def _public(uow: UnitOfWork, rows: list[tuple[Win, Institution]]) -> list[
     return [
         public_win(
             public_id=w.public_id, title=w.title, evidence=w.evidence, theme=THEMES.get(w.theme, w.theme), phase=w.phase, sharing=w.sharing, school_name=i.name,
-            credits=[(p.display_name, c.consent) for c, p in credits if c.win_id == w.id], shared_at=w.shared_at, curated_at=w.curated_at,
+            credits=[(p.display_name, Consent.PENDING.value if p.is_deleted else c.consent) for c, p in credits if c.win_id == w.id], shared_at=w.shared_at, curated_at=w.curated_at,
             curated_phase=w.curated_phase, curated_theme=THEMES.get(w.curated_theme or "", w.curated_theme),
         )
         for w, i in rows
