@@ -22,6 +22,9 @@ from artme_cop.notifications import models as _notification_models  # noqa: F401
 from artme_cop.program.calendar import models as _calendar_models  # noqa: F401
 from artme_cop.program.phases import models as _phase_models  # noqa: F401
 from artme_cop.program.readiness import models as _readiness_models  # noqa: F401
+from artme_cop.program.coalition import models as _coalition_models  # noqa: F401
+from artme_cop.program.outcomes import models as _outcome_models  # noqa: F401
+from artme_cop.program.wins import models as _win_models  # noqa: F401
 from artme_cop.settings import load_settings
 
 target_metadata = db.Base.metadata

@@ -37,6 +37,10 @@ from artme_cop.notifications.jobs import run_digest_schedule
 from artme_cop.program.calendar import routes as calendar_routes
 from artme_cop.program.phases import routes as phase_routes
 from artme_cop.program.readiness import routes as readiness_routes
+from artme_cop.program.coalition import routes as coalition_routes
+from artme_cop.program.monitoring import routes as monitoring_routes
+from artme_cop.program.outcomes import routes as outcome_routes
+from artme_cop.program.wins import routes as win_routes
 from artme_cop.ratelimit import RateLimiter, make_rate_limiter
 from artme_cop.realtime.brokers import make_broker
 from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_endpoint
@@ -120,6 +124,10 @@ def create_app(
         Mount("/program/phases", routes=phase_routes.routes, name="phases"),
         Mount("/program/readiness", routes=readiness_routes.routes, name="readiness"),
         Mount("/calendar", routes=calendar_routes.routes, name="calendar"),
+        Mount("/coalition", routes=coalition_routes.routes, name="coalition"),
+        Mount("/outcomes", routes=outcome_routes.routes, name="outcomes"),
+        Mount("/wins", routes=win_routes.routes, name="wins"),
+        Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
         *identity_routes.routes,
     ]
     middleware = [

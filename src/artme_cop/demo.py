@@ -10,6 +10,7 @@ directory, so no fixed password ships with the code (SEC-C5).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from artme_cop.program.phases import catalog as phase_catalog
 from artme_cop.program.phases import service as phases
 from artme_cop.program.readiness import aggregates as readiness_items
 from artme_cop.program.readiness import service as readiness
+from artme_cop.program.coalition import service as coalition
 from artme_cop.identity.models import Cohort, Institution, Role
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -161,10 +163,16 @@ DEMO_READINESS = (
     ("priya.natarajan@riverside.example.edu", 2, "Students doubt anything will change."),
     ("malik.johnson@riverside.example.edu", 3, ""),
 )
+# (school short name, sphere, description, co-lead emails): each school's guiding coalition
+# starts with a sphere whose two co-leads are its lead and its coalition member.
+DEMO_SPHERES = (
+    ("Riverside", "Curriculum and assessment", "Clerkship grading, the pre-clinical curriculum and how race appears in it.", ("amara.okafor@riverside.example.edu", "tomas.reyes@riverside.example.edu")),
+    ("Northlake", "Learning climate", "Student affairs, reporting routes and the climate of the wards.", ("samuel.osei@northlake.example.edu", "rosa.delgado@northlake.example.edu")),
+)
 
 
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES)
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -213,6 +221,9 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
     tick(f"{len(DEMO_SESSIONS)} calendar sessions")
     await _program_readiness(uow, cohorts)
     tick("readiness surveys: Riverside's answered and closed, Northlake's open")
+    for short_name, name, description, co_leads in DEMO_SPHERES:
+        await _open_demo_sphere(uow, short_name, name, description, co_leads)
+        tick(f"coalition sphere “{name}” at {short_name}")
     return True
 
 
@@ -260,6 +271,17 @@ async def _program_readiness(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
         await readiness.answer_survey(uow, await _demo_actor(uow, email), survey.id, scores=answers, comment=comment)
     await readiness.close_survey(uow, coach, survey.id)
     await readiness.open_survey(uow, coach, cohort_id=cohorts[1].id, title="Readiness for change, phase 1")
+
+
+async def _open_demo_sphere(uow: UnitOfWork, short_name: str, name: str, description: str, co_leads: tuple[str, str]) -> None:
+    lead = await _demo_actor(uow, co_leads[0])
+    ids = [str((await _demo_actor(uow, email)).person_id) for email in co_leads]
+    assert lead.institution_id is not None
+    start = uow.clock.now().date()
+    await coalition.create_sphere(
+        uow, lead, lead.institution_id, name=name, description=description, co_leads=list(ids),
+        term_starts_on=start.isoformat(), term_ends_on=(start + timedelta(days=365)).isoformat(),
+    )
 
 
 async def _demo_actor(uow: UnitOfWork, email: str) -> Actor:

@@ -57,6 +57,18 @@ class Action(StrEnum):
     READINESS_ANSWER = "readiness.answer"
     READINESS_MANAGE = "readiness.manage"
     READINESS_RESULTS = "readiness.results"
+    COALITION_READ = "coalition.read"
+    SPHERE_MANAGE = "sphere.manage"
+    SPHERE_MEMBERS = "sphere.members"
+    SPHERE_JOIN = "sphere.join"
+    TARGET_EDIT = "target.edit"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_EDIT = "outcomes.edit"
+    WIN_RECORD = "win.record"
+    WIN_SHARE = "win.share"
+    WIN_CURATE = "win.curate"
+    MONITORING_SHARE = "monitoring.share"
+    MONITORING_PROGRAM = "monitoring.program"
 
 
 class SpaceScope(StrEnum):
@@ -208,6 +220,23 @@ class SessionRef:
     institution_id: int | None
     cohort_ids: frozenset[int]
     created_by_id: int | None
+
+
+@dataclass(frozen=True)
+class SphereRef:
+    """A coalition sphere as the policy sees it: its school, members and co-leads."""
+
+    institution_id: int
+    member_ids: frozenset[int] = frozenset()
+    co_lead_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    """A boundary partner of outcome mapping: its school and the cohort whose coaching maps it."""
+
+    institution_id: int
+    cohort_id: int | None = None
 
 
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
@@ -469,6 +498,86 @@ def _readiness_results(actor: Actor, resource: object) -> bool:
     return actor.leads(cohort.institution_id) or actor.holds(Role.COACH, cohort_id=cohort.id)
 
 
+# --- the guiding coalition, outcome mapping, wins and monitoring (issue #8) ----------------
+# A school's coalition work (spheres, targets, plans, DARCI grids, its wins before and after
+# sharing) is read by its lead, its coalition members and the coaches of its cohorts. A
+# program admin may read it too, but only as a logged privileged read (rule 2); program
+# admins never edit a school's coalition work.
+
+
+def _in_coalition(actor: Actor, institution_id: int | None) -> bool:
+    """The school's lead or one of its coalition members."""
+    if institution_id is None:
+        return False
+    return actor.leads(institution_id) or Grant(Role.COALITION_MEMBER, institution_id) in actor.grants
+
+
+def _coaches_at(actor: Actor, institution_id: int | None) -> bool:
+    return institution_id is not None and any(g.role is Role.COACH and g.institution_id == institution_id for g in actor.grants)
+
+
+def _coalition_read(actor: Actor, resource: object) -> bool:
+    institution_id = _institution_of(resource)
+    if institution_id is None:
+        return False
+    return actor.is_program_admin or _in_coalition(actor, institution_id) or _coaches_at(actor, institution_id)
+
+
+def _sphere_manage(actor: Actor, resource: object) -> bool:
+    return actor.leads(_institution_of(resource))
+
+
+def _sphere_join(actor: Actor, resource: object) -> bool:
+    """Whether the actor (a candidate) may sit in a sphere of the school: its coalition."""
+    return _in_coalition(actor, _institution_of(resource))
+
+
+def _sphere_members(actor: Actor, resource: object) -> bool:
+    """The lead, or a co-lead of this sphere who is still in the coalition."""
+    if not isinstance(resource, SphereRef):
+        return False
+    if actor.leads(resource.institution_id):
+        return True
+    return actor.person_id in resource.co_lead_ids and _in_coalition(actor, resource.institution_id)
+
+
+def _target_edit(actor: Actor, resource: object) -> bool:
+    """Targets and plans: the sphere's members and co-leads, and the school's lead (#8)."""
+    if not isinstance(resource, SphereRef):
+        return False
+    if actor.leads(resource.institution_id):
+        return True
+    return actor.person_id in resource.member_ids | resource.co_lead_ids and _in_coalition(actor, resource.institution_id)
+
+
+def _outcomes_read(actor: Actor, resource: object) -> bool:
+    """Outcome mapping is visible within the school (and to its coaches); admins by a logged read."""
+    institution_id = _institution_of(resource)
+    if institution_id is None:
+        return False
+    return actor.is_program_admin or institution_id in _institutions_present(actor)
+
+
+def _outcomes_edit(actor: Actor, resource: object) -> bool:
+    """The coach of the partner's cohort (any coach at the school for a school-wide partner),
+    the school's lead and its coalition members."""
+    if not isinstance(resource, PartnerRef):
+        return False
+    if _in_coalition(actor, resource.institution_id):
+        return True
+    if resource.cohort_id is not None:
+        return actor.holds(Role.COACH, cohort_id=resource.cohort_id)
+    return _coaches_at(actor, resource.institution_id)
+
+
+def _win_record(actor: Actor, resource: object) -> bool:
+    return _in_coalition(actor, _institution_of(resource))
+
+
+def _lead_of(actor: Actor, resource: object) -> bool:
+    return actor.leads(_institution_of(resource))
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -527,6 +636,18 @@ _CHECKS = {
     Action.READINESS_ANSWER: _readiness_answer,
     Action.READINESS_MANAGE: _readiness_manage,
     Action.READINESS_RESULTS: _readiness_results,
+    Action.COALITION_READ: _coalition_read,
+    Action.SPHERE_MANAGE: _sphere_manage,
+    Action.SPHERE_MEMBERS: _sphere_members,
+    Action.SPHERE_JOIN: _sphere_join,
+    Action.TARGET_EDIT: _target_edit,
+    Action.OUTCOMES_READ: _outcomes_read,
+    Action.OUTCOMES_EDIT: _outcomes_edit,
+    Action.WIN_RECORD: _win_record,
+    Action.WIN_SHARE: _lead_of,
+    Action.WIN_CURATE: _admin_only,
+    Action.MONITORING_SHARE: _lead_of,
+    Action.MONITORING_PROGRAM: _admin_only,
 }
 
 

@@ -30,6 +30,8 @@ from artme_cop.program.phases import service as phases
 from artme_cop.program.phases.catalog import PHASES
 from artme_cop.program.readiness import service as readiness
 from artme_cop.program.readiness.aggregates import ITEMS
+from artme_cop.program.coalition import service as coalition_service
+from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.factories import World
 from tests.support import MutableClock, PASSWORD, RecordingMailer, csrf_from, sign_in, snapshot, soup
@@ -52,6 +54,8 @@ def post_routes(routes: list[Any], prefix: str = "") -> set[str]:
 class Post:
     path: str
     data: dict[str, str]
+    # Who sends it: someone for whom, with a valid token, it really changes something.
+    persona: str = "admin"
 
 
 Builder = Callable[[Any, World, RecordingMailer], Awaitable[Post]]
@@ -267,6 +271,100 @@ REQUESTS: dict[str, Builder] = {
     "/calendar/feed/revoke": _feed_revoke,
 }
 
+# --- the program (#8): each sent by someone who may do it (A's lead, the admin, the person credited)
+
+
+def _as(persona: str, path: Callable[[Any, World], Awaitable[str]], data: Callable[[World], dict[str, Any]] | dict[str, Any]) -> Builder:
+    async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
+        return Post(await path(app, world), data(world) if callable(data) else data, persona)
+
+    return build
+
+
+def _at(path: Callable[[World], str]) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return path(world)
+
+    return make
+
+
+def _then(first: Callable[[Any, World], Awaitable[str]], suffix: str) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return await first(app, world) + suffix
+
+    return make
+
+
+async def _sphere(app: Any, world: World) -> str:
+    await program.grant_coalition(app, world.faculty_a)
+    return f"/coalition/spheres/{await program.make_sphere(app, world)}"
+
+
+async def _sphere_member(app: Any, world: World) -> str:
+    path = await _sphere(app, world)
+    async with app.state.uow() as uow:
+        await coalition_service.add_member(uow, await program.actor_of(uow, world.lead_a), int(path.rsplit("/", 1)[1]), person_id=str(world.faculty_a.id))
+    return f"{path}/members/{world.faculty_a.id}/remove"
+
+
+async def _target(app: Any, world: World) -> str:
+    return f"/coalition/targets/{await program.make_target(app, world, await program.make_sphere(app, world))}"
+
+
+async def _step(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return f"/coalition/steps/{await program.add_step(app, world, target)}"
+
+
+async def _partner(app: Any, world: World) -> str:
+    partner, _marker = await program.make_partner(app, world)
+    return f"/outcomes/partners/{partner}"
+
+
+async def _win(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return f"/wins/{await program.make_win(app, world, target, credited=(world.student_a,))}"
+
+
+async def _shared(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return f"/wins/shared/{await program.share(app, world, await program.make_win(app, world, target), 'named')}"
+
+
+async def _journal(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    partner, marker = await program.make_partner(app, world)
+    return Post(f"/outcomes/partners/{partner}/journal", {"marker_id": str(marker), "observed_on": "2026-01-15", "evidence": "Four directors came."}, "lead_a")
+
+
+async def _record(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return Post(f"/wins/institutions/{world.institution_a.id}", {"against": f"target:{target}", "title": "Rubric adopted", "evidence": "All clerkships.", "theme": "assessment", "phase": "4"}, "lead_a")
+
+
+_TARGET = {"specific": "Grading review published", "measure": "Review published", "baseline": "", "target_value": "1", "unit": "report", "due_on": "2027-03-01", "status": "active"}
+_TERM = {"term_starts_on": "2026-10-01", "term_ends_on": "2027-09-30"}
+
+REQUESTS.update({
+    "/coalition/institutions/{institution_id}/spheres": _as("lead_a", _at(lambda w: f"/coalition/institutions/{w.institution_a.id}/spheres"), lambda w: {"name": "Admissions", "description": "", "co_leads": [str(w.lead_a.id), str(w.coalition_a.id)], **_TERM}),
+    "/coalition/spheres/{sphere_id}/co-leads": _as("lead_a", _then(_sphere, "/co-leads"), lambda w: {"co_leads": [str(w.lead_a.id), str(w.faculty_a.id)], **_TERM}),
+    "/coalition/spheres/{sphere_id}/members": _as("lead_a", _then(_sphere, "/members"), lambda w: {"person_id": str(w.faculty_a.id)}),
+    "/coalition/spheres/{sphere_id}/members/{person_id}/remove": _as("lead_a", _sphere_member, {}),
+    "/coalition/spheres/{sphere_id}/targets": _as("lead_a", _then(_sphere, "/targets"), lambda w: {**_TARGET, "accountable": str(w.coalition_a.id)}),
+    "/coalition/targets/{target_id}": _as("lead_a", _target, _TARGET),
+    "/coalition/targets/{target_id}/darci": _as("lead_a", _then(_target, "/darci"), lambda w: {"person": [str(w.coalition_a.id), str(w.lead_a.id)], "letter": ["A", "D"]}),
+    "/coalition/targets/{target_id}/steps": _as("lead_a", _then(_target, "/steps"), lambda w: {"step_description": "Pilot", "owner": str(w.coalition_a.id), "step_due_on": "2027-02-01", "step_status": "planned"}),
+    "/coalition/steps/{step_id}": _as("lead_a", _step, {"status": "done"}),
+    "/outcomes/institutions/{institution_id}/partners": _as("lead_a", _at(lambda w: f"/outcomes/institutions/{w.institution_a.id}/partners"), {"name": "Residents", "description": "", "outcome_challenge": "Residents speak up.", "cohort_id": ""}),
+    "/outcomes/partners/{partner_id}/markers": _as("lead_a", _then(_partner, "/markers"), {"level": "love", "marker_description": "Directors teach it"}),
+    "/outcomes/partners/{partner_id}/journal": _journal,
+    "/wins/institutions/{institution_id}": _record,
+    "/wins/{win_id:int}/checklist": _as("lead_a", _then(_win, "/checklist"), {"item": ["no_named_accusations", "small_numbers_checked"]}),
+    "/wins/{win_id:int}/sharing": _as("lead_a", _then(_win, "/sharing"), {"sharing": "local"}),
+    "/wins/{win_id:int}/consent": _as("student_a", _then(_win, "/consent"), {"consent": "given"}),
+    "/wins/shared/{public_id}/curate": _as("admin", _then(_shared, "/curate"), {"phase": "3", "theme": "assessment", "include": "1"}),
+    "/monitoring/institutions/{institution_id}/sharing": _as("lead_a", _at(lambda w: f"/monitoring/institutions/{w.institution_a.id}/sharing"), {"shares": "1"}),
+})
+
 # POST routes that change nothing (a preview): refused without a token like the others, but
 # they have no state change to show, so they are checked apart.
 READ_ONLY_POSTS: dict[str, Builder] = {
@@ -294,7 +392,7 @@ async def test_read_only_post_refused_without_token(app: Any, client: httpx.Asyn
 
 async def _admin_with_request(app: Any, client: httpx.AsyncClient, world: World, mailer: RecordingMailer, clock: MutableClock, route: str) -> Post:
     post = await REQUESTS[route](app, world, mailer)
-    await sign_in(client, world.admin.email)
+    await sign_in(client, getattr(world, post.persona).email)
     # A repeated sign-in must be able to change last_sign_in_at (the positive control).
     clock.advance(minutes=1)
     return post
@@ -323,7 +421,7 @@ async def test_post_refused_when_token_missing(app: Any, client: httpx.AsyncClie
     assert response.status_code == 403
     assert _is_csrf_page(response)
     assert await snapshot(app) == before
-    await _still_signed_in_as(client, world.admin.display_name)
+    await _still_signed_in_as(client, getattr(world, post.persona).display_name)
 
 
 @pytest.mark.parametrize("route", sorted(REQUESTS))
@@ -343,7 +441,7 @@ async def test_post_refused_when_token_from_another_session(app: Any, client: ht
     assert response.status_code == 403
     assert _is_csrf_page(response)
     assert await snapshot(app) == before
-    await _still_signed_in_as(client, world.admin.display_name)
+    await _still_signed_in_as(client, getattr(world, post.persona).display_name)
 
 
 @pytest.mark.parametrize("route", sorted(REQUESTS))
@@ -362,7 +460,7 @@ async def test_post_refused_when_cross_site(app: Any, client: httpx.AsyncClient,
 
     assert response.status_code == 403
     assert await snapshot(app) == before
-    await _still_signed_in_as(client, world.admin.display_name)
+    await _still_signed_in_as(client, getattr(world, post.persona).display_name)
 
 
 @pytest.mark.parametrize("route", sorted(REQUESTS))

@@ -43,6 +43,9 @@ from artme_cop.program.phases.models import ChecklistMark, CohortPhase
 from artme_cop.program.readiness import service as readiness
 from artme_cop.program.readiness.aggregates import ITEMS
 from artme_cop.program.readiness.models import Response, Survey
+from artme_cop.program.coalition import service as coalition_service
+from artme_cop.program.wins import service as win_service
+from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.forum.conftest import start as start_thread
 from tests.factories import World
@@ -969,6 +972,199 @@ MATRIX += [
     Row("schedule an A1 session", "POST", "/calendar/sessions", _new_session, None, _A1_CHOOSE),
     Row("an A1 session", "GET", "/calendar/sessions/{session_id}", _session(""), _session("", missing=True), _A1_PROGRESS),
     Row("cancel an A1 session", "POST", "/calendar/sessions/{session_id}/cancel", _session("/cancel", {}), _session("/cancel", {}, missing=True), _A1_MANAGE, _session_cancelled),
+]
+
+# --- the program (#8): the coalition, outcome mapping, wins, monitoring -------------------------
+# A school's coalition work is read by its lead, its coalition members and the coaches of its
+# cohorts; a program admin reads it only as a logged privileged read (200) and never edits it
+# (403). Outsiders and school members outside the coalition get 404 (SEC-A2).
+
+_COALITION_READ = _outcomes(participant=404, coalition_member=200, facilitator=404, coach=200, lead_a=200, lead_b=404, admin=200)
+# Sphere members and co-leads (coalition_a is a co-lead) and the lead edit; coach and admin may read but not edit.
+_COALITION_EDIT = _outcomes(participant=404, coalition_member=303, facilitator=404, coach=403, lead_a=303, lead_b=404, admin=403)
+_LEAD_ONLY = _outcomes(participant=404, coalition_member=403, facilitator=404, coach=403, lead_a=303, lead_b=404, admin=403)
+# Outcome mapping is visible within the school; its coaches, lead and coalition write it.
+_OUTCOMES_READ = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
+_OUTCOMES_EDIT = _outcomes(participant=403, coalition_member=303, facilitator=403, coach=303, lead_a=303, lead_b=404, admin=403)
+_ADMIN_ONLY_FORBIDDEN = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=403, admin=303)
+
+
+def _program(path: Callable[[Any, World], Awaitable[str]], data: dict[str, str] | Callable[[World], dict[str, str]] | None = None, *, method: str | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        body = data(world) if callable(data) else (data or {})
+        return Call(method or ("GET" if data is None else "POST"), await path(app, world), body)
+
+    return build
+
+
+def _fixed_path(path: Callable[[World], str]) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return path(world)
+
+    return make
+
+
+async def _sphere_path(app: Any, world: World) -> str:
+    return f"/coalition/spheres/{await program.make_sphere(app, world)}"
+
+
+async def _sphere_with_faculty(app: Any, world: World) -> str:
+    await program.grant_coalition(app, world.faculty_a)
+    return await _sphere_path(app, world)
+
+
+async def _sphere_member_remove(app: Any, world: World) -> str:
+    path = await _sphere_with_faculty(app, world)
+    async with app.state.uow() as uow:
+        lead = await program.actor_of(uow, world.lead_a)
+        await coalition_service.add_member(uow, lead, int(path.rsplit("/", 1)[1]), person_id=str(world.faculty_a.id))
+    return f"{path}/members/{world.faculty_a.id}/remove"
+
+
+async def _target_path(app: Any, world: World) -> str:
+    return f"/coalition/targets/{await program.make_target(app, world, await program.make_sphere(app, world))}"
+
+
+async def _step_path(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return f"/coalition/steps/{await program.add_step(app, world, target)}"
+
+
+async def _partner_path(app: Any, world: World) -> str:
+    partner, _marker = await program.make_partner(app, world)
+    return f"/outcomes/partners/{partner}"
+
+
+async def _journal_call(app: Any, world: World) -> Call:
+    partner, marker = await program.make_partner(app, world)
+    return Call("POST", f"/outcomes/partners/{partner}/journal", {"marker_id": str(marker), "observed_on": "2026-01-15", "evidence": "Four directors came."})
+
+
+async def _win_path(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    return f"/wins/{await program.make_win(app, world, target, credited=(world.student_a,))}"
+
+
+async def _checked_win_path(app: Any, world: World) -> str:
+    path = await _win_path(app, world)
+    async with app.state.uow() as uow:
+        await win_service.save_checklist(uow, await program.actor_of(uow, world.coalition_a), int(path.rsplit("/", 1)[1]), ticked=program.ALL_CHECKS)
+    return path
+
+
+async def _shared_public_path(app: Any, world: World) -> str:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    win = await program.make_win(app, world, target)
+    return f"/wins/shared/{await program.share(app, world, win, 'partner')}"
+
+
+async def _record_win_call(app: Any, world: World) -> Call:
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    data = {"against": f"target:{target}", "title": "Rubric adopted", "evidence": "All clerkships.", "theme": "assessment", "phase": "4", "credited": str(world.coalition_a.id)}
+    return Call("POST", f"/wins/institutions/{world.institution_a.id}", data)
+
+
+def _suffix(path: Callable[[Any, World], Awaitable[str]], suffix: str) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return await path(app, world) + suffix
+
+    return make
+
+
+_A = lambda w: w.institution_a.id  # noqa: E731
+_TARGET_FORM = {"specific": "Grading review published", "measure": "Review published", "baseline": "", "target_value": "1", "unit": "report", "due_on": "2027-03-01", "status": "active"}
+
+MATRIX += [
+    Row("change work hub", "GET", "/coalition/", _forum_call("GET", "/coalition/"), None, _EVERYONE),
+    Row("coalition of A", "GET", "/coalition/institutions/{institution_id}", _program(_fixed_path(lambda w: f"/coalition/institutions/{_A(w)}")), _get(lambda w: f"/coalition/institutions/{MISSING_ID}"), _COALITION_READ),
+    Row(
+        "open a sphere in A", "POST", "/coalition/institutions/{institution_id}/spheres",
+        _program(_fixed_path(lambda w: f"/coalition/institutions/{_A(w)}/spheres"), lambda w: {"name": "Admissions", "description": "", "co_leads": [str(w.lead_a.id), str(w.coalition_a.id)], "term_starts_on": "2026-09-01", "term_ends_on": "2027-08-31"}),  # type: ignore[dict-item]
+        None, _LEAD_ONLY,
+    ),
+    Row("sphere of A", "GET", "/coalition/spheres/{sphere_id}", _program(_sphere_path), _get(lambda w: f"/coalition/spheres/{MISSING_ID}"), _COALITION_READ),
+    Row(
+        "set a sphere's co-leads", "POST", "/coalition/spheres/{sphere_id}/co-leads",
+        _program(_suffix(_sphere_path, "/co-leads"), lambda w: {"co_leads": [str(w.lead_a.id), str(w.coalition_a.id)], "term_starts_on": "2026-10-01", "term_ends_on": "2027-09-30"}),  # type: ignore[dict-item]
+        _program(_fixed_path(lambda w: f"/coalition/spheres/{MISSING_ID}/co-leads"), {"term_starts_on": "2026-09-01"}),
+        _LEAD_ONLY,
+    ),
+    Row(
+        "add a sphere member", "POST", "/coalition/spheres/{sphere_id}/members", _program(_suffix(_sphere_with_faculty, "/members"), lambda w: {"person_id": str(w.faculty_a.id)}),
+        _program(_fixed_path(lambda w: f"/coalition/spheres/{MISSING_ID}/members"), lambda w: {"person_id": str(w.faculty_a.id)}),
+        # co-leads manage their sphere's members: coalition_a is a co-lead
+        _COALITION_EDIT,
+    ),
+    Row(
+        "remove a sphere member", "POST", "/coalition/spheres/{sphere_id}/members/{person_id}/remove", _program(_sphere_member_remove, {}),
+        _program(_fixed_path(lambda w: f"/coalition/spheres/{MISSING_ID}/members/{w.faculty_a.id}/remove"), {}), _COALITION_EDIT,
+    ),
+    Row(
+        "write a target", "POST", "/coalition/spheres/{sphere_id}/targets", _program(_suffix(_sphere_path, "/targets"), lambda w: {**_TARGET_FORM, "accountable": str(w.coalition_a.id)}),
+        _program(_fixed_path(lambda w: f"/coalition/spheres/{MISSING_ID}/targets"), lambda w: {**_TARGET_FORM, "accountable": str(w.coalition_a.id)}), _COALITION_EDIT,
+    ),
+    Row("target of A", "GET", "/coalition/targets/{target_id}", _program(_target_path), _get(lambda w: f"/coalition/targets/{MISSING_ID}"), _COALITION_READ),
+    Row("edit a target", "POST", "/coalition/targets/{target_id}", _program(_target_path, _TARGET_FORM), _program(_fixed_path(lambda w: f"/coalition/targets/{MISSING_ID}"), _TARGET_FORM), _COALITION_EDIT),
+    Row(
+        "save a DARCI grid", "POST", "/coalition/targets/{target_id}/darci", _program(_suffix(_target_path, "/darci"), lambda w: {"person": str(w.coalition_a.id), "letter": "A"}),
+        _program(_fixed_path(lambda w: f"/coalition/targets/{MISSING_ID}/darci"), lambda w: {"person": str(w.coalition_a.id), "letter": "A"}), _COALITION_EDIT,
+    ),
+    Row(
+        "add a plan step", "POST", "/coalition/targets/{target_id}/steps",
+        _program(_suffix(_target_path, "/steps"), lambda w: {"step_description": "Pilot", "owner": str(w.coalition_a.id), "step_due_on": "2027-02-01", "step_status": "planned"}),
+        _program(_fixed_path(lambda w: f"/coalition/targets/{MISSING_ID}/steps"), lambda w: {"step_description": "Pilot", "owner": str(w.coalition_a.id), "step_due_on": "2027-02-01"}), _COALITION_EDIT,
+    ),
+    Row("move a plan step", "POST", "/coalition/steps/{step_id}", _program(_step_path, {"status": "done"}), _program(_fixed_path(lambda w: f"/coalition/steps/{MISSING_ID}"), {"status": "done"}), _COALITION_EDIT),
+    Row("outcome mapping of A", "GET", "/outcomes/institutions/{institution_id}", _program(_fixed_path(lambda w: f"/outcomes/institutions/{_A(w)}")), _get(lambda w: f"/outcomes/institutions/{MISSING_ID}"), _OUTCOMES_READ),
+    Row(
+        "add a boundary partner", "POST", "/outcomes/institutions/{institution_id}/partners",
+        _program(_fixed_path(lambda w: f"/outcomes/institutions/{_A(w)}/partners"), {"name": "Residents", "description": "", "outcome_challenge": "Residents speak up.", "cohort_id": ""}),
+        _program(_fixed_path(lambda w: f"/outcomes/institutions/{MISSING_ID}/partners"), {"name": "Residents", "description": "", "outcome_challenge": "Residents speak up.", "cohort_id": ""}), _OUTCOMES_EDIT,
+    ),
+    Row("boundary partner of A", "GET", "/outcomes/partners/{partner_id}", _program(_partner_path), _get(lambda w: f"/outcomes/partners/{MISSING_ID}"), _OUTCOMES_READ),
+    Row(
+        "add a progress marker", "POST", "/outcomes/partners/{partner_id}/markers", _program(_suffix(_partner_path, "/markers"), {"level": "love", "marker_description": "Directors teach it"}),
+        _program(_fixed_path(lambda w: f"/outcomes/partners/{MISSING_ID}/markers"), {"level": "love", "marker_description": "Directors teach it"}), _OUTCOMES_EDIT,
+    ),
+    Row(
+        "write in the outcome journal", "POST", "/outcomes/partners/{partner_id}/journal", _journal_call,
+        _program(_fixed_path(lambda w: f"/outcomes/partners/{MISSING_ID}/journal"), {"marker_id": "1", "observed_on": "2026-01-15", "evidence": "x"}), _OUTCOMES_EDIT,
+    ),
+    Row("shared wins", "GET", "/wins/", _forum_call("GET", "/wins/"), None, _EVERYONE),
+    Row("shared wins as JSON", "GET", "/wins/shared.json", _forum_call("GET", "/wins/shared.json"), None, _EVERYONE),
+    Row("a shared win", "GET", "/wins/shared/{public_id}", _program(_shared_public_path), None, _EVERYONE),
+    Row("curate a shared win", "POST", "/wins/shared/{public_id}/curate", _program(_suffix(_shared_public_path, "/curate"), {"phase": "3", "theme": "assessment", "include": "1"}), None, _ADMIN_ONLY_FORBIDDEN),
+    Row("curation page", "GET", "/wins/curation", _forum_call("GET", "/wins/curation"), None, _ADMIN_ONLY_PAGE),
+    Row("curated wins", "GET", "/wins/curated", _forum_call("GET", "/wins/curated"), None, _EVERYONE),
+    Row("my credits", "GET", "/wins/consent", _forum_call("GET", "/wins/consent"), None, _EVERYONE),
+    Row("wins of A", "GET", "/wins/institutions/{institution_id}", _program(_fixed_path(lambda w: f"/wins/institutions/{_A(w)}")), _get(lambda w: f"/wins/institutions/{MISSING_ID}"), _COALITION_READ),
+    Row(
+        "record a win in A", "POST", "/wins/institutions/{institution_id}", _record_win_call,
+        _program(_fixed_path(lambda w: f"/wins/institutions/{MISSING_ID}"), {"against": "target:1", "title": "x", "evidence": "y", "theme": "assessment", "phase": "4"}),
+        _outcomes(participant=404, coalition_member=303, facilitator=404, coach=403, lead_a=303, lead_b=404, admin=403),
+    ),
+    Row("a win of A", "GET", "/wins/{win_id:int}", _program(_win_path), _get(lambda w: f"/wins/{MISSING_ID}"), _COALITION_READ),
+    Row(
+        "tick a win's checklist", "POST", "/wins/{win_id:int}/checklist", _program(_suffix(_win_path, "/checklist"), {"item": "no_named_accusations"}),
+        _program(_fixed_path(lambda w: f"/wins/{MISSING_ID}/checklist"), {"item": "no_named_accusations"}),
+        _outcomes(participant=404, coalition_member=303, facilitator=404, coach=403, lead_a=303, lead_b=404, admin=403),
+    ),
+    Row(
+        "choose a win's sharing", "POST", "/wins/{win_id:int}/sharing", _program(_suffix(_checked_win_path, "/sharing"), {"sharing": "named"}),
+        _program(_fixed_path(lambda w: f"/wins/{MISSING_ID}/sharing"), {"sharing": "named"}), _LEAD_ONLY,
+    ),
+    Row(
+        "consent to a credit", "POST", "/wins/{win_id:int}/consent", _program(_suffix(_win_path, "/consent"), {"consent": "given"}),
+        _program(_fixed_path(lambda w: f"/wins/{MISSING_ID}/consent"), {"consent": "given"}),
+        # only the person credited (the student) answers; for everyone else there is nothing there
+        _outcomes(participant=303, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404),
+    ),
+    Row("monitoring of A", "GET", "/monitoring/institutions/{institution_id}", _program(_fixed_path(lambda w: f"/monitoring/institutions/{_A(w)}")), _get(lambda w: f"/monitoring/institutions/{MISSING_ID}"), _COALITION_READ),
+    Row(
+        "share A's aggregates", "POST", "/monitoring/institutions/{institution_id}/sharing", _program(_fixed_path(lambda w: f"/monitoring/institutions/{_A(w)}/sharing"), {"shares": "1"}),
+        _program(_fixed_path(lambda w: f"/monitoring/institutions/{MISSING_ID}/sharing"), {"shares": "1"}), _LEAD_ONLY,
+    ),
+    Row("program monitoring", "GET", "/monitoring/program", _forum_call("GET", "/monitoring/program"), None, _ADMIN_ONLY_PAGE),
 ]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the

@@ -29,11 +29,13 @@ from artme_cop.policy import (
     Audience,
     MessageRef,
     NewThread,
+    PartnerRef,
     RoleTarget,
     SessionPlan,
     SessionRef,
     Space,
     SpaceScope,
+    SphereRef,
     can,
 )
 
@@ -272,6 +274,37 @@ CASES: list[tuple[str, Case]] = [
     ("readiness-results-a2", (Action.READINESS_RESULTS, CohortRef(A2, A), frozenset({"lead_a", "admin_leading_a"}))),
     ("readiness-results-b1", (Action.READINESS_RESULTS, CohortRef(B1, B), frozenset({"lead_b"}))),
     ("readiness-results-not-a-cohort", (Action.READINESS_RESULTS, A1, frozenset())),
+    # The guiding coalition (#8): read by A's lead, coalition and coaches, and by admins (a
+    # logged privileged read); spheres and co-leads by the lead; members by the lead and the
+    # sphere's co-leads; targets and plans by the sphere's members and co-leads and the lead.
+    ("coalition-read-a", (Action.COALITION_READ, A, ADMINS | {"lead_a", "coalition_a", "coach"})),
+    ("coalition-read-b", (Action.COALITION_READ, B, ADMINS | {"lead_b"})),
+    ("coalition-read-none", (Action.COALITION_READ, None, frozenset())),
+    ("sphere-manage-a", (Action.SPHERE_MANAGE, A, frozenset({"lead_a", "admin_leading_a"}))),
+    ("sphere-join-a", (Action.SPHERE_JOIN, A, frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+    ("sphere-join-b", (Action.SPHERE_JOIN, B, frozenset({"lead_b"}))),
+    # coalition_a co-leads; faculty_a is named a co-lead but holds no coalition role
+    ("sphere-members-co-lead", (Action.SPHERE_MEMBERS, SphereRef(A, frozenset(), frozenset({5, 7})), frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+    ("sphere-members-member-only", (Action.SPHERE_MEMBERS, SphereRef(A, frozenset({5}), frozenset()), frozenset({"lead_a", "admin_leading_a"}))),
+    ("sphere-members-not-a-sphere", (Action.SPHERE_MEMBERS, A, frozenset())),
+    ("target-edit-member", (Action.TARGET_EDIT, SphereRef(A, frozenset({5}), frozenset()), frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+    ("target-edit-not-in-sphere", (Action.TARGET_EDIT, SphereRef(A, frozenset(), frozenset({4})), frozenset({"lead_a", "admin_leading_a"}))),
+    ("target-edit-b", (Action.TARGET_EDIT, SphereRef(B, frozenset({5}), frozenset()), frozenset({"lead_b"}))),
+    ("target-edit-not-a-sphere", (Action.TARGET_EDIT, A, frozenset())),
+    # Outcome mapping: visible within the school (its coaches too); written by coaches, lead, coalition.
+    ("outcomes-read-a", (Action.OUTCOMES_READ, A, ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a", "participant_a2"})),
+    ("outcomes-read-b", (Action.OUTCOMES_READ, B, ADMINS | {"lead_b", "participant_b"})),
+    ("outcomes-edit-a1", (Action.OUTCOMES_EDIT, PartnerRef(A, A1), frozenset({"coach", "lead_a", "coalition_a", "admin_leading_a"}))),
+    ("outcomes-edit-a2", (Action.OUTCOMES_EDIT, PartnerRef(A, A2), frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+    ("outcomes-edit-school-a", (Action.OUTCOMES_EDIT, PartnerRef(A), frozenset({"coach", "lead_a", "coalition_a", "admin_leading_a"}))),
+    ("outcomes-edit-not-a-partner", (Action.OUTCOMES_EDIT, A, frozenset())),
+    # Wins: recorded by the coalition and lead; shared by the lead only; curated by admins.
+    ("win-record-a", (Action.WIN_RECORD, A, frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+    ("win-share-a", (Action.WIN_SHARE, A, frozenset({"lead_a", "admin_leading_a"}))),
+    ("win-share-b", (Action.WIN_SHARE, B, frozenset({"lead_b"}))),
+    ("win-curate", (Action.WIN_CURATE, None, ADMINS)),
+    ("monitoring-share-a", (Action.MONITORING_SHARE, A, frozenset({"lead_a", "admin_leading_a"}))),
+    ("monitoring-program", (Action.MONITORING_PROGRAM, None, ADMINS)),
 ]
 
 

@@ -1,1 +1,1 @@
-"""The program backbone: phases and waves, the session calendar, readiness, coalition work (issue #8)."""
+"""The program backbone: phases, calendar, readiness, the guiding coalition, outcome mapping, wins and monitoring."""

@@ -27,6 +27,7 @@ from artme_cop.identity.service._shared import (
 from artme_cop.moderation import service as audit
 from artme_cop.moderation.models import AuditEntry, Flag, ModerationWarning
 from artme_cop.policy import Actor
+from artme_cop.program.wins import service as wins_service
 from artme_cop.text import clean_email, clean_line
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -81,6 +82,8 @@ async def export_my_data(uow: UnitOfWork, actor: Actor) -> dict[str, object]:
         ],
         "invitations_sent": [_invitation_record(i) for i in invitations_sent],
         "invitations_received": [_invitation_record(i) for i in invitations_received],
+        # Wins the person is credited on, with their consent (#8): named only once they consent.
+        "wins_credited": await wins_service.credits_export(uow, person.id),
         "audit_entries": [
             {"at": e.at.isoformat(), "action": e.action, "target_kind": e.target_kind, "target_id": e.target_id, "address": e.address}
             for e in own_audit

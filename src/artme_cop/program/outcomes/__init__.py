@@ -1,0 +1,1 @@
+"""Outcome mapping for coaching: boundary partners, outcome challenges, progress markers and the outcome journal."""
