@@ -60,7 +60,9 @@ the same), 405 `method_not_allowed`, 409 `conflict`, 413 `too_large`, 415 `unsup
 
 **Pagination.** Thread lists are keyset-paged: pass the `next_cursor` of a page as `cursor`
 to get the next; it is null on the last page. A thread's posts are numbered by `seq`
-(1, 2, 3, ... with no gaps); read them by `page` or, to catch up, by `after_seq`.
+(1, 2, 3, ... with no gaps); read them by `page` or, to catch up, by `after_seq`. Search
+results page by `cursor` as well; notifications, the moderation queue and warnings by
+`before`: pass a page's `next_before` to get the older ones.
 
 **Idempotency.** Starting a thread and replying take a `client_msg_id` chosen by the
 client; sending the same one again returns the first result and stores nothing twice.
