@@ -475,10 +475,10 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
 )
 async def search_posts(call: ApiCall) -> Result:
     """Deleted and hidden posts are never found. A query or filter that cannot be read is 400 naming it."""
+    params = call.query
     async with call.uow(read_only=True) as uow:
-        found = call.query
         results = await search.search_posts(
-            uow, call.actor, query=found["q"], category=found["category"], scope=found["scope"], author=found["author"], since=found["since"], until=found["until"], cursor=found["cursor"]
+            uow, call.actor, query=params["q"], category=params["category"], scope=params["scope"], author=params["author"], since=params["since"], until=params["until"], cursor=params["cursor"]
         )
     return ok({"hits": [hit_json(hit) for hit in results.hits], "next_cursor": results.next_cursor})
 
