@@ -31,7 +31,9 @@ from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
+from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import routes as moderation_routes
+from artme_cop.notifications import api as notifications_api
 from artme_cop.notifications import routes as notification_routes
 from artme_cop.notifications.jobs import run_digest_schedule
 from artme_cop.program.calendar import routes as calendar_routes
@@ -47,13 +49,16 @@ from artme_cop.realtime.gateway import RawSendMiddleware, Realtime, websocket_en
 from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings, load_settings
 from artme_cop.unit_of_work import UnitOfWork
-from artme_cop.web.api import api_routes
+from artme_cop.web.api import ApiRouter, api_routes
 from artme_cop.web.auth import ActorMiddleware
 from artme_cop.web.errors import EXCEPTION_HANDLERS
 from artme_cop.web.security import BodyLimitMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
 from artme_cop.web.templating import STATIC_DIR, make_templates
 
 log = logging.getLogger(__name__)
+
+# The features with a JSON API: their operations are the /api routes and /api/openapi.json.
+API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router]
 
 
 def session_cookie_name(settings: Settings) -> str:
@@ -116,7 +121,7 @@ def create_app(
         Mount("/conversations", routes=conversation_routes.routes, name="conversations"),
         Mount("/forum", routes=forum_routes.routes, name="forum"),
         # The JSON API: each feature's ApiRouter; its operations and /api/openapi.json come from it.
-        Mount("/api", routes=api_routes([forum_api.router]), name="api"),
+        Mount("/api", routes=api_routes(API_ROUTERS), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),

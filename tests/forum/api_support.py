@@ -61,3 +61,11 @@ def assert_schema(spec: dict[str, Any], name: str, data: object) -> None:
     schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=str)
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+
+
+async def served_document(app: Any) -> dict[str, Any]:
+    """/api/openapi.json as a visitor reads it."""
+    async with api_client(app, None) as anonymous:
+        response = await anonymous.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]

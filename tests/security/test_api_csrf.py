@@ -17,6 +17,13 @@ from typing import Any, Awaitable, Callable
 import httpx
 import pytest
 
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import ConversationKind
+from artme_cop.identity import service as identity
+from artme_cop.identity.models import Person
+from artme_cop.moderation import flags
+from artme_cop.notifications import service as notifications
+from artme_cop.policy import SpaceScope
 from tests.factories import World
 from tests.forum.api_support import api_client, assert_error
 from tests.forum.conftest import start
@@ -54,6 +61,50 @@ def _fixed(path: str, body: dict[str, object] | None, *, changes: bool = True) -
     return build
 
 
+async def _consortium_message(app: Any, author: Person) -> tuple[int, int]:
+    """(conversation id, seq) of a message of `author` in a consortium-wide conversation."""
+    async with app.state.uow() as uow:
+        conversation = await conversations.open_conversation(uow, kind=ConversationKind.LOUNGE, scope=SpaceScope.CONSORTIUM, title="Consortium lounge")
+        [actor] = await identity.actors_for(uow, [author.id])
+        posted = await conversations.post_message(uow, actor, conversation.id, body="words under review", client_msg_id="csrf-review")
+    return conversation.id, posted.seq
+
+
+def _on_message(action: str, body: dict[str, object], *, hidden: bool = False) -> Builder:
+    """A review action of the admin (who moderates the consortium) on a student's message."""
+
+    async def build(app: Any, world: World) -> Request:
+        conversation_id, seq = await _consortium_message(app, world.student_a)
+        if hidden:
+            async with app.state.uow() as uow:
+                [admin] = await identity.actors_for(uow, [world.admin.id])
+                await flags.hide_message(uow, admin, conversation_id, seq, reason="pending")
+        return Request(f"/api/moderation/messages/{conversation_id}/{seq}/{action}", body)
+
+    return build
+
+
+async def _flag(app: Any, world: World) -> Request:
+    conversation_id, seq = await _consortium_message(app, world.student_a)
+    return Request("/api/moderation/flags", {"conversation": conversation_id, "seq": seq, "reason": "spam"})
+
+
+async def _dismiss(app: Any, world: World) -> Request:
+    conversation_id, seq = await _consortium_message(app, world.student_a)
+    async with app.state.uow() as uow:
+        [reader] = await identity.actors_for(uow, [world.participant_b.id])
+        flagged = await flags.flag_message(uow, reader, conversation_id, seq, reason="spam", note="")
+    return Request(f"/api/moderation/flags/{flagged.flag.id}/dismiss", {"note": "fine"})
+
+
+async def _mark_all_read(app: Any, world: World) -> Request:
+    conversation_id, seq = await _consortium_message(app, world.student_a)
+    async with app.state.uow() as uow:
+        about = await conversations.access_conversation(uow, (await identity.actors_for(uow, [world.admin.id]))[0], conversation_id)
+        await notifications.notify(uow, recipients=[world.admin.id], kind="mention", conversation=about, seq=seq, actor_id=world.student_a.id, summary="Sam mentioned you", link="/")
+    return Request("/api/notifications/read", {"all": True})
+
+
 CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/forum/categories"): _fixed("/api/forum/categories", CATEGORY),
     ("PUT", "/api/forum/categories/{category_id}"): _fixed("/api/forum/categories/1", {**CATEGORY, "name": "Renamed"}),
@@ -69,6 +120,13 @@ CASES: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/forum/threads/{thread_id}/pin"): _on_thread("/pin", {"pinned": True}),
     ("PUT", "/api/forum/threads/{thread_id}/category"): _on_thread("/category", {"category": "short-term-wins"}),
     ("POST", "/api/forum/preview"): _fixed("/api/forum/preview", {"body": "**hi**"}, changes=False),
+    ("POST", "/api/notifications/read"): _mark_all_read,
+    ("PUT", "/api/notifications/settings"): _fixed("/api/notifications/settings", {"email_mode": "off"}),
+    ("POST", "/api/moderation/flags"): _flag,
+    ("POST", "/api/moderation/flags/{flag_id}/dismiss"): _dismiss,
+    ("POST", "/api/moderation/messages/{conversation_id}/{seq}/hide"): _on_message("hide", {"reason": "off-topic"}),
+    ("POST", "/api/moderation/messages/{conversation_id}/{seq}/unhide"): _on_message("unhide", {"note": "on reflection"}, hidden=True),
+    ("POST", "/api/moderation/messages/{conversation_id}/{seq}/warn"): _on_message("warn", {"text": "Please mind the agreements."}),
 }
 IDS = [f"{method} {path}" for method, path in sorted(CASES)]
 PARAMS = sorted(CASES)

@@ -840,6 +840,100 @@ API_MATRIX: list[Row] = [
     Row("api places", "GET", "/api/forum/places", _api_fixed("GET", "/api/forum/places"), None, EVERYONE_200),
     Row("api mentions in A1", "GET", "/api/forum/mentions", _api_mentions(missing=False), _api_mentions(missing=True), A1_READ),
     Row("api preview", "POST", "/api/forum/preview", _api_fixed("POST", "/api/forum/preview", {"body": "*hi*"}), None, EVERYONE_200),
+    # Search is open to every member; what it finds is filtered by the spaces each may read
+    # (the per-space matrix is in tests/forum/test_api_search.py).
+    Row("api forum search", "GET", "/api/forum/search", _api_fixed("GET", "/api/forum/search?q=notes"), None, EVERYONE_200),
+]
+
+
+# --- the notifications' and the moderation queue's JSON API: the same outcomes as their pages --------
+
+
+def _as_api(build: Builder) -> Builder:
+    """The JSON twin of a page's request: the same path under /api, the fields as the body."""
+
+    async def api_build(app: Any, world: World) -> Call:
+        page = await build(app, world)
+        return Call(page.method, "/api" + page.path, page.data)
+
+    return api_build
+
+
+async def _api_mark_read(app: Any, world: World) -> Call:
+    return Call("POST", "/api/notifications/read", {"ids": [await _student_notification(app, world)]})
+
+
+async def _api_mark_read_missing(app: Any, world: World) -> Call:
+    return Call("POST", "/api/notifications/read", {"ids": [MISSING_ID]})
+
+
+async def _api_flag(app: Any, world: World) -> Call:
+    conversation_id = await _cohort_conversation(lambda w: w.cohort_a1)(app, world)
+    seq = await _posted_by(app, world.faculty_a, conversation_id)
+    return Call("POST", "/api/moderation/flags", {"conversation": conversation_id, "seq": seq, "reason": "harmful"})
+
+
+async def _api_flag_missing(app: Any, world: World) -> Call:
+    return Call("POST", "/api/moderation/flags", {"conversation": MISSING_ID, "seq": 1, "reason": "harmful"})
+
+
+def _api_outcomes(page: dict[str, int], *, success: int = 200) -> dict[str, int]:
+    """A page's outcomes for the API: its redirect after a write is the API's success."""
+    return {persona: success if status in (200, 303) else status for persona, status in page.items()}
+
+
+A1_API_REVIEW = _api_outcomes(A1_REVIEW)
+
+API_MATRIX += [
+    Row("api notifications", "GET", "/api/notifications", _api_fixed("GET", "/api/notifications"), None, EVERYONE_200),
+    Row("api unread notification count", "GET", "/api/notifications/unread", _api_fixed("GET", "/api/notifications/unread"), None, EVERYONE_200),
+    Row(
+        "api mark the A1 student's notification read", "POST", "/api/notifications/read", _api_mark_read, _api_mark_read_missing,
+        # one's own only: anyone else's id answers like a missing one (SEC-A2)
+        _outcomes(participant=200, coalition_member=404, facilitator=404, coach=404, lead_a=404, lead_b=404, admin=404), _notification_read,
+    ),
+    Row("api notification settings", "GET", "/api/notifications/settings", _api_fixed("GET", "/api/notifications/settings"), None, EVERYONE_200),
+    Row(
+        "api choose no notification email", "PUT", "/api/notifications/settings", _api_fixed("PUT", "/api/notifications/settings", {"email_mode": "off"}), None,
+        EVERYONE_200, _email_mode_off,
+    ),
+    Row(
+        "api moderation queue", "GET", "/api/moderation/queue", _api_fixed("GET", "/api/moderation/queue"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=200, lead_b=200, admin=200),
+    ),
+    Row("api my warnings", "GET", "/api/moderation/warnings", _api_fixed("GET", "/api/moderation/warnings"), None, EVERYONE_200),
+    Row(
+        "api flag a message in A1", "POST", "/api/moderation/flags", _api_flag, _api_flag_missing,
+        _outcomes(participant=201, coalition_member=201, facilitator=201, coach=201, lead_a=201, lead_b=404, admin=404), _flagged,
+    ),
+    Row(
+        "api dismiss flags in A1", "POST", "/api/moderation/flags/{flag_id}/dismiss", _as_api(_build_dismiss), _as_api(_build_dismiss_missing),
+        # a flag one may not review looks like a missing one, also to readers of A1
+        _outcomes(participant=404, coalition_member=404, facilitator=200, coach=200, lead_a=404, lead_b=404, admin=404), _dismissed,
+    ),
+    Row(
+        "api hide a message in A1", "POST", "/api/moderation/messages/{conversation_id}/{seq}/hide",
+        _as_api(_review("hide", {"reason": "harmful"})), _as_api(_review_missing("hide", {"reason": "harmful"})), A1_API_REVIEW, _hidden,
+    ),
+    Row(
+        "api hide a message in the consortium", "POST", "/api/moderation/messages/{conversation_id}/{seq}/hide",
+        _as_api(_review("hide", {"reason": "off-topic"}, consortium=True)), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=403, admin=200), _hidden,
+    ),
+    Row(
+        "api unhide a message in A1", "POST", "/api/moderation/messages/{conversation_id}/{seq}/unhide",
+        _as_api(_review("unhide", {"note": "on reflection"}, hidden=True)), _as_api(_review_missing("unhide", {"note": "on reflection"})), A1_API_REVIEW, _shown,
+    ),
+    Row(
+        "api warn the author of a message in A1", "POST", "/api/moderation/messages/{conversation_id}/{seq}/warn",
+        _as_api(_review("warn", {"text": "Please mind the agreements."})), _as_api(_review_missing("warn", {"text": "Please mind the agreements."})),
+        _api_outcomes(A1_REVIEW, success=201), _warned,
+    ),
+    Row(
+        "api edit history of a message in A1", "GET", "/api/moderation/messages/{conversation_id}/{seq}/history",
+        _as_api(_review("history", {})), _as_api(_review_missing("history", {})),
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=404),
+    ),
 ]
 MATRIX += API_MATRIX
 # --- the program backbone (#8): phases, readiness, the calendar ------------------------------------

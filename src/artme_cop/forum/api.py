@@ -13,9 +13,11 @@ from typing import Any
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
+from artme_cop.forum import search
 from artme_cop.forum import service as forum
 from artme_cop.forum.models import Category, StartRule, WatchLevel
 from artme_cop.forum.queries import ThreadOrder, ThreadRow
+from artme_cop.policy import SpaceScope
 from artme_cop.web.api import (
     BOOLEAN,
     ID_OR_SLUG,
@@ -126,6 +128,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "MentionCandidate": _object({"id": _INT, "name": _STR, "pronouns": _STR, "token": {"type": "string", "description": "The markdown that mentions them."}}),
     "MentionList": _object({"people": _list_of("MentionCandidate")}),
     "Preview": _object({"html": _STR}),
+    "TextPiece": _object(
+        {"text": {"type": "string", "description": "Plain text: escape it to show it."}, "highlighted": {"type": "boolean", "description": "Part of what was searched for."}},
+        "A piece of a title or snippet; never HTML.",
+    ),
+    "SearchHit": _object(
+        {
+            "thread": _INT, "seq": _INT, "page": {"type": "integer", "description": "The page of the thread the post is on."},
+            "title": {"type": "array", "items": _ref("TextPiece"), "description": "The thread's title, highlighted when it matched (on first posts)."},
+            "snippet": {"type": "array", "items": _ref("TextPiece"), "description": "Words around the match in the post."},
+            "category": _object({"slug": _STR, "name": _STR}), "scope": {"type": "string", "enum": [scope.value for scope in SpaceScope]},
+            "author": {"type": "string", "description": "The author's name."}, "created_at": _TIME,
+        }
+    ),
+    "SearchResults": _object(
+        {"hits": _list_of("SearchHit"), "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last."}}
+    ),
     "Quote": _object({"markdown": _STR}),
 }
 
@@ -427,6 +445,42 @@ async def move_thread(call: ApiCall) -> Result:
     async with call.uow() as uow:
         thread = await forum.move_thread(uow, call.actor, call.path["thread_id"], call.body["category"])
     return ok({"id": thread.id, "category": thread.category_id})
+
+
+# --- search ----------------------------------------------------------------------------------------------
+
+
+def _pieces(segments: tuple[search.Segment, ...]) -> list[dict[str, Any]]:
+    return [{"text": text, "highlighted": highlighted} for text, highlighted in segments]
+
+
+def hit_json(hit: search.Hit) -> dict[str, Any]:
+    return {
+        "thread": hit.thread_id, "seq": hit.seq, "page": forum.page_of(hit.seq), "title": _pieces(hit.title), "snippet": _pieces(hit.snippet),
+        "category": {"slug": hit.category_slug, "name": hit.category_name}, "scope": hit.scope, "author": hit.author_name, "created_at": _time(hit.created_at),
+    }
+
+
+@router.operation(
+    "GET", "/search", summary="Search posts and thread titles", reply=Reply(200, f"Matches in threads the caller may read, newest first, {search.RESULTS_PAGE} a page.", "SearchResults"),
+    params=(
+        query("q", STRING, f'The words to find (at most {search.MAX_QUERY} characters): words, "a phrase", -left_out, OR between alternatives.'),
+        query("category", ID_OR_SLUG, "Only this category (id or slug)."),
+        query("scope", STRING, "Only threads of this kind of space.", enum=tuple(scope.value for scope in SpaceScope)),
+        query("author", STRING, "Only posts by the person of this display name."),
+        query("since", STRING, "Only posts from this day on (YYYY-MM-DD, UTC)."),
+        query("until", STRING, "Only posts up to and including this day (YYYY-MM-DD, UTC)."),
+        query("cursor", STRING, "The `next_cursor` of the previous page."),
+    ),
+)
+async def search_posts(call: ApiCall) -> Result:
+    """Deleted and hidden posts are never found. A query or filter that cannot be read is 400 naming it."""
+    params = call.query
+    async with call.uow(read_only=True) as uow:
+        results = await search.search_posts(
+            uow, call.actor, query=params["q"], category=params["category"], scope=params["scope"], author=params["author"], since=params["since"], until=params["until"], cursor=params["cursor"]
+        )
+    return ok({"hits": [hit_json(hit) for hit in results.hits], "next_cursor": results.next_cursor})
 
 
 # --- writing helpers ------------------------------------------------------------------------------------------

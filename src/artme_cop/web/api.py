@@ -60,7 +60,9 @@ the same), 405 `method_not_allowed`, 409 `conflict`, 413 `too_large`, 415 `unsup
 
 **Pagination.** Thread lists are keyset-paged: pass the `next_cursor` of a page as `cursor`
 to get the next; it is null on the last page. A thread's posts are numbered by `seq`
-(1, 2, 3, ... with no gaps); read them by `page` or, to catch up, by `after_seq`.
+(1, 2, 3, ... with no gaps); read them by `page` or, to catch up, by `after_seq`. Search
+results page by `cursor` as well; notifications, the moderation queue and warnings by
+`before`: pass a page's `next_before` to get the older ones.
 
 **Idempotency.** Starting a thread and replying take a `client_msg_id` chosen by the
 client; sending the same one again returns the first result and stores nothing twice.
@@ -94,6 +96,7 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
 # --- fields and parameters ----------------------------------------------------------------------
 
 STRING, INTEGER, BOOLEAN, ID_OR_SLUG = "string", "integer", "boolean", "id_or_slug"
+IDS = "ids"  # a list of row ids: integers from 1 to 2^31-1, at most `max_items` of them
 
 
 def _check_text(name: str, value: str) -> str:
@@ -123,10 +126,13 @@ class Field:
     nullable: bool = False
     enum: tuple[str, ...] | None = None
     max_length: int | None = None
+    max_items: int | None = None
 
     def check(self, value: object) -> object:
         if value is None and self.nullable:
             return None
+        if self.kind == IDS:
+            return self._check_ids(value)
         if self.kind == BOOLEAN and isinstance(value, bool):
             return value
         if self.kind in (INTEGER, ID_OR_SLUG) and _is_integer(value):
@@ -137,11 +143,23 @@ class Field:
             return _check_text(self.name, value)
         raise _invalid(self.name, f"{self.name} must be {self._type_words()}.")
 
+    def _check_ids(self, value: object) -> list[int]:
+        if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) and 0 < item <= MAX_INT for item in value):
+            raise _invalid(self.name, f"{self.name} must be {self._type_words()}.")
+        if not value:
+            raise _invalid(self.name, f"{self.name} must not be empty.")
+        if self.max_items is not None and len(value) > self.max_items:
+            raise _invalid(self.name, f"{self.name} can hold at most {self.max_items} ids.")
+        return list(value)
+
     def _type_words(self) -> str:
-        words = {STRING: "a string", INTEGER: "an integer", BOOLEAN: "true or false", ID_OR_SLUG: "an id or a slug"}[self.kind]
+        words = {STRING: "a string", INTEGER: "an integer", BOOLEAN: "true or false", ID_OR_SLUG: "an id or a slug", IDS: "a list of ids"}[self.kind]
         return f"{words} or null" if self.nullable else words
 
     def schema(self) -> dict[str, Any]:
+        if self.kind == IDS:
+            items: dict[str, Any] = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_INT}, "minItems": 1, "description": self.description}
+            return items | ({"maxItems": self.max_items} if self.max_items else {})
         types: list[str] = {STRING: ["string"], INTEGER: ["integer"], BOOLEAN: ["boolean"], ID_OR_SLUG: ["integer", "string"]}[self.kind]
         if self.nullable:
             types = [*types, "null"]
