@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.conversations.models import Conversation, Message, Reaction, ReadMarker
@@ -22,24 +24,30 @@ async def get_message_by_seq(session: AsyncSession, conversation_id: int, seq: i
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def find_by_client_ids(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+# The message write path's statements, built once: it runs them on a plain Connection
+# (no ORM, no statement construction per call), a few per batch.
+_EARLIER = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
+    Message.author_id.in_(bindparam("authors", expanding=True)), Message.client_msg_id.in_(bindparam("client_ids", expanding=True))
+)
+_CONVERSATIONS = select(Conversation.__table__).where(Conversation.id.in_(bindparam("ids", expanding=True)))
+
+
+def find_by_client_ids(connection: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
     """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
     if not keys:
         return {}
-    authors = {author for author, _ in keys}
-    client_ids = {client_id for _, client_id in keys}
-    query = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
-        Message.author_id.in_(sorted(authors)), Message.client_msg_id.in_(sorted(client_ids))
-    )
-    found = {(a, c): (conv, seq) for a, c, conv, seq in (await session.execute(query)).all()}
+    authors = sorted({author for author, _ in keys})
+    client_ids = sorted({client_id for _, client_id in keys})
+    rows = connection.execute(_EARLIER, {"authors": authors, "client_ids": client_ids})
+    found = {(a, c): (conv, seq) for a, c, conv, seq in rows}
     return {key: value for key, value in found.items() if key in keys}
 
 
-async def get_conversations(session: AsyncSession, ids: set[int]) -> dict[int, Conversation]:
+def get_conversation_rows(connection: Connection, ids: set[int]) -> dict[int, Row[Any]]:
+    """Conversation rows by id (rows, not ORM objects: the policy reads their attributes)."""
     if not ids:
         return {}
-    rows = (await session.execute(select(Conversation).where(Conversation.id.in_(sorted(ids))))).scalars()
-    return {row.id: row for row in rows}
+    return {row.id: row for row in connection.execute(_CONVERSATIONS, {"ids": sorted(ids)})}
 
 
 async def list_messages_after(

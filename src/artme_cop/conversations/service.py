@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Connection, bindparam, delete, insert, update
+from sqlalchemy.orm import Session
 
 from artme_cop import policy
 from artme_cop.conversations import queries
@@ -193,7 +195,7 @@ async def post_message(
 @dataclass
 class _Accepted:
     request: SendRequest
-    conversation: Conversation
+    conversation: Any  # a conversation row: the policy and the seq allocation read its attributes
     client_msg_id: str
     body: str
     reply_to: int | None
@@ -205,6 +207,21 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
     """Post many messages in one go (the group-commit path), each under the rules of
     `post_message`; returns, in order, each one's Posted or the domain error it got.
 
+    The work runs in the unit of work's transaction as one synchronous block
+    (`store_messages`), so a batch crosses into the database layer once, not per statement.
+    """
+    outcomes, events = await uow.session.run_sync(store_messages, requests, uow.clock.now())
+    for event in events:
+        uow.emit(event)
+    return outcomes
+
+
+def store_messages(session: Session, requests: list[SendRequest], now: datetime) -> tuple[list[Posted | DomainError], list[Event]]:
+    """The body of `post_messages` in a synchronous session, inside the caller's transaction;
+    returns the outcomes and the events to emit once the transaction commits.
+
+    The group-commit writer runs it on SQLite's write thread (one thread hop per batch), and
+    `post_messages` through `run_sync` (PostgreSQL, and posts inside a larger unit of work).
     The work per batch is a handful of queries whatever its size: one for earlier
     client_msg_ids, one for the conversations, one for the authors, one seq update per
     conversation and one insert for all messages.
@@ -216,9 +233,11 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             keys[index] = (request.actor.person_id, clean_client_msg_id(request.client_msg_id))
         except DomainError as exc:
             outcomes[index] = exc
-    earlier = await queries.find_by_client_ids(uow.session, set(keys.values()))
+    session.flush()  # the statements below bypass the ORM, so it must not hold pending changes
+    connection = session.connection()
+    earlier = queries.find_by_client_ids(connection, set(keys.values()))
     conversation_ids = {c for c in (_maybe_key(r.conversation_id) for r in requests) if c is not None}
-    conversations = await queries.get_conversations(uow.session, conversation_ids)
+    conversations = queries.get_conversation_rows(connection, conversation_ids)
     accepted: dict[int, _Accepted] = {}
     first_in_batch: dict[tuple[int, str], int] = {}
     for index, key in keys.items():
@@ -228,11 +247,11 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             continue  # a retry inside this very batch: answered below from the first
         else:
             try:
-                accepted[index] = await _accept(uow, requests[index], conversations, key[1])
+                accepted[index] = _accept(session, requests[index], conversations, key[1])
                 first_in_batch[key] = index
             except DomainError as exc:
                 outcomes[index] = exc
-    await _store(uow, list(accepted.values()))
+    events = _store(session, list(accepted.values()), now)
     for index, item in accepted.items():
         outcomes[index] = Posted(item.conversation.id, item.seq, item.client_msg_id, duplicate=False)
     for index, key in keys.items():
@@ -240,7 +259,7 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             first = outcomes[first_in_batch[key]]
             assert isinstance(first, (Posted, DomainError))
             outcomes[index] = Posted(first.conversation_id, first.seq, key[1], duplicate=True) if isinstance(first, Posted) else first
-    return [o for o in outcomes if o is not None]
+    return [o for o in outcomes if o is not None], events
 
 
 def _maybe_key(value: object) -> int | None:
@@ -250,7 +269,7 @@ def _maybe_key(value: object) -> int | None:
         return None
 
 
-async def _accept(uow: UnitOfWork, request: SendRequest, conversations: dict[int, Conversation], client_id: str) -> _Accepted:
+def _accept(session: Session, request: SendRequest, conversations: dict[int, Any], client_id: str) -> _Accepted:
     """Check one send against the policy and the input rules; nothing is written here."""
     actor = request.actor
     conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
@@ -264,22 +283,22 @@ async def _accept(uow: UnitOfWork, request: SendRequest, conversations: dict[int
     if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
         raise Invalid("The message you reply to does not exist.", field="reply_to")
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
-    mentioned = await _addressable(uow, conversation, mention_ids) if mention_ids else []
+    mentioned = _addressable(session, conversation, mention_ids) if mention_ids else []
     return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
 
 
-async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
-    """Allocate seqs per conversation, insert every message, queue the events."""
+def _store(session: Session, items: list[_Accepted], now: datetime) -> list[Event]:
+    """Allocate seqs per conversation, insert every message; returns the events to emit."""
     if not items:
-        return
+        return []
     by_conversation: dict[int, list[_Accepted]] = {}
     for item in items:
         by_conversation.setdefault(item.conversation.id, []).append(item)
+    connection = session.connection()
     for conversation_id, group in by_conversation.items():
-        last = await _advance_seq(uow, conversation_id, len(group))
+        last = _advance_seq(connection, conversation_id, len(group))
         for offset, item in enumerate(group):
             item.seq = last - len(group) + 1 + offset
-    now = uow.clock.now()
     rows = [
         {
             "conversation_id": item.conversation.id,
@@ -295,38 +314,45 @@ async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
         }
         for item in items
     ]
-    ids = (await uow.session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)).scalars().all()
-    authors = await identity_queries.get_people(uow.session, {item.request.actor.person_id for item in items})
+    ids = connection.execute(_INSERT_MESSAGES, rows).scalars().all()
+    authors = identity_queries.get_people_rows(connection, {item.request.actor.person_id for item in items})
     mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
     if mentions:
-        await uow.session.execute(insert(Mention), mentions)
+        connection.execute(_INSERT_MENTIONS, mentions)
+    events: list[Event] = []
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
         message = Message(id=message_id, deleted_at=None, hidden_at=None, edited_at=None, **row)
-        uow.emit(message_event(message, author))
+        events.append(message_event(message, author))
         for person in item.mentioned:
             data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
-            uow.emit(Event(person_topic(person.id), "mention", "add", message_id, data))
+            events.append(Event(person_topic(person.id), "mention", "add", message_id, data))
+    return events
 
 
-async def _advance_seq(uow: UnitOfWork, conversation_id: int, count: int) -> int:
+# The write path's statements, built once (see queries: they run on a plain Connection).
+_CONVERSATIONS = Conversation.__table__
+_ADVANCE_SEQ = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(last_seq=_CONVERSATIONS.c.last_seq + bindparam("count"))
+    .returning(_CONVERSATIONS.c.last_seq)
+)
+_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_MENTIONS = insert(Mention.__table__)
+
+
+def _advance_seq(connection: Connection, conversation_id: int, count: int) -> int:
     """Reserve `count` seqs; returns the last. The row update serializes concurrent writers."""
-    result = await uow.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + count)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.scalar_one())
+    return int(connection.execute(_ADVANCE_SEQ, {"conversation_id": conversation_id, "count": count}).scalar_one())
 
 
-async def _addressable(uow: UnitOfWork, conversation: Conversation, person_ids: list[int]) -> list[Person]:
+def _addressable(session: Session, conversation: Conversation, person_ids: list[int]) -> list[Person]:
     """The mentioned people who can read the conversation; the others are not told (SEC-A3)."""
     if not person_ids:
         return []
-    readers = {a.person_id for a in await identity.actors_for(uow, person_ids) if policy.can(a, Action.SPACE_READ, conversation)}
-    people = [await uow.session.get(Person, pid) for pid in person_ids if pid in readers]
+    readers = {a.person_id for a in identity.actors_for_sync(session, person_ids) if policy.can(a, Action.SPACE_READ, conversation)}
+    people = [session.get(Person, pid) for pid in person_ids if pid in readers]
     return [p for p in people if p is not None]
 
 
@@ -351,7 +377,8 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     now = uow.clock.now()
     uow.session.add(MessageEdit(message_id=message.id, body=message.body, edited_at=now, editor_id=actor.person_id))
     conversation = await access_conversation(uow, actor, conversation_id)
-    mentioned = await _addressable(uow, conversation, [pid for pid in find_mentions(text) if pid != actor.person_id])
+    mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
+    mentioned = await uow.session.run_sync(_addressable, conversation, mention_ids)
     message.body = text
     message.html = render_markdown(text, {p.id: p.display_name for p in mentioned})
     message.edited_at = now
