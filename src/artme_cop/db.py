@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -113,7 +114,7 @@ class WriteThread:
         self._running = False
 
     async def transaction(self, work: Callable[..., T], *args: Any) -> T:
-        """Run `work(session, *args)` in one transaction on the thread; commit; return its result."""
+        """Run `work(connection, *args)` in one transaction on the thread; commit; return its result."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(work, args, loop, done))
@@ -134,12 +135,14 @@ class WriteThread:
         threading.Thread(target=self._main, name="artme-sqlite-writer", daemon=True).start()
 
     def _main(self) -> None:
-        # An engine per thread: its pooled connection belongs to this thread alone.
-        engine = create_engine(self._url, pool_size=1, max_overflow=0)
+        # An engine per thread, and one connection kept for the thread's life: it belongs
+        # to this thread alone, and a job pays for no pool checkout.
+        engine = create_engine(self._url, poolclass=NullPool)
         _listen_sqlite(engine)
         try:
-            while (job := self._next_job()) is not None:
-                job.run(engine)
+            with engine.connect() as connection:
+                while (job := self._next_job()) is not None:
+                    job.run(connection)
         finally:
             engine.dispose()
             with self._lock:
@@ -161,10 +164,10 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     done: asyncio.Future[Any]
 
-    def run(self, engine: Engine) -> None:
+    def run(self, connection: Connection) -> None:
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                outcome: tuple[bool, Any] = (True, self.work(session, *self.args))
+            with connection.begin():
+                outcome: tuple[bool, Any] = (True, self.work(connection, *self.args))
         except BaseException as exc:  # handed to the awaiting task, whatever it is
             outcome = (False, exc)
         try:

@@ -136,3 +136,26 @@ async def test_the_write_thread_ends_when_idle_and_starts_again(tmp_path: Path) 
     assert not thread._running
     assert await thread.transaction(count) == 1
     thread.stop()
+
+
+async def test_live_events_equal_their_replay_on_both_statement_paths(
+    writer_parts: tuple[MessageWriter, Published, Callable[[], UnitOfWork]], world: World, spaces: Spaces
+) -> None:
+    """The writer's batch (plain sqlite3 on the write thread, or Core on PostgreSQL) and
+    `post_message` in a unit of work (Core) store the same thing: each live event equals
+    the event replayed from the database, mention included."""
+    from artme_cop.conversations import service
+
+    writer, published, uow = writer_parts
+    student = await actor_of(uow, world.student_a.id)
+    body = f"hello @**Fran Faculty|{world.faculty_a.id}** and **bold**"
+    await writer.post(student, spaces.cohort_a1, body=body, client_msg_id="both-1", reply_to=None)
+    async with uow() as unit:
+        await service.post_message(unit, student, spaces.cohort_a1, body=body, client_msg_id="both-2", reply_to=1)
+    live = [e for e in published.events if e.type == "message"]
+    async with uow() as unit:
+        replayed = await service.replay(unit, student, spaces.cohort_a1, after_seq=0)
+    assert [e.wire for e in live] == [e.wire for e in replayed]
+    assert 'class="mention"' in live[0].data["html"] and live[1].data["reply_to"] == 1
+    mentions = [e for e in published.events if e.type == "mention"]
+    assert [(m.topic, m.data["seq"]) for m in mentions] == [(f"person:{world.faculty_a.id}", 1), (f"person:{world.faculty_a.id}", 2)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Connection, Row, bindparam, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.conversations.models import Conversation, Message, Reaction, ReadMarker
@@ -22,32 +20,6 @@ async def get_message(session: AsyncSession, message_id: int) -> Message | None:
 async def get_message_by_seq(session: AsyncSession, conversation_id: int, seq: int) -> Message | None:
     query = select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
     return (await session.execute(query)).scalar_one_or_none()
-
-
-# The message write path's statements, built once: it runs them on a plain Connection
-# (no ORM, no statement construction per call), a few per batch.
-_EARLIER = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
-    Message.author_id.in_(bindparam("authors", expanding=True)), Message.client_msg_id.in_(bindparam("client_ids", expanding=True))
-)
-_CONVERSATIONS = select(Conversation.__table__).where(Conversation.id.in_(bindparam("ids", expanding=True)))
-
-
-def find_by_client_ids(connection: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
-    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
-    if not keys:
-        return {}
-    authors = sorted({author for author, _ in keys})
-    client_ids = sorted({client_id for _, client_id in keys})
-    rows = connection.execute(_EARLIER, {"authors": authors, "client_ids": client_ids})
-    found = {(a, c): (conv, seq) for a, c, conv, seq in rows}
-    return {key: value for key, value in found.items() if key in keys}
-
-
-def get_conversation_rows(connection: Connection, ids: set[int]) -> dict[int, Row[Any]]:
-    """Conversation rows by id (rows, not ORM objects: the policy reads their attributes)."""
-    if not ids:
-        return {}
-    return {row.id: row for row in connection.execute(_CONVERSATIONS, {"ids": sorted(ids)})}
 
 
 async def list_messages_after(

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, update
+from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
 from artme_cop import policy
 from artme_cop.conversations import queries
-from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
+from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
+from artme_cop.conversations.statements import ConversationRow, CoreStatements, statements_for
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from artme_cop.identity import queries as identity_queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
@@ -195,7 +195,7 @@ async def post_message(
 @dataclass
 class _Accepted:
     request: SendRequest
-    conversation: Any  # a conversation row: the policy and the seq allocation read its attributes
+    conversation: ConversationRow
     client_msg_id: str
     body: str
     reply_to: int | None
@@ -210,22 +210,29 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
     The work runs in the unit of work's transaction as one synchronous block
     (`store_messages`), so a batch crosses into the database layer once, not per statement.
     """
-    outcomes, events = await uow.session.run_sync(store_messages, requests, uow.clock.now())
+    outcomes, events = await uow.session.run_sync(_store_in_session, requests, uow.clock.now())
     for event in events:
         uow.emit(event)
     return outcomes
 
 
-def store_messages(session: Session, requests: list[SendRequest], now: datetime) -> tuple[list[Posted | DomainError], list[Event]]:
-    """The body of `post_messages` in a synchronous session, inside the caller's transaction;
-    returns the outcomes and the events to emit once the transaction commits.
+def _store_in_session(session: Session, requests: list[SendRequest], now: datetime) -> tuple[list[Posted | DomainError], list[Event]]:
+    session.flush()  # the statements bypass the ORM, so it must not hold pending changes
+    return store_messages(session.connection(), requests, now)
+
+
+def store_messages(connection: Connection, requests: list[SendRequest], now: datetime) -> tuple[list[Posted | DomainError], list[Event]]:
+    """The body of `post_messages` on a synchronous connection, inside the caller's
+    transaction; returns the outcomes and the events to emit once the transaction commits.
 
     The group-commit writer runs it on SQLite's write thread (one thread hop per batch), and
     `post_messages` through `run_sync` (PostgreSQL, and posts inside a larger unit of work).
-    The work per batch is a handful of queries whatever its size: one for earlier
+    The work per batch is a handful of statements whatever its size (conversations.statements:
+    plain sqlite3 on the write thread, SQLAlchemy Core elsewhere): one for earlier
     client_msg_ids, one for the conversations, one for the authors, one seq update per
-    conversation and one insert for all messages.
+    conversation and the inserts.
     """
+    db = statements_for(connection)
     outcomes: list[Posted | DomainError | None] = [None] * len(requests)
     keys: dict[int, tuple[int, str]] = {}
     for index, request in enumerate(requests):
@@ -233,11 +240,9 @@ def store_messages(session: Session, requests: list[SendRequest], now: datetime)
             keys[index] = (request.actor.person_id, clean_client_msg_id(request.client_msg_id))
         except DomainError as exc:
             outcomes[index] = exc
-    session.flush()  # the statements below bypass the ORM, so it must not hold pending changes
-    connection = session.connection()
-    earlier = queries.find_by_client_ids(connection, set(keys.values()))
+    earlier = _earlier(db, set(keys.values()))
     conversation_ids = {c for c in (_maybe_key(r.conversation_id) for r in requests) if c is not None}
-    conversations = queries.get_conversation_rows(connection, conversation_ids)
+    conversations = db.conversations(sorted(conversation_ids)) if conversation_ids else {}
     accepted: dict[int, _Accepted] = {}
     first_in_batch: dict[tuple[int, str], int] = {}
     for index, key in keys.items():
@@ -247,11 +252,11 @@ def store_messages(session: Session, requests: list[SendRequest], now: datetime)
             continue  # a retry inside this very batch: answered below from the first
         else:
             try:
-                accepted[index] = _accept(session, requests[index], conversations, key[1])
+                accepted[index] = _accept(db, requests[index], conversations, key[1])
                 first_in_batch[key] = index
             except DomainError as exc:
                 outcomes[index] = exc
-    events = _store(session, list(accepted.values()), now)
+    events = _store(db, list(accepted.values()), now)
     for index, item in accepted.items():
         outcomes[index] = Posted(item.conversation.id, item.seq, item.client_msg_id, duplicate=False)
     for index, key in keys.items():
@@ -262,6 +267,14 @@ def store_messages(session: Session, requests: list[SendRequest], now: datetime)
     return [o for o in outcomes if o is not None], events
 
 
+def _earlier(db: CoreStatements, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
+    if not keys:
+        return {}
+    rows = db.earlier(sorted({author for author, _ in keys}), sorted({client_id for _, client_id in keys}))
+    return {(a, c): (conv, seq) for a, c, conv, seq in rows if (a, c) in keys}
+
+
 def _maybe_key(value: object) -> int | None:
     try:
         return _key(value, "conversation")
@@ -269,7 +282,7 @@ def _maybe_key(value: object) -> int | None:
         return None
 
 
-def _accept(session: Session, request: SendRequest, conversations: dict[int, Any], client_id: str) -> _Accepted:
+def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str) -> _Accepted:
     """Check one send against the policy and the input rules; nothing is written here."""
     actor = request.actor
     conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
@@ -283,20 +296,35 @@ def _accept(session: Session, request: SendRequest, conversations: dict[int, Any
     if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
         raise Invalid("The message you reply to does not exist.", field="reply_to")
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
-    mentioned = _addressable(session, conversation, mention_ids) if mention_ids else []
+    mentioned = _addressable_on(db.connection, conversation, mention_ids) if mention_ids else []
     return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
 
 
-def _store(session: Session, items: list[_Accepted], now: datetime) -> list[Event]:
+@dataclass(frozen=True, slots=True)
+class _NewMessage:
+    """A message just inserted, as `message_payload` reads it: building an ORM instance per
+    message only to read it back cost more than the insert."""
+
+    conversation_id: int
+    seq: int
+    html: str
+    reply_to_seq: int | None
+    client_msg_id: str
+    created_at: datetime
+    deleted_at: None = None
+    hidden_at: None = None
+    edited_at: None = None
+
+
+def _store(db: CoreStatements, items: list[_Accepted], now: datetime) -> list[Event]:
     """Allocate seqs per conversation, insert every message; returns the events to emit."""
     if not items:
         return []
     by_conversation: dict[int, list[_Accepted]] = {}
     for item in items:
         by_conversation.setdefault(item.conversation.id, []).append(item)
-    connection = session.connection()
     for conversation_id, group in by_conversation.items():
-        last = _advance_seq(connection, conversation_id, len(group))
+        last = db.advance_seq(conversation_id, len(group))
         for offset, item in enumerate(group):
             item.seq = last - len(group) + 1 + offset
     rows = [
@@ -314,40 +342,29 @@ def _store(session: Session, items: list[_Accepted], now: datetime) -> list[Even
         }
         for item in items
     ]
-    ids = connection.execute(_INSERT_MESSAGES, rows).scalars().all()
-    authors = identity_queries.get_people_rows(connection, {item.request.actor.person_id for item in items})
+    ids = db.insert_messages(rows)
+    authors = db.authors(sorted({item.request.actor.person_id for item in items}))
     mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
     if mentions:
-        connection.execute(_INSERT_MENTIONS, mentions)
+        db.insert_mentions(mentions)
     events: list[Event] = []
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
-        message = Message(id=message_id, deleted_at=None, hidden_at=None, edited_at=None, **row)
-        events.append(message_event(message, author))
+        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now)
+        events.append(message_event(message, author))  # type: ignore[arg-type]
         for person in item.mentioned:
             data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
             events.append(Event(person_topic(person.id), "mention", "add", message_id, data))
     return events
 
 
-# The write path's statements, built once (see queries: they run on a plain Connection).
-_CONVERSATIONS = Conversation.__table__
-_ADVANCE_SEQ = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
-    .values(last_seq=_CONVERSATIONS.c.last_seq + bindparam("count"))
-    .returning(_CONVERSATIONS.c.last_seq)
-)
-_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
-_INSERT_MENTIONS = insert(Mention.__table__)
+def _addressable_on(connection: Connection, conversation: Any, person_ids: list[int]) -> list[Person]:
+    """`_addressable` on a bare connection (the write path has no ORM session; mentions are rare)."""
+    with Session(bind=connection) as session:
+        return _addressable(session, conversation, person_ids)
 
 
-def _advance_seq(connection: Connection, conversation_id: int, count: int) -> int:
-    """Reserve `count` seqs; returns the last. The row update serializes concurrent writers."""
-    return int(connection.execute(_ADVANCE_SEQ, {"conversation_id": conversation_id, "count": count}).scalar_one())
-
-
-def _addressable(session: Session, conversation: Conversation, person_ids: list[int]) -> list[Person]:
+def _addressable(session: Session, conversation: Any, person_ids: list[int]) -> list[Person]:
     """The mentioned people who can read the conversation; the others are not told (SEC-A3)."""
     if not person_ids:
         return []

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -28,16 +26,6 @@ def get_people_sync(session: Session, person_ids: set[int]) -> dict[int, Person]
         return {}
     rows = session.execute(select(Person).where(Person.id.in_(sorted(person_ids)))).scalars()
     return {person.id: person for person in rows}
-
-
-_PEOPLE = select(Person.__table__).where(Person.id.in_(bindparam("ids", expanding=True)))
-
-
-def get_people_rows(connection: Connection, person_ids: set[int]) -> dict[int, Row[Any]]:
-    """People as plain rows (the message write path's authors), by id; one prebuilt statement."""
-    if not person_ids:
-        return {}
-    return {row.id: row for row in connection.execute(_PEOPLE, {"ids": sorted(person_ids)})}
 
 
 async def get_person_by_email(session: AsyncSession, email: str) -> Person | None:
