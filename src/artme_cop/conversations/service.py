@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
@@ -300,8 +300,7 @@ def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, C
     return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
 
 
-@dataclass(frozen=True, slots=True)
-class _NewMessage:
+class _NewMessage(NamedTuple):
     """A message just inserted, as `message_payload` reads it: building an ORM instance per
     message only to read it back cost more than the insert."""
 
