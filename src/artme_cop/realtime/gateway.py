@@ -145,13 +145,16 @@ class Connection:
     sender: asyncio.Task[str | None] | None = None
     receiver: asyncio.Task[Any] | None = None
     protocol: Any = None  # uvicorn's protocol when frames may be written directly
+    # Made when a frame has to wait, dropped when the sender has emptied it.
+    outgoing: deque[tuple[int, str | None, int | None, Any]] | None = None
+    # Pipelined commands running now; a set of its own once the connection sends.
+    in_flight: set[asyncio.Task[None]] | frozenset[asyncio.Task[None]] = frozenset()
 
     def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
         self.websocket = websocket
         self.actor = actor
         self.person_id = actor.person_id
         self.realtime = realtime
-        self.outgoing: deque[tuple[int, str | None, int | None, Any]] = deque()
         self.closing: int | None = None
         self.topics: dict[int, str] = {}
         self.last_seq: dict[str, int] = {}
@@ -161,7 +164,6 @@ class Connection:
         self.send_bucket = realtime.send_bucket(actor.person_id)
         self.refusals = 0
         self.validated_at = time.monotonic()
-        self.in_flight: set[asyncio.Task[None]] = set()
         # Topics being replayed from the database: their live messages are skipped meanwhile.
         self.replaying: set[str] = set()
         protocol = direct_protocol(websocket.scope.get(RAW_SEND))
@@ -184,7 +186,7 @@ class Connection:
                 if seq is not None:
                     self.last_seq[topic] = seq
                 return
-        if len(self.outgoing) >= OUTGOING_LIMIT:
+        if len(self.outgoing or ()) >= OUTGOING_LIMIT:
             log.warning("websocket of person %s is too slow; closing it", self.person_id)
             self.close(protocol.CLOSE_SLOW_CONSUMER)
             return
@@ -201,8 +203,7 @@ class Connection:
         if self.closing is None:
             self.closing = code
             sender = self.sender
-            self.outgoing.appendleft((_CLOSE, None, None, code))
-            self._ensure_sender()
+            self._enqueue((_CLOSE, None, None, code), first=True)
             if code == protocol.CLOSE_SLOW_CONSUMER and sender is not None:
                 # Its sender is likely stuck writing to a full socket: stop waiting for it.
                 sender.cancel()
@@ -244,8 +245,13 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.websocket.close(code=self.closing), timeout=1.0)
 
-    def _enqueue(self, item: tuple[int, str | None, int | None, Any]) -> None:
-        self.outgoing.append(item)
+    def _enqueue(self, item: tuple[int, str | None, int | None, Any], *, first: bool = False) -> None:
+        if self.outgoing is None:
+            self.outgoing = deque()
+        if first:
+            self.outgoing.appendleft(item)
+        else:
+            self.outgoing.append(item)
         self._ensure_sender()
 
     def _ensure_sender(self) -> None:
@@ -275,8 +281,9 @@ class Connection:
         """Write the queued frames in order, replaying where needed; end when the queue is
         empty (returning None) or with _STOPPED after the close request."""
         send_text = self._send_text
-        while self.outgoing:
-            kind, topic, seq, payload = self.outgoing.popleft()
+        outgoing = self.outgoing
+        while outgoing:
+            kind, topic, seq, payload = outgoing.popleft()
             if kind == _LIVE:
                 if topic not in self.last_seq:
                     continue
@@ -295,12 +302,13 @@ class Connection:
                 self.replaying.discard(topic)
                 # Catch up with what was committed while live events were being skipped.
                 await self._replay(topic, up_to=None)
-                self.outgoing.append((_CONTROL, None, None, payload))
+                outgoing.append((_CONTROL, None, None, payload))
             else:
                 return _STOPPED
         # Nothing awaits between the emptiness check and here: a frame pushed from now on
-        # sees no sender and takes the direct path or starts a new sender.
+        # sees no sender and takes the direct path or starts a new sender (and a new queue).
         self.sender = None
+        self.outgoing = None
         return None
 
     async def _replay(self, topic: str | None, *, up_to: int | None) -> None:
@@ -350,9 +358,12 @@ class Connection:
         """Run the command beside the next frames, at most MAX_IN_FLIGHT at once."""
         while len(self.in_flight) >= MAX_IN_FLIGHT:
             await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+        in_flight = self.in_flight
+        if not isinstance(in_flight, set):
+            in_flight = self.in_flight = set()
         task = asyncio.create_task(self._execute(frame))
-        self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
 
     async def _execute(self, frame: dict[str, Any]) -> None:
         """Run one command and queue its ack or error frame."""
