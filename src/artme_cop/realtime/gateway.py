@@ -141,8 +141,8 @@ class RawSendMiddleware:
 
 
 class Connection:
-    # Class-level defaults: most connections never need their own (idle memory, section 3
-    # of docs/performance.md).
+    # Class-level defaults: most connections never need their own (memory per idle
+    # connection, docs/performance.md).
     sender: asyncio.Task[str | None] | None = None
     receiver: asyncio.Task[Any] | None = None
     protocol: Any = None  # uvicorn's protocol when frames may be written directly
