@@ -28,7 +28,7 @@ from artme_cop.conversations import routes as conversation_routes
 from artme_cop.forum import api as forum_api
 from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
-from artme_cop.db import make_engine, make_sessionmaker
+from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
@@ -96,7 +96,7 @@ def create_app(
         return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer, read_only=read_only)
 
     realtime = Realtime.build(settings, hub, broker, uow)
-    writer = MessageWriter(uow)
+    writer = MessageWriter(uow, make_write_thread(settings.database_url))
     conversation_commands.register(realtime.commands, writer)
 
     @contextlib.asynccontextmanager

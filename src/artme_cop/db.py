@@ -6,13 +6,18 @@ through asyncpg. Timestamps are stored and returned as timezone-aware UTC.
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -51,9 +56,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        _listen_sqlite(engine.sync_engine)
     return engine
+
+
+def _listen_sqlite(engine: Engine) -> None:
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
 
 
 READ_ONLY = "artme_read_only"
@@ -80,3 +89,106 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+T = TypeVar("T")
+
+
+class WriteThread:
+    """Runs whole write transactions on one worker thread with its own plain `sqlite3`
+    connection, so a transaction of several statements crosses threads once instead of once
+    per statement (aiosqlite's hop costs far more CPU than SQLite's own work on a small write).
+
+    Only for SQLite files (the thread's connection must see the same database as the app's
+    engine); the file's lock and busy timeout order it with the app's other writers. The
+    thread is started on demand and ends after IDLE_SECONDS without work, closing its
+    connection, so an app that is never shut down cleanly (tests) leaves nothing behind.
+    """
+
+    IDLE_SECONDS = 10.0
+
+    def __init__(self, database_url: str) -> None:
+        self._url = make_url(database_url).set(drivername="sqlite+pysqlite")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._running = False
+
+    async def transaction(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(connection, *args)` in one transaction on the thread; commit; return its result."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(work, args, loop, done))
+        self._ensure_thread()
+        return await done
+
+    def stop(self) -> None:
+        """Let the thread finish the queued work and end."""
+        self._jobs.put(None)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if not self._running:
+                self._start_locked()
+
+    def _start_locked(self) -> None:
+        self._running = True
+        threading.Thread(target=self._main, name="artme-sqlite-writer", daemon=True).start()
+
+    def _main(self) -> None:
+        # An engine per thread, and one connection kept for the thread's life: it belongs
+        # to this thread alone, and a job pays for no pool checkout.
+        engine = create_engine(self._url, poolclass=NullPool)
+        _listen_sqlite(engine)
+        try:
+            with engine.connect() as connection:
+                while (job := self._next_job()) is not None:
+                    job.run(connection)
+        finally:
+            engine.dispose()
+            with self._lock:
+                self._running = False
+                if not self._jobs.empty():  # queued while this thread was leaving
+                    self._start_locked()
+
+    def _next_job(self) -> _Job | None:
+        try:
+            return self._jobs.get(timeout=self.IDLE_SECONDS)
+        except queue.Empty:
+            return None
+
+
+@dataclass
+class _Job:
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[Any]
+
+    def run(self, connection: Connection) -> None:
+        try:
+            with connection.begin():
+                outcome: tuple[bool, Any] = (True, self.work(connection, *self.args))
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            outcome = (False, exc)
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.done, outcome)
+        except RuntimeError:  # the loop is closed: nobody waits for the answer any more
+            pass
+
+
+def _settle(done: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if done.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        done.set_result(value)
+    else:
+        done.set_exception(value)
+
+
+def make_write_thread(database_url: str) -> WriteThread | None:
+    """A WriteThread for a SQLite file; None for other databases (and in-memory SQLite)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+        return None
+    return WriteThread(database_url)

@@ -10,7 +10,6 @@ directory, so no fixed password ships with the code (SEC-C5).
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 import secrets
 from dataclasses import dataclass
 from pathlib import Path

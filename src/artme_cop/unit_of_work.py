@@ -50,10 +50,19 @@ class UnitOfWork:
         self.outbox: list[Event] = []
         self._mailer = mailer
         self.mail_outbox: list[Mail] = []
-        self.session: AsyncSession
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The database session, made on first use: a unit of work that never touches it
+        (the message writer's, whose batch commits on SQLite's write thread) costs nothing
+        at its end."""
+        if self._session is None:
+            self._session = self._sessionmaker()
+        return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessionmaker()
+        self._session = None
         if self.read_only:
             # Marks the connection before its transaction begins (see db._sqlite_begin).
             await self.session.connection(execution_options={READ_ONLY: True})
@@ -65,17 +74,20 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        session = self._session
         try:
-            if exc_type is None and not self.read_only:
-                await self.session.commit()
-            elif exc_type is None:
-                pass  # closing ends the read transaction and keeps loaded objects usable
-            else:
-                await self.session.rollback()
+            if exc_type is not None:
+                if session is not None:
+                    await session.rollback()
                 self.outbox.clear()
                 self.mail_outbox.clear()
+            elif session is not None and not self.read_only:
+                await session.commit()
+            # A read-only session is only closed: that ends the read transaction and keeps
+            # loaded objects usable.
         finally:
-            await self.session.close()
+            if session is not None:
+                await session.close()
         for queued in self.outbox:
             try:
                 await self._publish(queued)

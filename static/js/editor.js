@@ -36,6 +36,7 @@ function setUpMentions(editor, textarea, form) {
   let people = [];
   let active = -1;
   let current = null;
+  let asked = 0; // answers can arrive out of order: only the latest question's answer counts
   textarea.setAttribute("aria-autocomplete", "list");
   textarea.setAttribute("aria-controls", list.id);
 
@@ -67,14 +68,18 @@ function setUpMentions(editor, textarea, form) {
 
   async function suggest() {
     current = mentionQuery(textarea);
-    if (!current) { close(); return; }
+    if (!current) { asked += 1; close(); return; }
     const params = new URLSearchParams({ q: current.text });
     if (form.dataset.mentionsThread) params.set("thread", form.dataset.mentionsThread);
     const where = form.dataset.mentionsWhereField && form.elements[form.dataset.mentionsWhereField];
     if (where) params.set("where", where.value);
+    const question = ++asked;
     const response = await fetch(`/forum/mentions?${params}`, { credentials: "same-origin" });
+    if (question !== asked) return;
     if (!response.ok) { close(); return; }
-    people = (await response.json()).people;
+    const answer = (await response.json()).people;
+    if (question !== asked) return;
+    people = answer;
     list.replaceChildren(...people.map((person, index) => {
       const item = document.createElement("li");
       item.id = `${list.id}-${index}`;

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from tests.conftest import make_client
 from tests.factories import World
 from tests.forum.conftest import Threads
-from tests.realtime.conftest import ORIGIN, Spaces, signed_in
+from tests.realtime.conftest import ORIGIN, Spaces
 from tests.support import csrf_from, sign_in, snapshot, soup
 
 MISSING = 987654

@@ -40,6 +40,11 @@ def on_post(kind: str, hook: AfterPost) -> None:
     _after_post[kind] = hook
 
 
+def hooked_kinds() -> frozenset[str]:
+    """The conversation kinds whose posts a feature adds to (the write path must run them)."""
+    return frozenset(_after_post)
+
+
 async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
     by_kind: dict[str, list[StoredMessage]] = {}
     for item in stored:

@@ -22,26 +22,6 @@ async def get_message_by_seq(session: AsyncSession, conversation_id: int, seq: i
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def find_by_client_ids(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
-    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
-    if not keys:
-        return {}
-    authors = {author for author, _ in keys}
-    client_ids = {client_id for _, client_id in keys}
-    query = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
-        Message.author_id.in_(sorted(authors)), Message.client_msg_id.in_(sorted(client_ids))
-    )
-    found = {(a, c): (conv, seq) for a, c, conv, seq in (await session.execute(query)).all()}
-    return {key: value for key, value in found.items() if key in keys}
-
-
-async def get_conversations(session: AsyncSession, ids: set[int]) -> dict[int, Conversation]:
-    if not ids:
-        return {}
-    rows = (await session.execute(select(Conversation).where(Conversation.id.in_(sorted(ids))))).scalars()
-    return {row.id: row for row in rows}
-
-
 async def list_messages_after(
     session: AsyncSession, conversation_id: int, after_seq: int, *, limit: int, up_to_seq: int | None = None
 ) -> list[tuple[Message, Person]]:
@@ -89,3 +69,28 @@ async def reaction_counts(session: AsyncSession, message_id: int) -> dict[str, i
 
 async def get_read_marker(session: AsyncSession, person_id: int, conversation_id: int) -> ReadMarker | None:
     return await session.get(ReadMarker, (person_id, conversation_id))
+
+
+async def kinds_of(session: AsyncSession, conversation_ids: set[int]) -> dict[int, str]:
+    rows = await session.execute(select(Conversation.id, Conversation.kind).where(Conversation.id.in_(sorted(conversation_ids))))
+    return {conversation_id: kind for conversation_id, kind in rows.all()}
+
+
+async def find_by_client_ids(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
+    if not keys:
+        return {}
+    authors = {author for author, _ in keys}
+    client_ids = {client_id for _, client_id in keys}
+    query = select(Message.author_id, Message.client_msg_id, Message.conversation_id, Message.seq).where(
+        Message.author_id.in_(sorted(authors)), Message.client_msg_id.in_(sorted(client_ids))
+    )
+    found = {(a, c): (conv, seq) for a, c, conv, seq in (await session.execute(query)).all()}
+    return {key: value for key, value in found.items() if key in keys}
+
+
+async def get_conversations(session: AsyncSession, ids: set[int]) -> dict[int, Conversation]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Conversation).where(Conversation.id.in_(sorted(ids))))).scalars()
+    return {row.id: row for row in rows}

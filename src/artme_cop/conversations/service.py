@@ -12,16 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Connection, delete
+from sqlalchemy.orm import Session
 
 from artme_cop import policy
 from artme_cop.conversations import hooks, queries
-from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Mention, Message, MessageEdit, Reaction, ReadMarker
+from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
+from artme_cop.conversations.statements import ConversationRow, CoreStatements, statements_for
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from artme_cop.identity import queries as identity_queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
@@ -194,7 +195,7 @@ async def post_message(
 @dataclass
 class _Accepted:
     request: SendRequest
-    conversation: Conversation
+    conversation: ConversationRow
     client_msg_id: str
     body: str
     reply_to: int | None
@@ -206,10 +207,39 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
     """Post many messages in one go (the group-commit path), each under the rules of
     `post_message`; returns, in order, each one's Posted or the domain error it got.
 
-    The work per batch is a handful of queries whatever its size: one for earlier
-    client_msg_ids, one for the conversations, one for the authors, one seq update per
-    conversation and one insert for all messages.
+    The work runs in the unit of work's transaction as one synchronous block
+    (`store_messages`), so a batch crosses into the database layer once, not per statement.
     """
+    stored: list[hooks.StoredMessage] = []
+    outcomes, events = await uow.session.run_sync(_store_in_session, requests, uow.clock.now(), stored)
+    # Features (a forum thread's counts and notifications) add to the post in this transaction.
+    await hooks.run_after_post(uow, stored)
+    for event in events:
+        uow.emit(event)
+    return outcomes
+
+
+def _store_in_session(
+    session: Session, requests: list[SendRequest], now: datetime, stored: list[hooks.StoredMessage]
+) -> tuple[list[Posted | DomainError], list[Event]]:
+    session.flush()  # the statements bypass the ORM, so it must not hold pending changes
+    return store_messages(session.connection(), requests, now, stored)
+
+
+def store_messages(
+    connection: Connection, requests: list[SendRequest], now: datetime, stored: list[hooks.StoredMessage] | None = None
+) -> tuple[list[Posted | DomainError], list[Event]]:
+    """The body of `post_messages` on a synchronous connection, inside the caller's
+    transaction; returns the outcomes and the events to emit once the transaction commits.
+
+    The group-commit writer runs it on SQLite's write thread (one thread hop per batch), and
+    `post_messages` through `run_sync` (PostgreSQL, and posts inside a larger unit of work).
+    The work per batch is a handful of statements whatever its size (conversations.statements:
+    plain sqlite3 on the write thread, SQLAlchemy Core elsewhere): one for earlier
+    client_msg_ids, one for the conversations, one for the authors, one seq update per
+    conversation and the inserts.
+    """
+    db = statements_for(connection)
     outcomes: list[Posted | DomainError | None] = [None] * len(requests)
     keys: dict[int, tuple[int, str]] = {}
     for index, request in enumerate(requests):
@@ -217,9 +247,9 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             keys[index] = (request.actor.person_id, clean_client_msg_id(request.client_msg_id))
         except DomainError as exc:
             outcomes[index] = exc
-    earlier = await queries.find_by_client_ids(uow.session, set(keys.values()))
+    earlier = _earlier(db, set(keys.values()))
     conversation_ids = {c for c in (_maybe_key(r.conversation_id) for r in requests) if c is not None}
-    conversations = await queries.get_conversations(uow.session, conversation_ids)
+    conversations = db.conversations(sorted(conversation_ids)) if conversation_ids else {}
     accepted: dict[int, _Accepted] = {}
     first_in_batch: dict[tuple[int, str], int] = {}
     for index, key in keys.items():
@@ -229,11 +259,11 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             continue  # a retry inside this very batch: answered below from the first
         else:
             try:
-                accepted[index] = await _accept(uow, requests[index], conversations, key[1])
+                accepted[index] = _accept(db, requests[index], conversations, key[1])
                 first_in_batch[key] = index
             except DomainError as exc:
                 outcomes[index] = exc
-    await _store(uow, list(accepted.values()))
+    events = _store(db, list(accepted.values()), now, stored)
     for index, item in accepted.items():
         outcomes[index] = Posted(item.conversation.id, item.seq, item.client_msg_id, duplicate=False)
     for index, key in keys.items():
@@ -241,7 +271,15 @@ async def post_messages(uow: UnitOfWork, requests: list[SendRequest]) -> list[Po
             first = outcomes[first_in_batch[key]]
             assert isinstance(first, (Posted, DomainError))
             outcomes[index] = Posted(first.conversation_id, first.seq, key[1], duplicate=True) if isinstance(first, Posted) else first
-    return [o for o in outcomes if o is not None]
+    return [o for o in outcomes if o is not None], events
+
+
+def _earlier(db: CoreStatements, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
+    if not keys:
+        return {}
+    rows = db.earlier(sorted({author for author, _ in keys}), sorted({client_id for _, client_id in keys}))
+    return {(a, c): (conv, seq) for a, c, conv, seq in rows if (a, c) in keys}
 
 
 def _maybe_key(value: object) -> int | None:
@@ -251,7 +289,7 @@ def _maybe_key(value: object) -> int | None:
         return None
 
 
-async def _accept(uow: UnitOfWork, request: SendRequest, conversations: dict[int, Conversation], client_id: str) -> _Accepted:
+def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str) -> _Accepted:
     """Check one send against the policy and the input rules; nothing is written here."""
     actor = request.actor
     conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
@@ -265,22 +303,36 @@ async def _accept(uow: UnitOfWork, request: SendRequest, conversations: dict[int
     if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
         raise Invalid("The message you reply to does not exist.", field="reply_to")
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
-    mentioned = await _addressable(uow, conversation, mention_ids) if mention_ids else []
+    mentioned = _addressable_on(db.connection, conversation, mention_ids) if mention_ids else []
     return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
 
 
-async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
-    """Allocate seqs per conversation, insert every message, queue the events."""
+class _NewMessage(NamedTuple):
+    """A message just inserted, as `message_payload` reads it: building an ORM instance per
+    message only to read it back cost more than the insert."""
+
+    conversation_id: int
+    seq: int
+    html: str
+    reply_to_seq: int | None
+    client_msg_id: str
+    created_at: datetime
+    deleted_at: None = None
+    hidden_at: None = None
+    edited_at: None = None
+
+
+def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: list[hooks.StoredMessage] | None = None) -> list[Event]:
+    """Allocate seqs per conversation, insert every message; returns the events to emit."""
     if not items:
-        return
+        return []
     by_conversation: dict[int, list[_Accepted]] = {}
     for item in items:
         by_conversation.setdefault(item.conversation.id, []).append(item)
     for conversation_id, group in by_conversation.items():
-        last = await _advance_seq(uow, conversation_id, len(group))
+        last = db.advance_seq(conversation_id, len(group))
         for offset, item in enumerate(group):
             item.seq = last - len(group) + 1 + offset
-    now = uow.clock.now()
     rows = [
         {
             "conversation_id": item.conversation.id,
@@ -296,19 +348,22 @@ async def _store(uow: UnitOfWork, items: list[_Accepted]) -> None:
         }
         for item in items
     ]
-    ids = (await uow.session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)).scalars().all()
-    authors = await identity_queries.get_people(uow.session, {item.request.actor.person_id for item in items})
+    ids = db.insert_messages(rows)
+    authors = db.authors(sorted({item.request.actor.person_id for item in items}))
     mentions = [{"message_id": message_id, "person_id": p.id} for message_id, item in zip(ids, items) for p in item.mentioned]
     if mentions:
-        await uow.session.execute(insert(Mention), mentions)
-    await hooks.run_after_post(uow, [_stored(message_id, item, now) for message_id, item in zip(ids, items)])
+        db.insert_mentions(mentions)
+    if stored is not None:
+        stored.extend(_stored(message_id, item, now) for message_id, item in zip(ids, items))
+    events: list[Event] = []
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
-        message = Message(id=message_id, deleted_at=None, hidden_at=None, edited_at=None, **row)
-        uow.emit(message_event(message, author))
+        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now)
+        events.append(message_event(message, author))  # type: ignore[arg-type]
         for person in item.mentioned:
             data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
-            uow.emit(Event(person_topic(person.id), "mention", "add", message_id, data))
+            events.append(Event(person_topic(person.id), "mention", "add", message_id, data))
+    return events
 
 
 def _stored(message_id: int, item: _Accepted, now: datetime) -> hooks.StoredMessage:
@@ -318,24 +373,18 @@ def _stored(message_id: int, item: _Accepted, now: datetime) -> hooks.StoredMess
     )
 
 
-async def _advance_seq(uow: UnitOfWork, conversation_id: int, count: int) -> int:
-    """Reserve `count` seqs; returns the last. The row update serializes concurrent writers."""
-    result = await uow.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + count)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.scalar_one())
+def _addressable_on(connection: Connection, conversation: Any, person_ids: list[int]) -> list[Person]:
+    """`_addressable` on a bare connection (the write path has no ORM session; mentions are rare)."""
+    with Session(bind=connection) as session:
+        return _addressable(session, conversation, person_ids)
 
 
-async def _addressable(uow: UnitOfWork, conversation: Conversation, person_ids: list[int]) -> list[Person]:
+def _addressable(session: Session, conversation: Any, person_ids: list[int]) -> list[Person]:
     """The mentioned people who can read the conversation; the others are not told (SEC-A3)."""
     if not person_ids:
         return []
-    readers = {a.person_id for a in await identity.actors_for(uow, person_ids) if policy.can(a, Action.SPACE_READ, conversation)}
-    people = [await uow.session.get(Person, pid) for pid in person_ids if pid in readers]
+    readers = {a.person_id for a in identity.actors_for_sync(session, person_ids) if policy.can(a, Action.SPACE_READ, conversation)}
+    people = [session.get(Person, pid) for pid in person_ids if pid in readers]
     return [p for p in people if p is not None]
 
 
@@ -360,7 +409,8 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     now = uow.clock.now()
     uow.session.add(MessageEdit(message_id=message.id, body=message.body, edited_at=now, editor_id=actor.person_id))
     conversation = await access_conversation(uow, actor, conversation_id)
-    mentioned = await _addressable(uow, conversation, [pid for pid in find_mentions(text) if pid != actor.person_id])
+    mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
+    mentioned = await uow.session.run_sync(_addressable, conversation, mention_ids)
     message.body = text
     message.html = render_markdown(text, {p.id: p.display_name for p in mentioned})
     message.edited_at = now

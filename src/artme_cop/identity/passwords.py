@@ -8,6 +8,7 @@ short, very common, or built from the person's own name, email or the program's 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +19,10 @@ MIN_LENGTH = 10
 MAX_LENGTH = 256
 
 _hasher = PasswordHasher()
+# Argon2 takes tens of MiB per hash, and glibc keeps freed memory in the arena of the thread
+# that used it: a pool of its own, no wider than the machine's two cores need, bounds what
+# sign-ins leave resident (the default executor has several threads, each its own arena).
+_argon2_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 _COMMON = frozenset(
     """
@@ -46,12 +51,12 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 async def hash_password_async(password: str) -> str:
     """Hash in a worker thread: Argon2 takes ~0.1 s of CPU and must not stall live rooms."""
-    return await asyncio.to_thread(hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(_argon2_threads, hash_password, password)
 
 
 async def verify_password_async(password_hash: str, password: str) -> bool:
     """Verify in a worker thread (argon2-cffi releases the GIL), for the same reason."""
-    return await asyncio.to_thread(verify_password, password_hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_argon2_threads, verify_password, password_hash, password)
 
 
 def unusable_hash() -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from artme_cop.identity.models import Cohort, CohortMembership, Institution, Invitation, Person, RoleAssignment
 
@@ -16,6 +17,14 @@ async def get_people(session: AsyncSession, person_ids: set[int]) -> dict[int, P
     if not person_ids:
         return {}
     rows = (await session.execute(select(Person).where(Person.id.in_(sorted(person_ids))))).scalars()
+    return {person.id: person for person in rows}
+
+
+def get_people_sync(session: Session, person_ids: set[int]) -> dict[int, Person]:
+    """`get_people` in a synchronous session (the message write path runs in one)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(select(Person).where(Person.id.in_(sorted(person_ids)))).scalars()
     return {person.id: person for person in rows}
 
 
@@ -36,19 +45,33 @@ async def get_invitation_by_public_id(session: AsyncSession, public_id: str) -> 
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_role_assignments(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
-    query = select(RoleAssignment).where(RoleAssignment.person_id == person_id).order_by(RoleAssignment.id)
-    return list((await session.execute(query)).scalars())
+def _role_assignments(person_id: int) -> Select[tuple[RoleAssignment]]:
+    return select(RoleAssignment).where(RoleAssignment.person_id == person_id).order_by(RoleAssignment.id)
 
 
-async def list_memberships(session: AsyncSession, person_id: int) -> list[tuple[CohortMembership, Cohort]]:
-    query = (
+def _memberships(person_id: int) -> Select[tuple[CohortMembership, Cohort]]:
+    return (
         select(CohortMembership, Cohort)
         .join(Cohort, Cohort.id == CohortMembership.cohort_id)
         .where(CohortMembership.person_id == person_id)
         .order_by(Cohort.id)
     )
-    return [(m, c) for m, c in (await session.execute(query)).all()]
+
+
+async def list_role_assignments(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
+    return list((await session.execute(_role_assignments(person_id))).scalars())
+
+
+def list_role_assignments_sync(session: Session, person_id: int) -> list[RoleAssignment]:
+    return list(session.execute(_role_assignments(person_id)).scalars())
+
+
+async def list_memberships(session: AsyncSession, person_id: int) -> list[tuple[CohortMembership, Cohort]]:
+    return [(m, c) for m, c in (await session.execute(_memberships(person_id))).all()]
+
+
+def list_memberships_sync(session: Session, person_id: int) -> list[tuple[CohortMembership, Cohort]]:
+    return [(m, c) for m, c in session.execute(_memberships(person_id)).all()]
 
 
 async def list_institutions(session: AsyncSession, where: ColumnElement[bool]) -> list[Institution]:

@@ -1,24 +1,30 @@
 """The one WebSocket endpoint: handshake checks, subscribe and resume, command dispatch,
-and the send loop.
+and the send path.
 
 Handshake: the signed session must name a current person and the Origin must be exactly
 our own (cross-site WebSocket hijacking, SEC-F1/F2); otherwise the socket is closed before
 it is accepted, which the client sees as HTTP 403.
 
-Each connection has two loops. The receiver, in the connection's own task, decodes frames,
-applies the rate limits and calls the registered handler. The sender, in one sibling task,
-is the only writer to the socket: it drains one
-outgoing queue of live events, replies and replay requests. Live events arrive through
-the hub's non-blocking `push`; when the queue passes OUTGOING_LIMIT the consumer is too
-slow and is closed with 4008 (it resumes on reconnect), and nobody else waits for it.
+Receiving runs in the connection's own task: it decodes frames, applies the rate limits and
+calls the registered handler. Sending has two paths, and they never overlap:
+
+- Directly: when nothing is queued and no sender task runs, a live event or a reply is
+  written to the socket in the caller's step (realtime.direct: uvicorn's protocol, open,
+  write buffer below its high-water mark). No task wakes, nothing awaits; this is how most
+  frames leave.
+- Through the queue: otherwise the frame joins the connection's outgoing queue, and a
+  sender task, started on demand and gone once the queue is empty, writes it in order. It
+  also runs the replays. When the queue passes OUTGOING_LIMIT the consumer is too slow
+  (its socket buffer stayed full) and is closed with 4008 (it resumes on reconnect);
+  nobody else waits for it.
 
 Resume (`subscribe` with `after_seq`): the subscription is registered and a replay request
 queued in the same step. While the replay pages through the database, live messages of
 that conversation are skipped rather than queued (a long replay under heavy traffic must
 not look like a slow consumer); when it ends, one more read catches up with what was
-committed meanwhile, and from then on live messages flow. The sender drops what it already
-sent (seq <= last) and fills any gap from the database, so each message reaches the client
-once and in order.
+committed meanwhile, and from then on live messages flow. Both paths drop what was already
+sent (seq <= last); a gap is filled from the database by the sender, so each message
+reaches the client once and in order.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -39,6 +45,7 @@ from artme_cop.errors import DomainError, NotFound, RateLimited
 from artme_cop.identity import service as identity
 from artme_cop.policy import Actor
 from artme_cop.realtime import protocol
+from artme_cop.realtime.direct import direct_protocol, write_now
 from artme_cop.realtime.brokers import Broker
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
 from artme_cop.realtime.events import Event, conversation_topic, encode, person_topic
@@ -61,6 +68,8 @@ FRAME_BURST = 60.0
 MAX_REFUSALS = 200
 
 _LIVE, _CONTROL, _REPLAY, _CLOSE = range(4)
+# What a sender task returns when it wrote the close request: the connection ends.
+_STOPPED = "stopped"
 
 
 @dataclass
@@ -124,20 +133,29 @@ class RawSendMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] == "websocket":
             scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
+        # Returned, not awaited here: no frame of this middleware lives as long as the socket.
+        return self.app(scope, receive, send)  # type: ignore[return-value]
 
 
 class Connection:
+    # Class-level defaults: most connections never need their own (memory per idle
+    # connection, docs/performance.md).
+    sender: asyncio.Task[str | None] | None = None
+    receiver: asyncio.Task[Any] | None = None
+    protocol: Any = None  # uvicorn's protocol when frames may be written directly
+    # Made when a frame has to wait, dropped when the sender has emptied it.
+    outgoing: deque[tuple[int, str | None, int | None, Any]] | None = None
+    # Pipelined commands running now; a set of its own once the connection sends.
+    in_flight: set[asyncio.Task[None]] | frozenset[asyncio.Task[None]] = frozenset()
+
     def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
         self.websocket = websocket
         self.actor = actor
         self.person_id = actor.person_id
         self.realtime = realtime
-        self.outgoing: deque[tuple[int, str | None, int | None, Any]] = deque()
-        self.wake = asyncio.Event()
         self.closing: int | None = None
         self.topics: dict[int, str] = {}
         self.last_seq: dict[str, int] = {}
@@ -147,10 +165,11 @@ class Connection:
         self.send_bucket = realtime.send_bucket(actor.person_id)
         self.refusals = 0
         self.validated_at = time.monotonic()
-        self.in_flight: set[asyncio.Task[None]] = set()
-        self.sender: asyncio.Task[None] | None = None
         # Topics being replayed from the database: their live messages are skipped meanwhile.
         self.replaying: set[str] = set()
+        protocol = direct_protocol(websocket.scope.get(RAW_SEND))
+        if protocol is not None:
+            self.protocol = protocol
 
     # --- what the hub and handlers call -------------------------------------------------
 
@@ -159,26 +178,36 @@ class Connection:
             return
         if seq is not None and topic in self.replaying:
             return  # the replay reads it from the database; queuing it would only fill the queue
-        if len(self.outgoing) >= OUTGOING_LIMIT:
+        if self.sender is None and self.protocol is not None and not self.outgoing:
+            # Idle: nothing is ahead of this frame, so it may leave now (see the module doc).
+            last = self.last_seq.get(topic)
+            if last is None or (seq is not None and seq <= last):
+                return  # unsubscribed meanwhile, or already sent: the sender would drop it too
+            if (seq is None or seq == last + 1) and write_now(self.protocol, text):
+                if seq is not None:
+                    self.last_seq[topic] = seq
+                return
+        if len(self.outgoing or ()) >= OUTGOING_LIMIT:
             log.warning("websocket of person %s is too slow; closing it", self.person_id)
             self.close(protocol.CLOSE_SLOW_CONSUMER)
             return
-        self.outgoing.append((_LIVE, topic, seq, text))
-        self.wake.set()
+        self._enqueue((_LIVE, topic, seq, text))
 
     def reply(self, text: str) -> None:
-        if self.closing is None:
-            self.outgoing.append((_CONTROL, None, None, text))
-            self.wake.set()
+        if self.closing is not None:
+            return
+        if self.sender is None and self.protocol is not None and not self.outgoing and write_now(self.protocol, text):
+            return
+        self._enqueue((_CONTROL, None, None, text))
 
     def close(self, code: int) -> None:
         if self.closing is None:
             self.closing = code
-            self.outgoing.appendleft((_CLOSE, None, None, code))
-            self.wake.set()
-            if code == protocol.CLOSE_SLOW_CONSUMER and self.sender is not None:
+            sender = self.sender
+            self._enqueue((_CLOSE, None, None, code), first=True)
+            if code == protocol.CLOSE_SLOW_CONSUMER and sender is not None:
                 # Its sender is likely stuck writing to a full socket: stop waiting for it.
-                self.sender.cancel()
+                sender.cancel()
 
     def is_subscribed(self, conversation_id: int) -> bool:
         return conversation_id in self.topics
@@ -186,36 +215,29 @@ class Connection:
     def limit_sends(self) -> float:
         return self.send_bucket.take()
 
-    # --- the two tasks ------------------------------------------------------------------
+    # --- the receiving task and the sender ----------------------------------------------
 
     async def run(self) -> None:
-        """Receive in this task and send in a sibling; when either ends, both do. (One extra
-        task per socket, not two: idle sockets are most of a server's memory.)"""
+        """Receive in this task; a sender task runs beside it only while frames are queued.
+        When the sender stops the connection (close, dead socket), receiving ends too."""
         # Every socket hears its person's own topic (mentions, notifications) from the start.
         personal = person_topic(self.person_id)
         self.last_seq[personal] = 0
         self.realtime.hub.add(personal, self)
-        receiver = asyncio.current_task()
-        assert receiver is not None
-        sender = self.sender = asyncio.create_task(self._send_loop())
-        cut: list[bool] = []
-
-        def stop_receiving(_: asyncio.Task[None]) -> None:
-            cut.append(True)
-            receiver.cancel()
-
-        sender.add_done_callback(stop_receiving)
+        self.receiver = asyncio.current_task()
         try:
             await self._receive_loop()
         except asyncio.CancelledError:
-            if not cut:
+            if self.receiver is not None:
                 raise
-            receiver.uncancel()  # the sender ended (close, dead socket): not a shutdown
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]  # cut by the sender: not a shutdown
         finally:
-            sender.remove_done_callback(stop_receiving)
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            self.receiver = None
+            sender = self.sender
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
             for task in list(self.in_flight):
                 task.cancel()
             self.realtime.hub.remove(personal, self)
@@ -224,41 +246,71 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.websocket.close(code=self.closing), timeout=1.0)
 
+    def _enqueue(self, item: tuple[int, str | None, int | None, Any], *, first: bool = False) -> None:
+        if self.outgoing is None:
+            self.outgoing = deque()
+        if first:
+            self.outgoing.appendleft(item)
+        else:
+            self.outgoing.append(item)
+        self._ensure_sender()
+
+    def _ensure_sender(self) -> None:
+        if self.sender is None:
+            sender = self.sender = asyncio.create_task(self._send_queued())
+            sender.add_done_callback(self._sender_done)
+
+    def _sender_done(self, task: asyncio.Task[str | None]) -> None:
+        if self.sender is task:
+            self.sender = None
+        stopped = task.cancelled() or task.exception() is not None or task.result() == _STOPPED
+        receiver = self.receiver
+        if stopped and receiver is not None:
+            self.receiver = None  # tells run() that this cancellation is ours
+            receiver.cancel()
+
     async def _send_text(self, text: str) -> None:
+        if self.protocol is not None and write_now(self.protocol, text):
+            return
         raw = self.websocket.scope.get(RAW_SEND)
         if raw is None:
             await self.websocket.send_text(text)
         else:
             await raw({"type": "websocket.send", "text": text})
 
-    async def _send_loop(self) -> None:
+    async def _send_queued(self) -> str | None:
+        """Write the queued frames in order, replaying where needed; end when the queue is
+        empty (returning None) or with _STOPPED after the close request."""
         send_text = self._send_text
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.outgoing:
-                kind, topic, seq, payload = self.outgoing.popleft()
-                if kind == _LIVE:
-                    if topic not in self.last_seq:
+        outgoing = self.outgoing
+        while outgoing:
+            kind, topic, seq, payload = outgoing.popleft()
+            if kind == _LIVE:
+                if topic not in self.last_seq:
+                    continue
+                if seq is not None:
+                    last = self.last_seq[topic]
+                    if seq <= last:
                         continue
-                    if seq is not None:
-                        last = self.last_seq[topic]
-                        if seq <= last:
-                            continue
-                        if seq > last + 1:
-                            await self._replay(topic, up_to=seq - 1)
-                        self.last_seq[topic] = seq
-                    await send_text(payload)
-                elif kind == _CONTROL:
-                    await send_text(payload)
-                elif kind == _REPLAY:
-                    await self._replay(topic, up_to=None)
-                    self.replaying.discard(topic)
-                    # Catch up with what was committed while live events were being skipped.
-                    await self._replay(topic, up_to=None)
-                    self.reply(payload)
-                else:
-                    return
+                    if seq > last + 1:
+                        await self._replay(topic, up_to=seq - 1)
+                    self.last_seq[topic] = seq
+                await send_text(payload)
+            elif kind == _CONTROL:
+                await send_text(payload)
+            elif kind == _REPLAY:
+                await self._replay(topic, up_to=None)
+                self.replaying.discard(topic)
+                # Catch up with what was committed while live events were being skipped.
+                await self._replay(topic, up_to=None)
+                outgoing.append((_CONTROL, None, None, payload))
+            else:
+                return _STOPPED
+        # Nothing awaits between the emptiness check and here: a frame pushed from now on
+        # sees no sender and takes the direct path or starts a new sender (and a new queue).
+        self.sender = None
+        self.outgoing = None
+        return None
 
     async def _replay(self, topic: str | None, *, up_to: int | None) -> None:
         """Send the stored messages after the last one sent (up to `up_to`), in pages."""
@@ -307,9 +359,12 @@ class Connection:
         """Run the command beside the next frames, at most MAX_IN_FLIGHT at once."""
         while len(self.in_flight) >= MAX_IN_FLIGHT:
             await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+        in_flight = self.in_flight
+        if not isinstance(in_flight, set):
+            in_flight = self.in_flight = set()
         task = asyncio.create_task(self._execute(frame))
-        self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
 
     async def _execute(self, frame: dict[str, Any]) -> None:
         """Run one command and queue its ack or error frame."""
@@ -404,8 +459,7 @@ class Connection:
         self.realtime.hub.add(topic, self)
         ref = protocol.reply_ref(frame)
         present = await self._join(topic)
-        self.outgoing.append((_REPLAY, topic, None, protocol.ack(ref, conversation=conversation.id, present=present)))
-        self.wake.set()
+        self._enqueue((_REPLAY, topic, None, protocol.ack(ref, conversation=conversation.id, present=present)))
 
     async def _unsubscribe(self, conversation_id: int) -> None:
         topic = self.topics.pop(conversation_id, None)

@@ -5,6 +5,8 @@ streaming (SEC-H1, pitfall P5), and a same-origin check on state-changing reques
 
 from __future__ import annotations
 
+from typing import Awaitable
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,11 +35,10 @@ class SecurityHeadersMiddleware:
         if hsts:
             self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return _pass_through(self.app, scope, receive, send) or self._http(scope, receive, send)
 
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
@@ -61,10 +62,10 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return _pass_through(self.app, scope, receive, send) or self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _refuse(scope, send, 413, "too_large", "Request body too large.")
@@ -101,8 +102,11 @@ class SameOriginMiddleware:
         self.app = app
         self.base_url = base_url
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return _pass_through(self.app, scope, receive, send) or self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in UNSAFE_METHODS:
             headers = Headers(scope=scope)
             origin = headers.get("origin")
             own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
@@ -113,6 +117,15 @@ class SameOriginMiddleware:
                 await _refuse(scope, send, 403, "cross_site", "Cross-site request refused.")
                 return
         await self.app(scope, receive, send)
+
+
+def _pass_through(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Awaitable[None] | None:
+    """Anything but HTTP (WebSockets, lifespan) goes straight to the app: the caller awaits
+    the app itself, so no frame of these middlewares stays alive for a long-lived socket
+    (memory per idle connection, docs/performance.md). None for HTTP."""
+    if scope["type"] != "http":
+        return app(scope, receive, send)  # type: ignore[return-value]
+    return None
 
 
 async def _refuse(scope: Scope, send: Send, status: int, code: str, text: str) -> None:

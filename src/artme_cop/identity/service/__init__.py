@@ -40,6 +40,7 @@ from artme_cop.identity.service.organisation import (
 from artme_cop.identity.service.sessions import (
     Overview,
     actors_for,
+    actors_for_sync,
     change_password,
     check_reset_token,
     load_actor,
@@ -54,7 +55,7 @@ from artme_cop.identity.service.sessions import (
 __all__ = [
     "COHORT_ROLES", "INVALID_LINK", "SIGN_IN_FAILED", "InvitationRow", "OpenInvitation", "Overview",
     "ParticipationCount", "PersonDetail", "Roster", "RosterEntry", "_apply_grant", "accept_invitation",
-    "accept_invitation_signed_in", "access_institution", "access_person", "actors_for", "change_password",
+    "accept_invitation_signed_in", "access_institution", "access_person", "actors_for", "actors_for_sync", "change_password",
     "check_reset_token", "cohort_roster", "create_admin", "create_cohort", "create_institution",
     "delete_my_account", "export_my_data", "get_profile", "grant_role", "invitation_link", "invitation_status",
     "invite", "list_cohorts", "list_institutions", "list_invitations", "list_people", "load_actor",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from artme_cop.errors import Invalid
 from artme_cop.identity import passwords, queries
@@ -47,6 +48,10 @@ async def load_actor(uow: UnitOfWork, person_id: int, session_epoch: int) -> Act
 async def _actor_for(uow: UnitOfWork, person: Person) -> Actor:
     assignments = await queries.list_role_assignments(uow.session, person.id)
     memberships = await queries.list_memberships(uow.session, person.id)
+    return _actor_from(person, assignments, memberships)
+
+
+def _actor_from(person: Person, assignments: list[RoleAssignment], memberships: list[tuple[CohortMembership, Cohort]]) -> Actor:
     return Actor(
         person_id=person.id,
         display_name=person.display_name,
@@ -60,6 +65,16 @@ async def _actor_for(uow: UnitOfWork, person: Person) -> Actor:
 async def actors_for(uow: UnitOfWork, person_ids: list[int]) -> list[Actor]:
     """Actors of existing, undeleted people, to ask the policy what they may see."""
     return [await _actor_for(uow, person) for person in await people_by_id(uow, person_ids) if not person.is_deleted]
+
+
+def actors_for_sync(session: Session, person_ids: list[int]) -> list[Actor]:
+    """`actors_for` in a synchronous session (the message write path runs in one)."""
+    found = queries.get_people_sync(session, set(person_ids))
+    people = [found[pid] for pid in person_ids if pid in found and not found[pid].is_deleted]
+    return [
+        _actor_from(person, queries.list_role_assignments_sync(session, person.id), queries.list_memberships_sync(session, person.id))
+        for person in people
+    ]
 
 
 async def people_by_id(uow: UnitOfWork, person_ids: list[int]) -> list[Person]:

@@ -14,7 +14,7 @@ from artme_cop.program.phases import catalog
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import text, values
+from artme_cop.web.forms import values
 from artme_cop.web.templating import render
 
 FIELDS = ("kind", "title", "description", "phase", "day", "start", "end", "timezone", "place", "link", "audience")
