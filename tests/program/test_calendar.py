@@ -290,3 +290,14 @@ async def test_phase_page_links_its_forum_category_and_lists_its_sessions(app: A
     links = {a["href"] for a in soup(page).find_all("a")}
     assert "/forum/c/creating-a-climate-for-change" in links
     assert listed_titles(page, "sessions-heading") == {"A1 framing", "Phase 3 introduction"}
+
+
+async def test_curated_wins_name_the_next_community_of_practice_session(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    await sign_in(client, world.admin.email)
+    assert "No community-of-practice session is scheduled yet" in text_of(await client.get("/wins/curated"))
+    later = await schedule(app, world.admin, title="CoP: spring", audience="all", kind="community_of_practice", days=40)
+    sooner = await schedule(app, world.admin, title="CoP: winter", audience="all", kind="community_of_practice", days=10)
+    await schedule(app, world.admin, title="Phase 4 introduction", audience="all", kind="phase_introduction", days=2)
+    link = soup(await client.get("/wins/curated")).select_one("main a[href^='/calendar/sessions/']")
+    assert link is not None and link.text == "CoP: winter" and link["href"] == f"/calendar/sessions/{sooner}"
+    assert later != sooner

@@ -322,6 +322,18 @@ async def upcoming_sessions(uow: UnitOfWork, actor: Actor, *, limit: int = UPCOM
     return await _views(uow, actor, list((await uow.session.execute(query)).scalars()))
 
 
+async def next_session_of_kind(uow: UnitOfWork, actor: Actor, kind: str) -> SessionView | None:
+    """The soonest session of `kind` the actor is invited to that has not ended."""
+    query = (
+        select(ProgramSession)
+        .where(_invited(actor), ProgramSession.kind == kind, ProgramSession.cancelled_at.is_(None), ProgramSession.ends_at > uow.clock.now())
+        .order_by(ProgramSession.starts_at, ProgramSession.id)
+        .limit(1)
+    )
+    views = await _views(uow, actor, list((await uow.session.execute(query)).scalars()))
+    return views[0] if views else None
+
+
 async def managed_sessions(uow: UnitOfWork, actor: Actor) -> list[SessionView]:
     """Upcoming sessions the actor manages (scheduled them, their school's, all for admins)."""
     query = (

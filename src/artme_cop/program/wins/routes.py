@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from artme_cop.errors import Invalid
 from artme_cop.program import fields as program_fields
+from artme_cop.program.calendar import service as calendar
 from artme_cop.program.wins import service as wins
 from artme_cop.program.wins.models import Sharing
 from artme_cop.web import flash
@@ -144,7 +145,8 @@ async def curated_page(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         groups = await wins.curated_wins(uow, actor)
-    return render(request, "program/curated.html", {"groups": groups, **LABELS})
+        session = await calendar.next_session_of_kind(uow, actor, "community_of_practice")
+    return render(request, "program/curated.html", {"groups": groups, "session": session, **LABELS})
 
 
 routes = [
