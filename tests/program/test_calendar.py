@@ -301,3 +301,27 @@ async def test_curated_wins_name_the_next_community_of_practice_session(app: Any
     link = soup(await client.get("/wins/curated")).select_one("main a[href^='/calendar/sessions/']")
     assert link is not None and link.text == "CoP: winter" and link["href"] == f"/calendar/sessions/{sooner}"
     assert later != sooner
+
+
+async def test_a_manager_moves_a_session_and_the_feed_follows(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    session_id = await schedule(app, world.coach, title="A1 framing", audience="cohorts", cohorts=(world.cohort_a1.id,))
+    await sign_in(client, world.coach.email)
+    page = await client.get(f"/calendar/sessions/{session_id}/edit")
+    form = {field["name"]: field.get("value", "") for field in soup(page).select("form input") if field.get("name")}
+    assert form["title"] == "A1 framing" and form["start"] == "14:00"
+    before = await snapshot(app)
+    bad = await client.post(f"/calendar/sessions/{session_id}/edit", data={**form, "timezone": "America/Chicago", "description": "", "day": "2031-02-30"})
+    assert bad.status_code == 400 and await snapshot(app) == before
+    moved = await client.post(f"/calendar/sessions/{session_id}/edit", data={**form, "timezone": "America/Chicago", "description": "", "start": "16:00", "end": "17:00", "title": "A1 framing, moved"})
+    assert moved.status_code == 303
+    assert "A1 framing, moved" in text_of(await client.get(f"/calendar/sessions/{session_id}"))
+    async with app.state.uow(read_only=True) as uow:
+        session = await uow.session.get(ProgramSession, session_id)
+        assert session is not None and session.starts_at.astimezone(timezone.utc).hour in (21, 22)  # 16:00 in Chicago, summer or winter
+        actions = (await uow.session.execute(select(AuditEntry.action).where(AuditEntry.target_id == session_id))).scalars().all()
+    assert "session_changed" in actions
+    async with make_client(app) as student:
+        await sign_in(student, world.student_a.email)
+        assert (await student.get(f"/calendar/sessions/{session_id}/edit")).status_code == 403
+        token = soup(await student.get("/calendar/")).find("input", attrs={"name": "csrf_token"})["value"]
+        assert (await student.post(f"/calendar/sessions/{session_id}/edit", data={**form, "csrf_token": token})).status_code == 403

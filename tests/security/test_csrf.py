@@ -197,6 +197,15 @@ async def _survey_close(app: Any, world: World, mailer: RecordingMailer) -> Post
 
 
 async def _session_cancel(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    return Post(f"/calendar/sessions/{await _admin_session(app, world)}/cancel", {})
+
+
+async def _session_change(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    data = {"title": "Moved", "description": "", "day": "2031-01-03", "start": "15:00", "end": "16:00", "timezone": "UTC", "place": "", "link": ""}
+    return Post(f"/calendar/sessions/{await _admin_session(app, world)}/edit", data)
+
+
+async def _admin_session(app: Any, world: World) -> int:
     admin = await _admin_actor(app, world)
     async with app.state.uow() as uow:
         fields = calendar.clean_session(
@@ -204,7 +213,7 @@ async def _session_cancel(app: Any, world: World, mailer: RecordingMailer) -> Po
             place="", link="", audience="all", cohort_ids=[],
         )
         session = await calendar.schedule_session(uow, admin, fields)
-    return Post(f"/calendar/sessions/{session.id}/cancel", {})
+    return session.id
 
 
 async def _feed_revoke(app: Any, world: World, mailer: RecordingMailer) -> Post:
@@ -267,6 +276,7 @@ REQUESTS: dict[str, Builder] = {
     "/program/readiness/surveys/{survey_id}/close": _survey_close,
     "/calendar/sessions": _fixed(lambda w: "/calendar/sessions", lambda w: dict(_NEW_SESSION)),
     "/calendar/sessions/{session_id}/cancel": _session_cancel,
+    "/calendar/sessions/{session_id}/edit": _session_change,
     "/calendar/feed": _fixed(lambda w: "/calendar/feed", lambda w: {}),
     "/calendar/feed/revoke": _feed_revoke,
 }

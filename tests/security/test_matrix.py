@@ -1009,6 +1009,15 @@ async def _survey_closed(app: Any, world: World) -> None:
     assert survey.closed_at is not None
 
 
+_SESSION_CHANGE = {"title": "Moved", "description": "", "day": "2031-05-08", "start": "10:00", "end": "11:00", "timezone": "UTC", "place": "Room 2", "link": ""}
+
+
+async def _session_changed(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        [session] = (await uow.session.execute(select(ProgramSession))).scalars().all()
+    assert (session.title, session.place, session.starts_at.isoformat()) == ("Moved", "Room 2", "2031-05-08T10:00:00+00:00")
+
+
 async def _session_cancelled(app: Any, world: World) -> None:
     async with app.state.uow() as uow:
         [session] = (await uow.session.execute(select(ProgramSession))).scalars().all()
@@ -1066,6 +1075,9 @@ MATRIX += [
     Row("schedule an A1 session", "POST", "/calendar/sessions", _new_session, None, _A1_CHOOSE),
     Row("an A1 session", "GET", "/calendar/sessions/{session_id}", _session(""), _session("", missing=True), _A1_PROGRESS),
     Row("cancel an A1 session", "POST", "/calendar/sessions/{session_id}/cancel", _session("/cancel", {}), _session("/cancel", {}, missing=True), _A1_MANAGE, _session_cancelled),
+    Row("change page of an A1 session", "GET", "/calendar/sessions/{session_id}/edit", _session("/edit"), _session("/edit", missing=True),
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=200, lead_a=200, lead_b=404, admin=200)),
+    Row("change an A1 session", "POST", "/calendar/sessions/{session_id}/edit", _session("/edit", _SESSION_CHANGE), _session("/edit", _SESSION_CHANGE, missing=True), _A1_MANAGE, _session_changed),
 ]
 
 # --- the program (#8): the coalition, outcome mapping, wins, monitoring -------------------------

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from artme_cop.errors import Invalid
+from artme_cop.errors import Forbidden, Invalid
 from artme_cop.program.calendar import service as calendar
 from artme_cop.program.phases import catalog
 from artme_cop.web import flash
@@ -72,6 +72,31 @@ async def session_page(request: Request) -> Response:
     return render(request, "program/session.html", {"view": view, "phase": phase})
 
 
+EDITABLE = ("title", "description", "day", "start", "end", "timezone", "place", "link")
+
+
+async def edit_page(request: Request, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        view = await calendar.access_session(uow, actor, request.path_params["session_id"])
+    if not view.can_manage:
+        raise Forbidden("Only the people who manage this session change it.")
+    context = {"view": view, "timezones": calendar.TIMEZONES, "form": form or calendar.edit_form(view.session), "errors": errors or {}}
+    return render(request, "program/session_edit.html", context, status_code=status)
+
+
+async def edit_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = values(await read_form(request), *EDITABLE)
+    try:
+        async with request.app.state.uow() as uow:
+            session = await calendar.reschedule_session(uow, actor, request.path_params["session_id"], form)
+    except Invalid as exc:
+        return await edit_page(request, form=form, errors={exc.field or "_form": exc.message}, status=400)
+    flash.add(request, "The session is changed.")
+    return RedirectResponse(f"/calendar/sessions/{session.id}", status_code=303)
+
+
 async def cancel_submit(request: Request) -> Response:
     actor = require_actor(request)
     await read_form(request)
@@ -112,6 +137,8 @@ routes = [
     Route("/new", new_page, name="new"),
     Route("/sessions", create_submit, methods=["POST"], name="create_submit"),
     Route("/sessions/{session_id}", session_page, name="session"),
+    Route("/sessions/{session_id}/edit", edit_page, name="session_edit"),
+    Route("/sessions/{session_id}/edit", edit_submit, methods=["POST"], name="session_edit_submit"),
     Route("/sessions/{session_id}/cancel", cancel_submit, methods=["POST"], name="cancel_submit"),
     Route("/feed", feed_create_submit, methods=["POST"], name="feed_create"),
     Route("/feed/revoke", feed_revoke_submit, methods=["POST"], name="feed_revoke"),

@@ -23,7 +23,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import ColumnElement, delete, select
 
 from artme_cop import policy
-from artme_cop.errors import Invalid, NotFound
+from artme_cop.errors import Conflict, Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution
 from artme_cop.moderation import service as audit
@@ -375,6 +375,40 @@ async def access_session(uow: UnitOfWork, actor: Actor, session_id: object) -> S
         raise NotFound("session")
     [view] = await _views(uow, actor, [session])
     return view
+
+
+def edit_form(session: ProgramSession) -> dict[str, str]:
+    """The edit form's values: the time as the organiser scheduled it, in their zone."""
+    tz = ZoneInfo(session.timezone) if session.timezone in TIMEZONES else ZoneInfo("UTC")
+    start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
+    return {
+        "title": session.title, "description": session.description, "day": start.date().isoformat(), "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"), "timezone": session.timezone, "place": session.place, "link": session.link,
+    }
+
+
+async def reschedule_session(uow: UnitOfWork, actor: Actor, session_id: object, changes: dict[str, str]) -> ProgramSession:
+    """Change a session's title, description, time, place or link; who is invited stays (a
+    session for other people is a new session). Who: `session.manage`. Audit: session_changed.
+    Raises: NotFound, Forbidden, Invalid (the same rules as scheduling), Conflict (cancelled)."""
+    view = await access_session(uow, actor, session_id)
+    session = view.session
+    policy.require(actor, Action.SESSION_MANAGE, _ref(session, (await _cohort_ids(uow, [session.id]))[session.id]))
+    if session.cancelled_at is not None:
+        raise Conflict("A cancelled session cannot be changed.")
+    cleaned = clean_session(
+        kind=session.kind, title=changes.get("title", ""), description=changes.get("description", ""), phase=str(session.phase or ""),
+        day=changes.get("day", ""), start=changes.get("start", ""), end=changes.get("end", ""), zone=changes.get("timezone", ""),
+        place=changes.get("place", ""), link=changes.get("link", ""), audience="all", cohort_ids=[],
+    )
+    before = session.starts_at.isoformat()
+    session.title, session.description, session.place, session.link = cleaned.title, cleaned.description, cleaned.place, cleaned.link
+    session.starts_at, session.ends_at, session.timezone = cleaned.starts_at, cleaned.ends_at, cleaned.timezone
+    audit.record(
+        uow, actor_id=actor.person_id, action="session_changed", institution_id=session.institution_id, target_kind="session", target_id=session.id,
+        detail={"title": session.title, "starts_at_before": before, "starts_at": session.starts_at.isoformat()},
+    )
+    return session
 
 
 async def cancel_session(uow: UnitOfWork, actor: Actor, session_id: object) -> ProgramSession:
