@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline.state_inline import StateInline
 
 RENDERER_VERSION = 1
 
@@ -23,6 +24,44 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": True, "typograph
 )
 # An image would make every reader's browser fetch a URL of the author's choice (SEC-G8).
 _markdown.disable("image")
+
+# RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), at the end of pending text.
+_SCHEME_AT_END = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+_SCHEME_WINDOW = 64
+
+
+def _linkify_with_bounded_lookbehind(state: StateInline, silent: bool) -> bool:
+    """markdown-it-py's linkify rule, except that it looks for the scheme before `://` in the
+    last 64 characters of pending text, not in all of it: the library's search made `http://a.`
+    repeated quadratic (SEC-J5). Schemes are short, and a longer run of scheme characters is
+    no known scheme whether cut or not, so links come out the same."""
+    if state.linkLevel > 0 or not state.src.startswith("://", state.pos):
+        return False
+    scheme = _SCHEME_AT_END.search(state.pending[-_SCHEME_WINDOW:])
+    if scheme is None:
+        return False
+    proto = scheme.group(1)
+    link = state.md.linkify.match_at_start(state.src[state.pos - len(proto) :])
+    if not link:
+        return False
+    url = link.url.rstrip("*")  # a trailing '*' belongs to emphasis, as in the library
+    full_url = state.md.normalizeLink(url)
+    if not state.md.validateLink(full_url):
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(proto)]
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": full_url}
+        token.markup, token.info = "linkify", "auto"
+        token = state.push("text", "", 0)
+        token.content = state.md.normalizeLinkText(url)
+        token = state.push("link_close", "a", -1)
+        token.markup, token.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
+_markdown.inline.ruler.at("linkify", _linkify_with_bounded_lookbehind)
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li",
