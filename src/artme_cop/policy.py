@@ -75,6 +75,8 @@ class SpaceScope(StrEnum):
     CONSORTIUM = "consortium"
     INSTITUTION = "institution"
     COHORT = "cohort"
+    # Only the people on the conversation's member list (a team channel, a breakout).
+    MEMBERS = "members"
 
 
 # An institution lead manages the cohort-level roles of their own school; coaches, leads and
@@ -105,6 +107,9 @@ class Actor:
     cohorts: tuple[tuple[int, Constituency], ...] = ()
     session_epoch: int = 0
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    # Conversations of the members scope the person is listed in, and those they moderate.
+    member_conversations: frozenset[int] = frozenset()
+    moderated_conversations: frozenset[int] = frozenset()
 
     @property
     def is_program_admin(self) -> bool:
@@ -170,6 +175,8 @@ class Space:
     scope: SpaceScope
     institution_id: int | None
     cohort_id: int | None
+    # Needed only for the members scope, whose readers are listed per conversation.
+    conversation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ class MessageRef:
     institution_id: int | None
     cohort_id: int | None
     author_id: int
+    conversation_id: int | None = None
 
 
 class Audience(StrEnum):
@@ -328,7 +336,10 @@ def _space_of(resource: object) -> Space | None:
         scope = SpaceScope(getattr(resource, "scope"))
     except (AttributeError, ValueError):
         return None
-    return Space(scope, getattr(resource, "institution_id", None), getattr(resource, "cohort_id", None))
+    conversation_id = None
+    if scope is SpaceScope.MEMBERS:
+        conversation_id = getattr(resource, "conversation_id", None) or getattr(resource, "id", None)
+    return Space(scope, getattr(resource, "institution_id", None), getattr(resource, "cohort_id", None), conversation_id)
 
 
 def _space_read(actor: Actor, resource: object) -> bool:
@@ -339,6 +350,8 @@ def _space_read(actor: Actor, resource: object) -> bool:
         return True
     if space.scope is SpaceScope.INSTITUTION:
         return space.institution_id in _institutions_present(actor)
+    if space.scope is SpaceScope.MEMBERS:
+        return space.conversation_id in actor.member_conversations
     return space.cohort_id in _cohorts_present(actor)
 
 
@@ -364,6 +377,8 @@ def _message_moderate(actor: Actor, resource: object) -> bool:
         return _moderates_consortium(actor)
     if space.scope is SpaceScope.INSTITUTION:
         return actor.leads(space.institution_id)
+    if space.scope is SpaceScope.MEMBERS:
+        return space.conversation_id in actor.moderated_conversations
     return space.cohort_id in _facilitated_cohorts(actor)
 
 
@@ -386,7 +401,7 @@ def _moderation_flag(actor: Actor, resource: object) -> bool:
 
 def _moderation_queue(actor: Actor, _resource: object) -> bool:
     """The queue is for people who moderate some space; it lists only what they moderate."""
-    return _moderates_consortium(actor) or bool(actor.lead_institution_ids)
+    return _moderates_consortium(actor) or bool(actor.lead_institution_ids) or bool(actor.moderated_conversations)
 
 
 def _moderation_review(actor: Actor, resource: object) -> bool:
@@ -673,13 +688,18 @@ def space_clause(
     scope: InstrumentedAttribute[str],
     institution_id: InstrumentedAttribute[int | None],
     cohort_id: InstrumentedAttribute[int | None],
+    conversation_id: InstrumentedAttribute[int] | None = None,
 ) -> ColumnElement[bool]:
-    """The spaces `actor` may read, as a WHERE clause; the same rule as `Action.SPACE_READ`."""
-    return or_(
+    """The spaces `actor` may read, as a WHERE clause; the same rule as `Action.SPACE_READ`.
+    Members-scope conversations are included only when `conversation_id` is given."""
+    parts = [
         scope == SpaceScope.CONSORTIUM.value,
         and_(scope == SpaceScope.INSTITUTION.value, institution_id.in_(sorted(_institutions_present(actor)))),
         and_(scope == SpaceScope.COHORT.value, cohort_id.in_(sorted(_cohorts_present(actor)))),
-    )
+    ]
+    if conversation_id is not None and actor.member_conversations:
+        parts.append(and_(scope == SpaceScope.MEMBERS.value, conversation_id.in_(sorted(actor.member_conversations))))
+    return or_(*parts)
 
 
 def moderated_space_clause(
@@ -687,9 +707,13 @@ def moderated_space_clause(
     scope: InstrumentedAttribute[str],
     institution_id: InstrumentedAttribute[int | None],
     cohort_id: InstrumentedAttribute[int | None],
+    conversation_id: InstrumentedAttribute[int] | None = None,
 ) -> ColumnElement[bool]:
-    """The spaces `actor` moderates, as a WHERE clause; the same rule as `Action.MESSAGE_MODERATE`."""
+    """The spaces `actor` moderates, as a WHERE clause; the same rule as `Action.MESSAGE_MODERATE`.
+    Members-scope conversations are included only when `conversation_id` is given."""
     parts: list[ColumnElement[bool]] = []
+    if conversation_id is not None and actor.moderated_conversations:
+        parts.append(and_(scope == SpaceScope.MEMBERS.value, conversation_id.in_(sorted(actor.moderated_conversations))))
     if _moderates_consortium(actor):
         parts.append(scope == SpaceScope.CONSORTIUM.value)
     led = actor.lead_institution_ids & _institutions_present(actor)
@@ -707,10 +731,11 @@ def review_clause(
     institution_id: InstrumentedAttribute[int | None],
     cohort_id: InstrumentedAttribute[int | None],
     author_id: InstrumentedAttribute[int],
+    conversation_id: InstrumentedAttribute[int] | None = None,
 ) -> ColumnElement[bool]:
     """Messages the actor may review in the moderation queue; the same rule as
     `Action.MODERATION_REVIEW`."""
-    return and_(moderated_space_clause(actor, scope, institution_id, cohort_id), author_id != actor.person_id)
+    return and_(moderated_space_clause(actor, scope, institution_id, cohort_id, conversation_id), author_id != actor.person_id)
 
 
 def session_invited_clause(

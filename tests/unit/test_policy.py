@@ -7,6 +7,8 @@ reads) are checked here at the source; the HTTP matrix checks them again end to 
 
 from __future__ import annotations
 
+import dataclasses
+
 import itertools
 from dataclasses import dataclass
 from typing import Iterator
@@ -398,11 +400,22 @@ class _SpaceRow(_Base):
 
 
 SPACE_ROWS = [
-    Space(scope, institution, cohort)
-    for scope in SpaceScope
-    for institution in (None, A, B, C)
-    for cohort in (None, A1, A2, B1, 99)
+    Space(scope, institution, cohort, index)
+    for index, (scope, institution, cohort) in enumerate(
+        ((scope, institution, cohort) for scope in SpaceScope for institution in (None, A, B, C) for cohort in (None, A1, A2, B1, 99)),
+        start=1,
+    )
 ]
+MEMBERS_ROWS = [space.conversation_id for space in SPACE_ROWS if space.scope is SpaceScope.MEMBERS]
+# Members-only conversations: the student is on two lists, the facilitator on one of them
+# and another, moderating the shared one; nobody else is on any (not even the admin).
+MEMBERS_CAST = {
+    "student_a": dataclasses.replace(STUDENT_A, member_conversations=frozenset(MEMBERS_ROWS[:2])),
+    "facilitator_a": dataclasses.replace(
+        FACILITATOR_A, member_conversations=frozenset({MEMBERS_ROWS[0], MEMBERS_ROWS[2]}), moderated_conversations=frozenset({MEMBERS_ROWS[0]})
+    ),
+}
+CLAUSE_CAST = {**CAST, **MEMBERS_CAST}
 
 
 @pytest.fixture(scope="module")
@@ -418,14 +431,26 @@ def space_table() -> Iterator[Session]:
     engine.dispose()
 
 
-@pytest.mark.parametrize("who", sorted(CAST))
+@pytest.mark.parametrize("who", sorted(CLAUSE_CAST))
 def test_space_clause_agrees_with_can(space_table: Session, who: str) -> None:
-    person = CAST[who]
-    clause = policy.space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id)
+    person = CLAUSE_CAST[who]
+    clause = policy.space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id, _SpaceRow.id)
     selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
     expected = {index for index, space in enumerate(SPACE_ROWS, start=1) if can(person, Action.SPACE_READ, space)}
     assert selected == expected
     assert selected, "every actor reads at least the consortium spaces"
+
+
+def test_members_only_rows_are_read_by_their_members_alone(space_table: Session) -> None:
+    """Not even a program admin reads a members-only conversation they are not listed in."""
+    first, second, third = MEMBERS_ROWS[:3]
+    assert can(MEMBERS_CAST["student_a"], Action.SPACE_READ, SPACE_ROWS[first - 1])
+    assert not can(MEMBERS_CAST["student_a"], Action.SPACE_READ, SPACE_ROWS[third - 1])
+    assert not can(ADMIN, Action.SPACE_READ, SPACE_ROWS[first - 1])
+    assert not can(STUDENT_A, Action.SPACE_READ, SPACE_ROWS[first - 1])
+    assert can(MEMBERS_CAST["facilitator_a"], Action.MESSAGE_MODERATE, SPACE_ROWS[first - 1])
+    assert not can(MEMBERS_CAST["facilitator_a"], Action.MESSAGE_MODERATE, SPACE_ROWS[third - 1])
+    assert not can(MEMBERS_CAST["student_a"], Action.MESSAGE_MODERATE, SPACE_ROWS[second - 1])
 
 
 def test_space_clause_of_lead_a_excludes_cohort_a2(space_table: Session) -> None:
@@ -450,28 +475,28 @@ def test_managed_institutions_clause_agrees_with_institution_view(space_table: S
     assert audit == selected
 
 
-@pytest.mark.parametrize("who", sorted(CAST))
+@pytest.mark.parametrize("who", sorted(CLAUSE_CAST))
 def test_moderated_space_clause_agrees_with_can(space_table: Session, who: str) -> None:
-    person = CAST[who]
-    clause = policy.moderated_space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id)
+    person = CLAUSE_CAST[who]
+    clause = policy.moderated_space_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id, _SpaceRow.id)
     selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
     expected = {index for index, space in enumerate(SPACE_ROWS, start=1) if can(person, Action.MESSAGE_MODERATE, space)}
     assert selected == expected
     assert bool(selected) is policy.moderates_anything(person)
 
 
-@pytest.mark.parametrize("who", sorted(CAST))
+@pytest.mark.parametrize("who", sorted(CLAUSE_CAST))
 @pytest.mark.parametrize("author_id", [3, 6, 9])
 def test_review_clause_agrees_with_can(space_table: Session, who: str, author_id: int) -> None:
     """The queue's filter is the review rule itself, also for a moderator's own message."""
-    person = CAST[who]
+    person = CLAUSE_CAST[who]
     # Every row stands for a message by `author_id` written in that space.
-    clause = policy.review_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id, literal(author_id))  # type: ignore[arg-type]
+    clause = policy.review_clause(person, _SpaceRow.scope, _SpaceRow.institution_id, _SpaceRow.cohort_id, literal(author_id), _SpaceRow.id)  # type: ignore[arg-type]
     selected = set(space_table.execute(select(_SpaceRow.id).where(clause)).scalars())
     expected = {
         index
         for index, space in enumerate(SPACE_ROWS, start=1)
-        if can(person, Action.MODERATION_REVIEW, MessageRef(space.scope, space.institution_id, space.cohort_id, author_id))
+        if can(person, Action.MODERATION_REVIEW, MessageRef(space.scope, space.institution_id, space.cohort_id, author_id, space.conversation_id))
     }
     assert selected == expected
 

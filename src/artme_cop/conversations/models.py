@@ -105,3 +105,17 @@ class ReadMarker(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
     last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationMember(Base):
+    """Who belongs to a conversation of the `members` scope (a team channel, a breakout, a
+    co-facilitators' back-channel): only they read it, and moderators among them moderate it.
+    The feature that owns the conversation keeps this list in step with its own rosters."""
+
+    __tablename__ = "conversation_members"
+    __table_args__ = (Index("ix_conversation_members_person_id", "person_id"),)
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,12 +5,17 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from artme_cop.conversations.models import Conversation, Message, Reaction, ReadMarker
+from artme_cop.conversations.models import Conversation, ConversationMember, Message, Reaction, ReadMarker
 from artme_cop.identity.models import Person
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
     return await session.get(Conversation, conversation_id)
+
+
+async def list_members(session: AsyncSession, conversation_id: int) -> list[ConversationMember]:
+    query = select(ConversationMember).where(ConversationMember.conversation_id == conversation_id).order_by(ConversationMember.person_id)
+    return list((await session.execute(query)).scalars())
 
 
 async def get_message(session: AsyncSession, message_id: int) -> Message | None:

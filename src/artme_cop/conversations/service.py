@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from artme_cop import policy
 from artme_cop.conversations import hooks, queries
-from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, Message, MessageEdit, Reaction, ReadMarker
+from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, ConversationMember, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
 from artme_cop.conversations.statements import ConversationRow, CoreStatements, statements_for
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
-from artme_cop.realtime.events import Event, conversation_topic, person_topic
+from artme_cop.realtime.events import Event, access_topic, conversation_topic, person_topic
 from artme_cop.unit_of_work import UnitOfWork
 
 MAX_BODY = 10_000
@@ -139,7 +139,7 @@ async def history(uow: UnitOfWork, actor: Actor, conversation_id: object, *, bef
 
 async def list_conversations(uow: UnitOfWork, actor: Actor) -> list[Conversation]:
     """The conversations the actor may read, by the policy's visibility filter."""
-    where = policy.space_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id)
+    where = policy.space_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, Conversation.id)
     return await queries.list_conversations(uow.session, where)
 
 
@@ -175,6 +175,37 @@ async def open_conversation(
     uow.session.add(conversation)
     await uow.flush()
     return conversation
+
+
+async def members_of(uow: UnitOfWork, conversation: Conversation) -> dict[int, bool]:
+    """A members-scope conversation's list: person id -> whether they moderate it."""
+    return {m.person_id: m.is_moderator for m in await queries.list_members(uow.session, conversation.id)}
+
+
+async def set_members(uow: UnitOfWork, conversation: Conversation, members: dict[int, bool]) -> set[int]:
+    """Make a members-scope conversation's list exactly `members` (person id -> moderates), for
+    the feature that owns it (it checked its own rights). Everyone whose access changed is told
+    on their access topic after the commit, so their open sockets drop or gain it at once.
+    Returns the people whose access changed."""
+    if conversation.scope != SpaceScope.MEMBERS.value:
+        raise Invalid("Only a members-only conversation has a member list.", field="conversation")
+    current = {m.person_id: m for m in await queries.list_members(uow.session, conversation.id)}
+    changed: set[int] = set()
+    for person_id, member in current.items():
+        if person_id not in members:
+            await uow.session.delete(member)
+            changed.add(person_id)
+        elif member.is_moderator != members[person_id]:
+            member.is_moderator = members[person_id]
+            changed.add(person_id)
+    for person_id, moderates in members.items():
+        if person_id not in current:
+            uow.session.add(ConversationMember(conversation_id=conversation.id, person_id=person_id, is_moderator=moderates, added_at=uow.clock.now()))
+            changed.add(person_id)
+    await uow.flush()
+    for person_id in sorted(changed):
+        uow.emit(Event(access_topic(person_id), "access", "changed", conversation.id, {}))
+    return changed
 
 
 async def post_message(

@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from artme_cop.conversations.models import ConversationMember
 from artme_cop.identity.models import Cohort, CohortMembership, Institution, Invitation, Person, RoleAssignment
 
 
@@ -72,6 +73,19 @@ async def list_memberships(session: AsyncSession, person_id: int) -> list[tuple[
 
 def list_memberships_sync(session: Session, person_id: int) -> list[tuple[CohortMembership, Cohort]]:
     return [(m, c) for m, c in session.execute(_memberships(person_id)).all()]
+
+
+def _conversation_memberships(person_id: int) -> Select[tuple[int, bool]]:
+    return select(ConversationMember.conversation_id, ConversationMember.is_moderator).where(ConversationMember.person_id == person_id)
+
+
+async def list_conversation_memberships(session: AsyncSession, person_id: int) -> list[tuple[int, bool]]:
+    """(conversation id, is moderator) of the members-scope conversations the person is in."""
+    return [(c, bool(m)) for c, m in (await session.execute(_conversation_memberships(person_id))).all()]
+
+
+def list_conversation_memberships_sync(session: Session, person_id: int) -> list[tuple[int, bool]]:
+    return [(c, bool(m)) for c, m in session.execute(_conversation_memberships(person_id)).all()]
 
 
 async def list_institutions(session: AsyncSession, where: ColumnElement[bool]) -> list[Institution]:

@@ -87,7 +87,7 @@ def _resolution_note(value: object) -> str:
 
 
 def _ref(conversation: Conversation, message: Message) -> MessageRef:
-    return MessageRef(SpaceScope(conversation.scope), conversation.institution_id, conversation.cohort_id, message.author_id)
+    return MessageRef(SpaceScope(conversation.scope), conversation.institution_id, conversation.cohort_id, message.author_id, conversation.id)
 
 
 async def _readable_message(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object) -> tuple[Conversation, Message]:
@@ -234,7 +234,7 @@ async def list_queue(uow: UnitOfWork, actor: Actor, *, status: object = "open", 
     """
     policy.require(actor, Action.MODERATION_QUEUE)
     resolved = _queue_status(status)
-    where = policy.review_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, Message.author_id)
+    where = policy.review_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, Message.author_id, Conversation.id)
     groups = await queries.flagged_messages(uow.session, where, resolved=resolved, before_id=before_id, limit=max(1, min(limit, 100)))
     message_ids = [message_id for message_id, _, _ in groups]
     messages = await queries.get_messages(uow.session, message_ids)

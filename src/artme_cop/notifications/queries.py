@@ -42,11 +42,16 @@ async def list_for_recipient(
     return list((await session.execute(query)).scalars().all())
 
 
-async def unread_by_conversation(session: AsyncSession, recipient_ids: list[int]) -> list[Row[tuple[int, str | None, int | None, int | None, int]]]:
-    """(recipient, scope, institution, cohort, count) of unread notifications per conversation
-    (scope None for notifications about no conversation), for the policy to sum up."""
+async def unread_by_conversation(session: AsyncSession, recipient_ids: list[int]) -> list[Row[tuple[int, str | None, int | None, int | None, int | None, int]]]:
+    """(recipient, scope, institution, cohort, conversation, count) of unread notifications per
+    conversation (scope None for notifications about no conversation), for the policy to sum up."""
     query = (
-        _with_content(select(Notification.recipient_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, func.count(Notification.id)))
+        _with_content(
+            select(
+                Notification.recipient_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id,
+                Notification.conversation_id, func.count(Notification.id),
+            )
+        )
         .where(Notification.recipient_id.in_(recipient_ids), Notification.read_at.is_(None))
         .group_by(Notification.recipient_id, Notification.conversation_id, Conversation.scope, Conversation.institution_id, Conversation.cohort_id)
     )

@@ -195,7 +195,7 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
     """Notifications whose content the actor may still see (needs the conversations joined)."""
     return or_(
         Notification.conversation_id.is_(None),
-        policy.space_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id),
+        policy.space_clause(actor, Conversation.scope, Conversation.institution_id, Conversation.cohort_id, Conversation.id),
     )
 
 
@@ -216,8 +216,9 @@ async def _unread_counts(uow: UnitOfWork, actors: list[Actor]) -> dict[int, int]
     """Unread counts of several people in one query, summed by the policy's SPACE_READ rule."""
     by_person = {actor.person_id: actor for actor in actors}
     counts = dict.fromkeys(by_person, 0)
-    for person_id, scope, institution_id, cohort_id, count in await queries.unread_by_conversation(uow.session, sorted(by_person)):
-        if scope is None or policy.can(by_person[person_id], Action.SPACE_READ, Space(SpaceScope(scope), institution_id, cohort_id)):
+    for person_id, scope, institution_id, cohort_id, conversation_id, count in await queries.unread_by_conversation(uow.session, sorted(by_person)):
+        space = Space(SpaceScope(scope), institution_id, cohort_id, conversation_id) if scope is not None else None
+        if space is None or policy.can(by_person[person_id], Action.SPACE_READ, space):
             counts[person_id] += count
     return counts
 

@@ -20,6 +20,11 @@ def person_topic(person_id: int) -> str:
     return f"person:{int(person_id)}"
 
 
+def access_topic(person_id: int) -> str:
+    """Told when a feature changes what the person may read (a breakout move, a team roster)."""
+    return f"access:{int(person_id)}"
+
+
 def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 

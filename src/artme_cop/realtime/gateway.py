@@ -48,7 +48,7 @@ from artme_cop.realtime import protocol
 from artme_cop.realtime.direct import direct_protocol, write_now
 from artme_cop.realtime.brokers import Broker
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
-from artme_cop.realtime.events import Event, conversation_topic, encode, person_topic
+from artme_cop.realtime.events import Event, access_topic, conversation_topic, encode, person_topic
 from artme_cop.realtime.hub import Hub
 from artme_cop.realtime.protocol import FrameError
 from artme_cop.realtime.ratelimit import TokenBucket
@@ -150,6 +150,7 @@ class Connection:
     outgoing: deque[tuple[int, str | None, int | None, Any]] | None = None
     # Pipelined commands running now; a set of its own once the connection sends.
     in_flight: set[asyncio.Task[None]] | frozenset[asyncio.Task[None]] = frozenset()
+    access_check: asyncio.Task[None] | None = None
 
     def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
         self.websocket = websocket
@@ -224,6 +225,8 @@ class Connection:
         personal = person_topic(self.person_id)
         self.last_seq[personal] = 0
         self.realtime.hub.add(personal, self)
+        watcher = _AccessWatcher(self)
+        self.realtime.hub.add(access_topic(self.person_id), watcher)
         self.receiver = asyncio.current_task()
         try:
             await self._receive_loop()
@@ -241,6 +244,7 @@ class Connection:
             for task in list(self.in_flight):
                 task.cancel()
             self.realtime.hub.remove(personal, self)
+            self.realtime.hub.remove(access_topic(self.person_id), watcher)
             await self._leave_all()
             if self.closing is not None:
                 with contextlib.suppress(Exception):
@@ -392,8 +396,32 @@ class Connection:
             log.warning("websocket of person %s closed after %d refused frames", self.person_id, self.refusals)
             self.close(protocol.CLOSE_POLICY)
 
+    def access_changed(self) -> None:
+        """A feature changed what this person may read: check the subscriptions now rather
+        than at the next periodic revalidation, so a moved or removed member stops hearing."""
+        if self.closing is not None:
+            return
+        in_flight = self.in_flight
+        if not isinstance(in_flight, set):
+            in_flight = self.in_flight = set()
+        task = self.access_check = asyncio.create_task(self._revalidate_now())
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+
+    async def _revalidate_now(self) -> None:
+        try:
+            await self.revalidate()
+        except SessionEnded:
+            self.close(protocol.CLOSE_SESSION_ENDED)
+
     async def _revalidate_if_due(self) -> None:
-        """Reload the actor now and then, so revoked sessions and roles take effect (SEC-D5, SEC-F5)."""
+        """Reload the actor now and then, so revoked sessions and roles take effect (SEC-D5, SEC-F5).
+        A check started by an access change is awaited, so the next frame sees the new rights."""
+        access_check = self.access_check
+        if access_check is not None:
+            self.access_check = None
+            if not access_check.done():
+                await asyncio.shield(access_check)
         if time.monotonic() - self.validated_at < REVALIDATE_SECONDS:
             return
         await self.revalidate()
@@ -410,6 +438,7 @@ class Connection:
                     await conversations.access_conversation(uow, actor, conversation_id)
                 except NotFound:
                     await self._unsubscribe(conversation_id)
+                    self.reply(encode({"type": "unsubscribed", "conversation": conversation_id, "reason": "no_access"}))
 
     # --- commands -----------------------------------------------------------------------
 
@@ -501,6 +530,18 @@ class Connection:
 
     def _me(self) -> dict[str, Any]:
         return {"id": self.person_id, "name": self.actor.display_name}
+
+
+class _AccessWatcher:
+    """Listens on the person's access topic for its connection; a separate subscriber so the
+    hot delivery path of the connection itself compares no topics."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.person_id = connection.person_id
+
+    def push(self, topic: str, seq: int | None, text: str) -> None:
+        self.connection.access_changed()
 
 
 class SessionEnded(Exception):

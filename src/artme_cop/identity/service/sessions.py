@@ -48,10 +48,13 @@ async def load_actor(uow: UnitOfWork, person_id: int, session_epoch: int) -> Act
 async def _actor_for(uow: UnitOfWork, person: Person) -> Actor:
     assignments = await queries.list_role_assignments(uow.session, person.id)
     memberships = await queries.list_memberships(uow.session, person.id)
-    return _actor_from(person, assignments, memberships)
+    conversations = await queries.list_conversation_memberships(uow.session, person.id)
+    return _actor_from(person, assignments, memberships, conversations)
 
 
-def _actor_from(person: Person, assignments: list[RoleAssignment], memberships: list[tuple[CohortMembership, Cohort]]) -> Actor:
+def _actor_from(
+    person: Person, assignments: list[RoleAssignment], memberships: list[tuple[CohortMembership, Cohort]], conversations: list[tuple[int, bool]]
+) -> Actor:
     return Actor(
         person_id=person.id,
         display_name=person.display_name,
@@ -59,6 +62,8 @@ def _actor_from(person: Person, assignments: list[RoleAssignment], memberships: 
         grants=frozenset(Grant(Role(a.role), a.institution_id, a.cohort_id) for a in assignments),
         cohorts=tuple((m.cohort_id, Constituency(m.constituency)) for m, _ in memberships),
         session_epoch=person.session_epoch,
+        member_conversations=frozenset(c for c, _ in conversations),
+        moderated_conversations=frozenset(c for c, moderates in conversations if moderates),
     )
 
 
@@ -72,7 +77,12 @@ def actors_for_sync(session: Session, person_ids: list[int]) -> list[Actor]:
     found = queries.get_people_sync(session, set(person_ids))
     people = [found[pid] for pid in person_ids if pid in found and not found[pid].is_deleted]
     return [
-        _actor_from(person, queries.list_role_assignments_sync(session, person.id), queries.list_memberships_sync(session, person.id))
+        _actor_from(
+            person,
+            queries.list_role_assignments_sync(session, person.id),
+            queries.list_memberships_sync(session, person.id),
+            queries.list_conversation_memberships_sync(session, person.id),
+        )
         for person in people
     ]
 
