@@ -30,6 +30,7 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
+from artme_cop.knowledge import routes as knowledge_routes
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import routes as moderation_routes
@@ -133,6 +134,7 @@ def create_app(
         Mount("/outcomes", routes=outcome_routes.routes, name="outcomes"),
         Mount("/wins", routes=win_routes.routes, name="wins"),
         Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
+        Mount("/knowledge", routes=knowledge_routes.routes, name="knowledge"),
         *identity_routes.routes,
     ]
     middleware = [
