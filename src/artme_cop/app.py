@@ -30,6 +30,7 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
+from artme_cop.knowledge import api as knowledge_api
 from artme_cop.knowledge import routes as knowledge_routes
 from artme_cop.knowledge.jobs import run_review_schedule
 from artme_cop.mail import Mailer, make_mailer
@@ -60,7 +61,7 @@ from artme_cop.web.templating import STATIC_DIR, make_templates
 log = logging.getLogger(__name__)
 
 # The features with a JSON API: their operations are the /api routes and /api/openapi.json.
-API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router]
+API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router, knowledge_api.router]
 
 
 def session_cookie_name(settings: Settings) -> str:

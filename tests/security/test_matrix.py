@@ -1341,6 +1341,34 @@ MATRIX += [
     Row("a diff", "GET", "/knowledge/{resource_id}/diff", _program(_knowledge("shared_institution", "/diff?from=1&to=1")), _missing_resource("/diff?from=1&to=1"), _IN_A_READ),
 ]
 
+
+def _api_knowledge(state: str, suffix: str = "", data: dict[str, Any] | None = None, method: str = "GET") -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        public_id = await knowledge_helpers.resource_in(app, world, KnowledgeState(state))
+        return Call(method, f"/api/knowledge/resources/{public_id}{suffix}", data or {})
+
+    return build
+
+
+_API_RESOURCE = "/api/knowledge/resources/{resource_id}"
+_API_FLAG = {"move": "flag_update", "reason": "Outdated."}
+_API_IN_A_WRITE = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404)
+
+MATRIX += [
+    Row("api knowledge browse", "GET", "/api/knowledge/resources", _api_fixed("GET", "/api/knowledge/resources"), None, _EVERYONE),
+    Row("api a draft resource", "GET", _API_RESOURCE, _api_knowledge("draft"), _api_fixed("GET", f"/api/knowledge/resources/{MISSING_RESOURCE}"), _DRAFT_READ),
+    Row("api a program resource", "GET", _API_RESOURCE, _api_knowledge("shared_program"), None, _EVERYONE),
+    Row("api a diff", "GET", _API_RESOURCE + "/diff", _api_knowledge("shared_institution", "/diff?from=1&to=1"), _api_fixed("GET", f"/api/knowledge/resources/{MISSING_RESOURCE}/diff?from=1&to=1"), _IN_A_READ),
+    Row(
+        "api flag a school's resource", "POST", _API_RESOURCE + "/transitions", _api_knowledge("shared_institution", "/transitions", _API_FLAG, "POST"),
+        _api_fixed("POST", f"/api/knowledge/resources/{MISSING_RESOURCE}/transitions", _API_FLAG), _API_IN_A_WRITE,
+    ),
+    Row(
+        "api publish a proposal", "POST", _API_RESOURCE + "/transitions", _api_knowledge("proposed_program", "/transitions", {"move": "publish_program"}, "POST"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=200),
+    ),
+]
+
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the
 # gateway tests (tests/realtime/), not in this HTTP table.
 WEBSOCKET_ROUTES: set[tuple[str, str]] = {("WEBSOCKET", "/ws")}
