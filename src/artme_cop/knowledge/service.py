@@ -683,10 +683,10 @@ async def resource_view(uow: UnitOfWork, actor: Actor, public_id: object) -> Res
 
 
 async def _reviewer_choices(uow: UnitOfWork, loaded: Loaded) -> list[Person]:
-    """People the policy lets review this resource: its school's and the program's staff."""
-    candidates = await queries.school_people(uow.session, loaded.resource.institution_id)
-    staff = list((await uow.session.execute(select(Person).where(Person.institution_id.is_(None), Person.is_deleted.is_(False)).order_by(Person.display_name))).scalars())
-    pool = candidates + staff
+    """People the policy lets review this resource (its school's lead and coalition, and the
+    program's admins, coaches and facilitators wherever they are). The consortium has a few
+    hundred people, so the policy is asked person by person rather than by a role query."""
+    pool = list((await uow.session.execute(select(Person).where(Person.is_deleted.is_(False)).order_by(Person.display_name))).scalars())
     actors = {a.person_id: a for a in await identity.actors_for(uow, [p.id for p in pool])}
     return [p for p in pool if p.id in actors and policy.can(actors[p.id], Action.RESOURCE_REVIEWER, loaded.ref())]
 
