@@ -11,7 +11,8 @@ this" reports. Indexes: `institution_id` serves a school's resources; `(scope, u
 the browse page; `(state, review_due_on)` the review-due job; `knowledge_people.person_id`
 the "involves this person" visibility test; `knowledge_tags.tag` and `knowledge_phases.phase`
 the tag and phase facets; `resource_id` on transitions, reviews and reports a resource's
-page; `(decision, due_at)` the reviewers' reminders; `reviewer_id` "my reviews". No data step.
+page; `(decision, due_at)` the reviewers' reminders; `conversation_id` (no index) points at the
+resource's live discussion in the messaging core; `reviewer_id` "my reviews". No data step.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def upgrade() -> None:
     sa.Column('conditions', sa.Text(), nullable=False),
     sa.Column('when_not_to_use', sa.Text(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('review_due_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
@@ -56,6 +58,7 @@ def upgrade() -> None:
     sa.CheckConstraint("scope IN ('private', 'institution', 'program')", name=op.f('ck_knowledge_resources_scope_known')),
     sa.ForeignKeyConstraint(['approved_by_id'], ['people.id'], name=op.f('fk_knowledge_resources_approved_by_id_people')),
     sa.ForeignKeyConstraint(['contact_id'], ['people.id'], name=op.f('fk_knowledge_resources_contact_id_people')),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_knowledge_resources_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_knowledge_resources_created_by_id_people')),
     sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_knowledge_resources_institution_id_institutions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_resources')),

@@ -94,6 +94,9 @@ class Resource(Base):
     when_not_to_use: Mapped[str] = mapped_column(Text, default="")
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     review_due_on: Mapped[date | None] = mapped_column(Date)
+    # The live discussion (a conversation of kind `resource`), opened when first shared; its
+    # space follows the resource's reach.
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from artme_cop import policy
+from artme_cop.conversations import service as conversations
+from artme_cop.conversations.models import Conversation, ConversationKind
 from artme_cop.conversations.rendering import render_markdown
 from artme_cop.errors import Conflict, Invalid, NotFound
 from artme_cop.identity import service as identity
@@ -45,7 +47,7 @@ from artme_cop.knowledge.models import (
 )
 from artme_cop.notifications import service as notifications
 from artme_cop.notifications.models import NotificationKind
-from artme_cop.policy import Action, Actor, KnowledgeScope, ResourceRef
+from artme_cop.policy import Action, Actor, KnowledgeScope, ResourceRef, SpaceScope
 from artme_cop.program import fields
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -390,6 +392,7 @@ async def _share_institution(uow: UnitOfWork, actor: Actor, loaded: Loaded, requ
     version.scope = _wider(version.scope, KnowledgeScope.INSTITUTION.value)
     resource.scope = _wider(resource.scope, KnowledgeScope.INSTITUTION.value)
     resource.review_due_on = (uow.clock.now() + REVIEW_PERIOD).date()
+    await _follow_reach(uow, resource)
 
 
 async def _propose_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -421,6 +424,7 @@ async def _publish_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, reques
     version = await _current_version(uow, resource)
     assert version is not None
     version.scope = resource.scope = KnowledgeScope.PROGRAM.value
+    await _follow_reach(uow, resource)
 
 
 async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -433,11 +437,42 @@ async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request
     if resource.scope == KnowledgeScope.PROGRAM.value:
         resource.scope = KnowledgeScope.INSTITUTION.value
     resource.approved_by_id, resource.approved_at = None, None
+    await _follow_reach(uow, resource)
 
 
 async def _flag_update(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
     await _move(uow, actor, loaded, Move.FLAG_UPDATE, reason=request.reason, facts=await _facts(uow, loaded.resource))
     await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], actor.person_id, f"“{loaded.resource.title}” was flagged as due for update.", loaded.resource)
+
+
+async def _retire(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
+    await _move(uow, actor, loaded, Move.RETIRE, reason=request.reason, facts=await _facts(uow, loaded.resource))
+    await _follow_reach(uow, loaded.resource)
+
+
+async def _follow_reach(uow: UnitOfWork, resource: Resource) -> None:
+    """Open or re-scope the resource's live discussion so that exactly its readers take part.
+
+    A discussion is program-wide only for a resource shared with the program by name: people
+    of the school taking part would name it, so a "partner school" resource is discussed
+    within its school. When the reach narrows (withdrawn, returned) the old discussion is
+    narrowed and locked and a new one opened: the core checks a live subscription once, so
+    locking guarantees that nothing new reaches a subscriber who lost access (SEC-A5).
+    Retired resources keep a locked discussion.
+    """
+    if resource.scope == KnowledgeScope.PRIVATE.value:
+        return
+    wide = resource.scope == KnowledgeScope.PROGRAM.value and resource.attribution == Attribution.NAMED.value
+    scope, institution_id = (SpaceScope.CONSORTIUM, None) if wide else (SpaceScope.INSTITUTION, resource.institution_id)
+    current = await uow.session.get(Conversation, resource.conversation_id) if resource.conversation_id else None
+    if current is not None and current.scope == SpaceScope.CONSORTIUM.value and not wide:
+        current.scope, current.institution_id, current.is_locked = scope.value, institution_id, True
+        current = None
+    if current is None:
+        current = await conversations.open_conversation(uow, kind=ConversationKind.RESOURCE, scope=scope, title=f"Discussion: {resource.title}"[:200], institution_id=institution_id)
+        resource.conversation_id = current.id
+    current.scope, current.institution_id = scope.value, institution_id
+    current.is_locked = resource.state == State.RETIRED.value
 
 
 def _wider(a: str, b: str) -> str:
@@ -452,6 +487,7 @@ _MOVE_EFFECTS = {
     Move.WITHDRAW: _back_to_school,
     Move.RETURN_INSTITUTION: _back_to_school,
     Move.FLAG_UPDATE: _flag_update,
+    Move.RETIRE: _retire,
 }
 
 
@@ -615,6 +651,7 @@ class ResourceView:
     reviewer_choices: list[Person]
     school_people: list[Person]
     reads_working_copy: bool
+    discussion_id: int | None = None
 
     @property
     def applied_count(self) -> int:
@@ -679,7 +716,16 @@ async def resource_view(uow: UnitOfWork, actor: Actor, public_id: object) -> Res
         reviewer_choices=await _reviewer_choices(uow, loaded) if steward and State(resource.state) in cycle.EDITABLE else [],
         school_people=await queries.school_people(uow.session, resource.institution_id) if steward else [],
         reads_working_copy=working,
+        discussion_id=await _discussion_for(uow, actor, resource),
     )
+
+
+async def _discussion_for(uow: UnitOfWork, actor: Actor, resource: Resource) -> int | None:
+    """The live discussion's id when the reader may take part in it (the core's own rule)."""
+    if resource.conversation_id is None:
+        return None
+    conversation = await uow.session.get(Conversation, resource.conversation_id)
+    return conversation.id if conversation is not None and policy.can(actor, Action.SPACE_READ, conversation) else None
 
 
 async def _reviewer_choices(uow: UnitOfWork, loaded: Loaded) -> list[Person]:
