@@ -1306,6 +1306,7 @@ _REPORT_FORM = {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-
 
 MATRIX += [
     Row("knowledge browse", "GET", "/knowledge/", _forum_call("GET", "/knowledge/"), None, _EVERYONE),
+    Row("knowledge health", "GET", "/knowledge/health", _forum_call("GET", "/knowledge/health"), None, _EVERYONE),
     Row("new resource form", "GET", "/knowledge/new", _forum_call("GET", "/knowledge/new"), None, _CREATE_PAGE),
     Row("post a resource", "POST", "/knowledge/new", _forum_call("POST", "/knowledge/new", _KNOWLEDGE_FORM), None, _CREATE),
     Row("a draft resource", "GET", "/knowledge/{resource_id}", _program(_knowledge("draft")), _missing_resource(), _DRAFT_READ),

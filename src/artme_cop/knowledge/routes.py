@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from artme_cop.errors import Conflict, Invalid
 from artme_cop.knowledge import cycle
+from artme_cop.knowledge import health as knowledge_health
 from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
 from artme_cop.knowledge.models import Attribution, Decision, Priority, ReportKind, ResourceType, ReviewRole
@@ -60,6 +61,13 @@ async def browse_page(request: Request) -> Response:
     async with request.app.state.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, actor, filters)
     return render(request, "knowledge/index.html", {"browse": found, "query": urlencode(filters.as_query()), **LABELS})
+
+
+async def health_page(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        health = await knowledge_health.knowledge_health(uow, actor)
+    return render(request, "knowledge/health.html", {"health": health, **LABELS})
 
 
 async def new_page(request: Request, *, errors: dict[str, str] | None = None, form: dict[str, object] | None = None, status: int = 200) -> Response:
@@ -199,6 +207,7 @@ async def diff_page(request: Request) -> Response:
 
 routes = [
     Route("/", browse_page, name="browse"),
+    Route("/health", health_page, name="health"),
     Route("/new", new_page, name="new"),
     Route("/new", create_submit, methods=["POST"], name="create"),
     Route("/{resource_id}", resource_page, name="resource"),

@@ -125,6 +125,15 @@ def reads_working_copy(actor: Actor, loaded: Loaded) -> bool:
     return policy.can(actor, Action.RESOURCE_READ, loaded.ref(scope=KnowledgeScope.PRIVATE.value))
 
 
+async def shown_title(uow: UnitOfWork, actor: Actor, resource: Resource) -> str:
+    """The title this reader sees: the working copy's, or the newest version shared with them."""
+    loaded = await _load(uow, resource)
+    if reads_working_copy(actor, loaded):
+        return resource.title
+    versions = readable_versions(actor, loaded, await queries.list_versions(uow.session, resource.id))
+    return versions[-1].title if versions else resource.title
+
+
 def readable_versions(actor: Actor, loaded: Loaded, versions: list[ResourceVersion]) -> list[ResourceVersion]:
     return [v for v in versions if policy.can(actor, Action.RESOURCE_READ, loaded.ref(scope=v.scope))]
 
