@@ -2,8 +2,8 @@
 
 It builds the engine, the unit-of-work factory, the mailer and the rate limiter, mounts
 each feature's routes, and wraps them in the middleware stack (sessions, the actor,
-same-origin, body cap, security headers). Its lifespan runs the broker and the daily
-notification digest check.
+same-origin, body cap, security headers). Its lifespan runs the broker, the daily
+notification digest check and the knowledge review-due check.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
+from artme_cop.knowledge import api as knowledge_api
+from artme_cop.knowledge import routes as knowledge_routes
+from artme_cop.knowledge.jobs import run_review_schedule
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import routes as moderation_routes
@@ -58,7 +61,7 @@ from artme_cop.web.templating import STATIC_DIR, make_templates
 log = logging.getLogger(__name__)
 
 # The features with a JSON API: their operations are the /api routes and /api/openapi.json.
-API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router]
+API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router, knowledge_api.router]
 
 
 def session_cookie_name(settings: Settings) -> str:
@@ -104,13 +107,17 @@ def create_app(
         await broker.start()
         digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.digest_task = digests
+        # The knowledge review-due check keeps the digest's rhythm (issue #7).
+        reviews = asyncio.create_task(run_review_schedule(uow, interval=settings.digest_interval)) if settings.digest_interval else None
+        app.state.knowledge_review_task = reviews
         try:
             yield
         finally:
-            if digests is not None:
-                digests.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await digests
+            for task in (digests, reviews):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await writer.stop()
             await broker.stop()
             await engine.dispose()
@@ -133,6 +140,7 @@ def create_app(
         Mount("/outcomes", routes=outcome_routes.routes, name="outcomes"),
         Mount("/wins", routes=win_routes.routes, name="wins"),
         Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
+        Mount("/knowledge", routes=knowledge_routes.routes, name="knowledge"),
         *identity_routes.routes,
     ]
     middleware = [

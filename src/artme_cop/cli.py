@@ -1,5 +1,5 @@
 """The `artme-cop` command: serve, migrate, create-admin, institution, cohort, invite, demo,
-notifications digest.
+notifications digest, knowledge review-due.
 
 Each subcommand is a thin wrapper over the functions the app itself uses. `main(argv)`
 returns an exit code so tests can call it directly; invalid settings exit with 2 and a
@@ -27,6 +27,7 @@ from artme_cop.identity import queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Constituency, Role
 from artme_cop.mail import make_mailer
+from artme_cop.knowledge import service as knowledge
 from artme_cop.notifications import service as notifications
 from artme_cop.settings import Settings, SettingsError, load_settings
 from artme_cop.unit_of_work import UnitOfWork
@@ -168,6 +169,12 @@ def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_knowledge(args: argparse.Namespace, settings: Settings) -> int:
+    moved, reminded = _with_uow(settings, knowledge.run_review_due)
+    print(f"Resources now due for update: {moved}. Reviewers reminded: {reminded}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artme-cop", description="ARTME Community of Practice server. Settings come from ARTME_* environment variables (see README).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -220,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     notification_sub = notification.add_subparsers(dest="action", required=True, metavar="ACTION")
     notification_sub.add_parser("digest", help="send the daily email digests that are due now (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
     notification.set_defaults(handler=cmd_notifications)
+
+    knowledge_parser = sub.add_parser("knowledge", help="knowledge repository jobs")
+    knowledge_sub = knowledge_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    knowledge_sub.add_parser("review-due", help="move resources past their review date to 'update due', tell their stewards, remind reviewers near their time limit (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
+    knowledge_parser.set_defaults(handler=cmd_knowledge)
     return parser
 
 

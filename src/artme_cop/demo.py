@@ -22,6 +22,7 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.identity import service as identity
 from artme_cop.forum import service as forum
+from artme_cop.knowledge import service as knowledge
 from artme_cop.policy import Actor, SpaceScope
 from artme_cop.program.calendar import service as calendar
 from artme_cop.program.phases import catalog as phase_catalog
@@ -170,8 +171,13 @@ DEMO_SPHERES = (
 )
 
 
+# The knowledge repository: one resource through the whole cycle, shared with the program as
+# "a partner school" and applied by another school; one waiting in assessment.
+DEMO_RESOURCES = 2
+
+
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES)
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES) + DEMO_RESOURCES
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -223,7 +229,50 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
     for short_name, name, description, co_leads in DEMO_SPHERES:
         await _open_demo_sphere(uow, short_name, name, description, co_leads)
         tick(f"coalition sphere “{name}” at {short_name}")
+    await _knowledge_shared_and_applied(uow)
+    tick("knowledge resource “Bystander intervention pocket card”: assessed, shared with the program as a partner school's, applied")
+    await _knowledge_in_assessment(uow)
+    tick("knowledge resource “What our first Chats for Change taught us”: in assessment")
     return True
+
+
+async def _knowledge_shared_and_applied(uow: UnitOfWork) -> None:
+    author = await _demo_actor(uow, "tomas.reyes@riverside.example.edu")
+    coach, safety = await _demo_actor(uow, COACH.email), await _demo_actor(uow, "keisha.brown@riverside.example.edu")
+    content = knowledge.clean_content(
+        type="tool", title="Bystander intervention pocket card", summary="A one-page card with the four Ds of bystander intervention, for clerkship students and residents.",
+        body="## The four Ds\n\n1. **Direct**: name what happened, calmly.\n2. **Distract**: interrupt the moment.\n3. **Delegate**: bring in someone with authority.\n4. **Delay**: check in with the person harmed afterwards.\n\nPrint it double-sided; the back lists the reporting routes.",
+        change_target="Students and residents act when they witness racism on the wards", priority="high", tags="bystander, clerkship, learning climate", phases=["3", "4"],
+    )
+    resource = await knowledge.create_resource(uow, author, content)
+    await knowledge.transition(uow, author, resource.public_id, knowledge.clean_move(move="submit", reason="", content_reviewer=str(coach.person_id), safety_reviewer=str(safety.person_id)))
+    for reviewer, role in ((coach, "content"), (safety, "safety")):
+        await knowledge.decide_review(uow, reviewer, resource.public_id, role=role, decision="accept", comments="")
+    await knowledge.contextualize(
+        uow, author, resource.public_id, conditions="Introduced in a 20-minute grounding session with every clerkship director first.",
+        when_not_to_use="Not as a replacement for incident reporting, and not without a named person students can go to.", contact=str(author.person_id),
+    )
+    await knowledge.transition(uow, author, resource.public_id, knowledge.clean_move(move="share_institution", reason=""))
+    lead = await _demo_actor(uow, SCHOOLS[0].people[0].email)
+    await knowledge.transition(uow, lead, resource.public_id, knowledge.clean_move(move="propose_program", reason="Useful to every school.", attribution="partner"))
+    await knowledge.transition(uow, await _demo_actor(uow, ADMIN_EMAIL), resource.public_id, knowledge.clean_move(move="publish_program", reason=""))
+    await knowledge.report_use(
+        uow, await _demo_actor(uow, "grace.mensah@northlake.example.edu"), resource.public_id, kind="applied", where="Pediatrics clerkship",
+        applied_on=uow.clock.now().date().isoformat(), what_happened="Handed out at orientation; two students used it in the first week.", evidence="Orientation feedback",
+    )
+
+
+async def _knowledge_in_assessment(uow: UnitOfWork) -> None:
+    author = await _demo_actor(uow, "rosa.delgado@northlake.example.edu")
+    content = knowledge.clean_content(
+        type="lesson_learned", title="What our first Chats for Change taught us", summary="Three lessons from running our first two dialogue sessions.",
+        body="1. Send the pre-reading a week ahead.\n2. Affinity rooms need a minimum size.\n3. Plan the report-back before the breakouts.", change_target="", priority="medium",
+        tags="dialogue, facilitation", phases=["3"],
+    )
+    resource = await knowledge.create_resource(uow, author, content)
+    facilitator = await _demo_actor(uow, "ibrahim.haddad@northlake.example.edu")
+    coach = await _demo_actor(uow, COACH.email)
+    await knowledge.transition(uow, author, resource.public_id, knowledge.clean_move(move="submit", reason="", content_reviewer=str(coach.person_id), safety_reviewer=str(facilitator.person_id)))
 
 
 async def _program_phases(uow: UnitOfWork, cohorts: list[Cohort]) -> None:

@@ -69,6 +69,17 @@ class Action(StrEnum):
     WIN_CURATE = "win.curate"
     MONITORING_SHARE = "monitoring.share"
     MONITORING_PROGRAM = "monitoring.program"
+    # the knowledge repository (issue #7)
+    RESOURCE_CREATE = "resource.create"
+    RESOURCE_READ = "resource.read"
+    RESOURCE_ORIGIN = "resource.origin"
+    RESOURCE_STEWARD = "resource.steward"
+    RESOURCE_REVIEW = "resource.review"
+    RESOURCE_REVIEWER = "resource.reviewer"
+    RESOURCE_APPROVE = "resource.approve"
+    RESOURCE_CURATE = "resource.curate"
+    RESOURCE_FLAG = "resource.flag"
+    RESOURCE_APPLY = "resource.apply"
 
 
 class SpaceScope(StrEnum):
@@ -245,6 +256,36 @@ class PartnerRef:
 
     institution_id: int
     cohort_id: int | None = None
+
+
+class KnowledgeScope(StrEnum):
+    """How far a resource of the knowledge repository reaches (its state says where it is in
+    the cycle; its scope says who reads it)."""
+
+    PRIVATE = "private"
+    INSTITUTION = "institution"
+    PROGRAM = "program"
+
+
+PARTNER_ATTRIBUTION = "partner"
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A knowledge resource as the policy sees it: its school, where it is in the cycle, how
+    far it reaches, how it is attributed, and the people involved in it."""
+
+    institution_id: int
+    state: str
+    scope: str
+    attribution: str | None = None
+    author_ids: frozenset[int] = frozenset()
+    steward_ids: frozenset[int] = frozenset()
+    reviewer_ids: frozenset[int] = frozenset()
+
+    @property
+    def involved_ids(self) -> frozenset[int]:
+        return self.author_ids | self.steward_ids | self.reviewer_ids
 
 
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
@@ -593,6 +634,89 @@ def _lead_of(actor: Actor, resource: object) -> bool:
     return actor.leads(_institution_of(resource))
 
 
+# --- the knowledge repository (issue #7) ------------------------------------------------------
+# Drafts and items in assessment are read by the people involved (authors, stewards, named
+# reviewers) and the school's lead; a resource shared with the institution by that school's
+# members; a resource shared with the program by everyone signed in. Program admins see a
+# proposal to curate it; they never read a school's unshared work otherwise (rule 2). A
+# resource attributed to "a partner school" never names its school, or people who would name
+# it, to anyone outside the school and the people involved.
+
+
+def _resource(resource: object) -> ResourceRef | None:
+    return resource if isinstance(resource, ResourceRef) else None
+
+
+def _involved_or_lead(actor: Actor, ref: ResourceRef) -> bool:
+    return actor.person_id in ref.involved_ids or actor.leads(ref.institution_id)
+
+
+def _resource_read(actor: Actor, resource: object) -> bool:
+    ref = _resource(resource)
+    if ref is None:
+        return False
+    if ref.scope == KnowledgeScope.PROGRAM.value or _involved_or_lead(actor, ref):
+        return True
+    if ref.scope == KnowledgeScope.INSTITUTION.value and ref.institution_id in _institutions_present(actor):
+        return True
+    # Program admins read a proposal to curate it, never the school's unshared earlier text.
+    return ref.state == "proposed_program" and ref.scope != KnowledgeScope.PRIVATE.value and actor.is_program_admin
+
+
+def _resource_origin(actor: Actor, resource: object) -> bool:
+    """Whether the actor may know the resource's school (and names that would give it away)."""
+    ref = _resource(resource)
+    if ref is None or not _resource_read(actor, ref):
+        return False
+    if ref.attribution != PARTNER_ATTRIBUTION:
+        return True
+    return actor.person_id in ref.involved_ids or ref.institution_id in _institutions_present(actor)
+
+
+def _resource_create(actor: Actor, resource: object) -> bool:
+    """Coalition members and the lead post resources for their school."""
+    return _in_coalition(actor, _institution_of(resource))
+
+
+def _resource_steward(actor: Actor, resource: object) -> bool:
+    """Edit, submit, contextualize, share within the school, flag for update, retire, withdraw
+    from the program: the resource's authors and stewards, and its school's lead."""
+    ref = _resource(resource)
+    return ref is not None and (actor.person_id in ref.author_ids | ref.steward_ids or actor.leads(ref.institution_id))
+
+
+def _resource_review(actor: Actor, resource: object) -> bool:
+    """Only a reviewer named on the resource decides a review."""
+    ref = _resource(resource)
+    return ref is not None and actor.person_id in ref.reviewer_ids
+
+
+def _resource_reviewer(actor: Actor, resource: object) -> bool:
+    """Who may be named a reviewer: program admins, coaches and facilitators (they review
+    when named), and the school's lead and coalition; never an author of the resource."""
+    ref = _resource(resource)
+    if ref is None or actor.person_id in ref.author_ids:
+        return False
+    program_staff = actor.is_program_admin or actor.holds(Role.COACH) or actor.holds(Role.FACILITATOR)
+    return program_staff or _in_coalition(actor, ref.institution_id)
+
+
+def _resource_approve(actor: Actor, resource: object) -> bool:
+    """Nothing from a school reaches the program without its lead's approval (DOMAIN.md)."""
+    ref = _resource(resource)
+    return ref is not None and actor.leads(ref.institution_id)
+
+
+def _resource_flag(actor: Actor, resource: object) -> bool:
+    """Any reader may flag a shared resource as out of date."""
+    return _resource_read(actor, resource)
+
+
+def _resource_apply(actor: Actor, resource: object) -> bool:
+    """"We applied this" is reported by people of a school (the report is about a school)."""
+    return actor.institution_id is not None and _resource_read(actor, resource)
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -663,6 +787,16 @@ _CHECKS = {
     Action.WIN_CURATE: _admin_only,
     Action.MONITORING_SHARE: _lead_of,
     Action.MONITORING_PROGRAM: _admin_only,
+    Action.RESOURCE_CREATE: _resource_create,
+    Action.RESOURCE_READ: _resource_read,
+    Action.RESOURCE_ORIGIN: _resource_origin,
+    Action.RESOURCE_STEWARD: _resource_steward,
+    Action.RESOURCE_REVIEW: _resource_review,
+    Action.RESOURCE_REVIEWER: _resource_reviewer,
+    Action.RESOURCE_APPROVE: _resource_approve,
+    Action.RESOURCE_CURATE: _admin_only,
+    Action.RESOURCE_FLAG: _resource_flag,
+    Action.RESOURCE_APPLY: _resource_apply,
 }
 
 
@@ -773,3 +907,43 @@ def cohort_oversight_clause(actor: Actor, cohort_id: InstrumentedAttribute[int],
     if actor.lead_institution_ids:
         clauses.append(institution_id.in_(sorted(actor.lead_institution_ids)))
     return or_(*clauses)
+
+
+def resource_clause(
+    actor: Actor,
+    *,
+    institution_id: InstrumentedAttribute[int],
+    scope: ColumnElement[str] | InstrumentedAttribute[str],
+    state: InstrumentedAttribute[str],
+    involves: Callable[[int], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """Knowledge resources (or, with a version's scope column, versions) the actor may read, as
+    a WHERE clause; the rule of `Action.RESOURCE_READ`. `involves(person_id)` says "this person
+    is an author, steward or reviewer of the resource"."""
+    clauses: list[ColumnElement[bool]] = [
+        scope == KnowledgeScope.PROGRAM.value,
+        and_(scope == KnowledgeScope.INSTITUTION.value, institution_id.in_(sorted(_institutions_present(actor)))),
+        involves(actor.person_id),
+    ]
+    if actor.lead_institution_ids:
+        clauses.append(institution_id.in_(sorted(actor.lead_institution_ids)))
+    if actor.is_program_admin:
+        clauses.append(and_(state == "proposed_program", scope != KnowledgeScope.PRIVATE.value))
+    return or_(*clauses)
+
+
+def resource_origin_clause(
+    actor: Actor,
+    *,
+    institution_id: InstrumentedAttribute[int],
+    attribution: InstrumentedAttribute[str | None],
+    involves: Callable[[int], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """Readable resources whose school the actor may know (the rule of `Action.RESOURCE_ORIGIN`):
+    filtering by school must never find an item attributed to "a partner school"."""
+    return or_(
+        attribution.is_(None),
+        attribution != PARTNER_ATTRIBUTION,
+        institution_id.in_(sorted(_institutions_present(actor))),
+        involves(actor.person_id),
+    )

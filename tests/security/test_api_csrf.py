@@ -24,7 +24,9 @@ from artme_cop.identity.models import Person
 from artme_cop.moderation import flags
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
+from artme_cop.knowledge.cycle import State as KnowledgeState
 from tests.factories import World
+from tests.knowledge import helpers as knowledge_helpers
 from tests.forum.api_support import api_client, assert_error
 from tests.forum.conftest import start
 from tests.security.test_api_contract import api_routes_of
@@ -105,6 +107,12 @@ async def _mark_all_read(app: Any, world: World) -> Request:
     return Request("/api/notifications/read", {"all": True})
 
 
+async def _publish_proposal(app: Any, world: World) -> Request:
+    """The admin curates a school's proposal into the program."""
+    public_id = await knowledge_helpers.resource_in(app, world, KnowledgeState.PROPOSED_PROGRAM)
+    return Request(f"/api/knowledge/resources/{public_id}/transitions", {"move": "publish_program", "reason": ""})
+
+
 CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/forum/categories"): _fixed("/api/forum/categories", CATEGORY),
     ("PUT", "/api/forum/categories/{category_id}"): _fixed("/api/forum/categories/1", {**CATEGORY, "name": "Renamed"}),
@@ -127,6 +135,7 @@ CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/moderation/messages/{conversation_id}/{seq}/hide"): _on_message("hide", {"reason": "off-topic"}),
     ("POST", "/api/moderation/messages/{conversation_id}/{seq}/unhide"): _on_message("unhide", {"note": "on reflection"}, hidden=True),
     ("POST", "/api/moderation/messages/{conversation_id}/{seq}/warn"): _on_message("warn", {"text": "Please mind the agreements."}),
+    ("POST", "/api/knowledge/resources/{resource_id}/transitions"): _publish_proposal,
 }
 IDS = [f"{method} {path}" for method, path in sorted(CASES)]
 PARAMS = sorted(CASES)

@@ -31,6 +31,8 @@ from artme_cop.program.phases.catalog import PHASES
 from artme_cop.program.readiness import service as readiness
 from artme_cop.program.readiness.aggregates import ITEMS
 from artme_cop.program.coalition import service as coalition_service
+from artme_cop.knowledge.cycle import State as KnowledgeState
+from tests.knowledge import helpers as knowledge_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.factories import World
@@ -373,6 +375,27 @@ REQUESTS.update({
     "/wins/{win_id:int}/consent": _as("student_a", _then(_win, "/consent"), {"consent": "given"}),
     "/wins/shared/{public_id}/curate": _as("admin", _then(_shared, "/curate"), {"phase": "3", "theme": "assessment", "include": "1"}),
     "/monitoring/institutions/{institution_id}/sharing": _as("lead_a", _at(lambda w: f"/monitoring/institutions/{w.institution_a.id}/sharing"), {"shares": "1"}),
+})
+
+# --- the knowledge repository (#7): each sent by someone the cycle lets do it ----------------------
+
+
+def _resource(state: str) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return f"/knowledge/{await knowledge_helpers.resource_in(app, world, KnowledgeState(state))}"
+
+    return make
+
+
+_KNOWLEDGE_CONTENT = {k: v for k, v in knowledge_helpers.CONTENT.items() if k != "phases"} | {"phases": "3"}
+
+REQUESTS.update({
+    "/knowledge/new": _as("lead_a", _at(lambda w: "/knowledge/new"), _KNOWLEDGE_CONTENT),
+    "/knowledge/{resource_id}/edit": _as("coalition_a", _then(_resource("draft"), "/edit"), {**_KNOWLEDGE_CONTENT, "title": "A better title"}),
+    "/knowledge/{resource_id}/transitions": _as("lead_a", _then(_resource("shared_institution"), "/transitions"), {"move": "flag_update", "reason": "Out of date."}),
+    "/knowledge/{resource_id}/reviews": _as("coach", _then(_resource("in_assessment"), "/reviews"), {"role": "content", "decision": "accept", "comments": ""}),
+    "/knowledge/{resource_id}/context": _as("coalition_a", _then(_resource("contextualizing"), "/context"), lambda w: {**knowledge_helpers.CONTEXT, "contact": str(w.coalition_a.id)}),
+    "/knowledge/{resource_id}/reports": _as("student_a", _then(_resource("shared_program"), "/reports"), {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-01", "what_happened": "It helped.", "evidence": ""}),
 })
 
 # POST routes that change nothing (a preview): refused without a token like the others, but

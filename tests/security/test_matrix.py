@@ -45,6 +45,8 @@ from artme_cop.program.readiness.aggregates import ITEMS
 from artme_cop.program.readiness.models import Response, Survey
 from artme_cop.program.coalition import service as coalition_service
 from artme_cop.program.wins import service as win_service
+from artme_cop.knowledge.cycle import State as KnowledgeState
+from tests.knowledge import helpers as knowledge_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.forum.conftest import start as start_thread
@@ -1271,6 +1273,101 @@ MATRIX += [
         _program(_fixed_path(lambda w: f"/monitoring/institutions/{MISSING_ID}/sharing"), {"shares": "1"}), _LEAD_ONLY,
     ),
     Row("program monitoring", "GET", "/monitoring/program", _forum_call("GET", "/monitoring/program"), None, _ADMIN_ONLY_PAGE),
+]
+
+# --- the knowledge repository (#7) -----------------------------------------------------------------
+# A draft is read by its authors and stewards (A's coalition member) and A's lead; a resource
+# shared with the institution by A's people; one shared with the program by everyone. A
+# forbidden resource looks exactly like a missing one (SEC-A2).
+
+MISSING_RESOURCE = "0" * 32
+
+
+def _knowledge(state: str, suffix: str = "") -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return f"/knowledge/{await knowledge_helpers.resource_in(app, world, KnowledgeState(state))}{suffix}"
+
+    return make
+
+
+def _missing_resource(suffix: str = "", data: dict[str, str] | None = None) -> Builder:
+    return _program(_fixed_path(lambda w: f"/knowledge/{MISSING_RESOURCE}{suffix}"), data)
+
+
+_KNOWLEDGE_FORM = {k: v for k, v in knowledge_helpers.CONTENT.items() if k != "phases"} | {"phases": "3"}
+_DRAFT_READ = _outcomes(participant=404, coalition_member=200, facilitator=404, coach=404, lead_a=200, lead_b=404, admin=404)
+_DRAFT_WRITE = _outcomes(participant=404, coalition_member=303, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=404)
+_IN_A_READ = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404)
+_IN_A_WRITE = _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=404, admin=404)
+_CREATE_PAGE = _outcomes(participant=403, coalition_member=200, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=403)
+_CREATE = _outcomes(participant=403, coalition_member=303, facilitator=403, coach=403, lead_a=303, lead_b=303, admin=403)
+_CONTEXT_FORM = lambda w: {**knowledge_helpers.CONTEXT, "contact": str(w.coalition_a.id)}  # noqa: E731
+_REPORT_FORM = {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-01", "what_happened": "It helped.", "evidence": ""}
+
+MATRIX += [
+    Row("knowledge browse", "GET", "/knowledge/", _forum_call("GET", "/knowledge/"), None, _EVERYONE),
+    Row("knowledge health", "GET", "/knowledge/health", _forum_call("GET", "/knowledge/health"), None, _EVERYONE),
+    Row("new resource form", "GET", "/knowledge/new", _forum_call("GET", "/knowledge/new"), None, _CREATE_PAGE),
+    Row("post a resource", "POST", "/knowledge/new", _forum_call("POST", "/knowledge/new", _KNOWLEDGE_FORM), None, _CREATE),
+    Row("a draft resource", "GET", "/knowledge/{resource_id}", _program(_knowledge("draft")), _missing_resource(), _DRAFT_READ),
+    Row("a program resource", "GET", "/knowledge/{resource_id}", _program(_knowledge("shared_program")), None, _EVERYONE),
+    Row("edit form of a draft", "GET", "/knowledge/{resource_id}/edit", _program(_knowledge("draft", "/edit")), _missing_resource("/edit"), _DRAFT_READ),
+    Row("edit a draft", "POST", "/knowledge/{resource_id}/edit", _program(_knowledge("draft", "/edit"), _KNOWLEDGE_FORM), _missing_resource("/edit", _KNOWLEDGE_FORM), _DRAFT_WRITE),
+    Row(
+        "flag a school's resource for update", "POST", "/knowledge/{resource_id}/transitions",
+        _program(_knowledge("shared_institution", "/transitions"), {"move": "flag_update", "reason": "Outdated."}),
+        _missing_resource("/transitions", {"move": "flag_update", "reason": "Outdated."}), _IN_A_WRITE,
+    ),
+    Row(
+        "publish a proposal", "POST", "/knowledge/{resource_id}/transitions", _program(_knowledge("proposed_program", "/transitions"), {"move": "publish_program", "reason": ""}), None,
+        # the school reads its proposal but only program admins publish it; another school does not see it
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=303),
+    ),
+    Row(
+        "decide the content review", "POST", "/knowledge/{resource_id}/reviews", _program(_knowledge("in_assessment", "/reviews"), {"role": "content", "decision": "accept", "comments": ""}),
+        _missing_resource("/reviews", {"role": "content", "decision": "accept", "comments": ""}),
+        # the coach reviews content; A's facilitator is the safety reviewer (400: not this review)
+        _outcomes(participant=404, coalition_member=403, facilitator=400, coach=303, lead_a=403, lead_b=404, admin=404),
+    ),
+    Row(
+        "add the context", "POST", "/knowledge/{resource_id}/context", _program(_knowledge("contextualizing", "/context"), _CONTEXT_FORM), _missing_resource("/context", {"conditions": "x"}),
+        _outcomes(participant=404, coalition_member=303, facilitator=403, coach=403, lead_a=303, lead_b=404, admin=404),
+    ),
+    Row(
+        "report use", "POST", "/knowledge/{resource_id}/reports", _program(_knowledge("shared_program", "/reports"), _REPORT_FORM), None,
+        _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=303, admin=403),
+    ),
+    Row("report use on a school's resource", "POST", "/knowledge/{resource_id}/reports", _program(_knowledge("shared_institution", "/reports"), _REPORT_FORM), _missing_resource("/reports", _REPORT_FORM), _IN_A_WRITE),
+    Row("a version", "GET", "/knowledge/{resource_id}/versions/{number}", _program(_knowledge("shared_institution", "/versions/1")), _missing_resource("/versions/1"), _IN_A_READ),
+    Row("a diff", "GET", "/knowledge/{resource_id}/diff", _program(_knowledge("shared_institution", "/diff?from=1&to=1")), _missing_resource("/diff?from=1&to=1"), _IN_A_READ),
+]
+
+
+def _api_knowledge(state: str, suffix: str = "", data: dict[str, Any] | None = None, method: str = "GET") -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        public_id = await knowledge_helpers.resource_in(app, world, KnowledgeState(state))
+        return Call(method, f"/api/knowledge/resources/{public_id}{suffix}", data or {})
+
+    return build
+
+
+_API_RESOURCE = "/api/knowledge/resources/{resource_id}"
+_API_FLAG = {"move": "flag_update", "reason": "Outdated."}
+_API_IN_A_WRITE = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=404)
+
+MATRIX += [
+    Row("api knowledge browse", "GET", "/api/knowledge/resources", _api_fixed("GET", "/api/knowledge/resources"), None, _EVERYONE),
+    Row("api a draft resource", "GET", _API_RESOURCE, _api_knowledge("draft"), _api_fixed("GET", f"/api/knowledge/resources/{MISSING_RESOURCE}"), _DRAFT_READ),
+    Row("api a program resource", "GET", _API_RESOURCE, _api_knowledge("shared_program"), None, _EVERYONE),
+    Row("api a diff", "GET", _API_RESOURCE + "/diff", _api_knowledge("shared_institution", "/diff?from=1&to=1"), _api_fixed("GET", f"/api/knowledge/resources/{MISSING_RESOURCE}/diff?from=1&to=1"), _IN_A_READ),
+    Row(
+        "api flag a school's resource", "POST", _API_RESOURCE + "/transitions", _api_knowledge("shared_institution", "/transitions", _API_FLAG, "POST"),
+        _api_fixed("POST", f"/api/knowledge/resources/{MISSING_RESOURCE}/transitions", _API_FLAG), _API_IN_A_WRITE,
+    ),
+    Row(
+        "api publish a proposal", "POST", _API_RESOURCE + "/transitions", _api_knowledge("proposed_program", "/transitions", {"move": "publish_program"}, "POST"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=200),
+    ),
 ]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the

@@ -32,6 +32,7 @@ from artme_cop.policy import (
     MessageRef,
     NewThread,
     PartnerRef,
+    ResourceRef,
     RoleTarget,
     SessionPlan,
     SessionRef,
@@ -120,6 +121,58 @@ def _role_cases() -> list[tuple[str, Case]]:
         # Anything that is not a RoleTarget is refused, even for an admin.
         cases.append((f"{action}-not-a-target", (action, A, frozenset())))
     return cases
+
+
+# Knowledge resources of school A: coalition_a (5) authors and stewards; the coach (2) and
+# A's facilitator (3) review once it is submitted.
+_INVOLVED = {"author_ids": frozenset({5}), "steward_ids": frozenset({5})}
+_REVIEWED = {**_INVOLVED, "reviewer_ids": frozenset({2, 3})}
+DRAFT_A = ResourceRef(A, "draft", "private", None, **_INVOLVED)
+ASSESS_A = ResourceRef(A, "in_assessment", "private", None, **_REVIEWED)
+INSTITUTION_A = ResourceRef(A, "shared_institution", "institution", None, **_REVIEWED)
+PROPOSED_A = ResourceRef(A, "proposed_program", "institution", "partner", **_REVIEWED)
+PROPOSED_FIRST_VERSION_A = ResourceRef(A, "proposed_program", "private", "partner", **_REVIEWED)
+PROGRAM_NAMED_A = ResourceRef(A, "shared_program", "program", "named", **_REVIEWED)
+PROGRAM_PARTNER_A = ResourceRef(A, "shared_program", "program", "partner", **_REVIEWED)
+# Everyone whose institution-wide spaces include A (its people, its coach, an admin leading it).
+IN_A = frozenset({"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a", "participant_a2", "admin_leading_a"})
+DRAFT_READERS = frozenset({"coalition_a", "lead_a", "admin_leading_a"})
+
+
+def _knowledge_cases() -> list[tuple[str, Case]]:
+    return [
+        ("resource-create-a", (Action.RESOURCE_CREATE, A, frozenset({"lead_a", "coalition_a", "admin_leading_a"}))),
+        ("resource-create-b", (Action.RESOURCE_CREATE, B, frozenset({"lead_b"}))),
+        ("resource-create-none", (Action.RESOURCE_CREATE, None, frozenset())),
+        # drafts: authors, stewards and the school's lead; not the school, not program admins (rule 2)
+        ("resource-read-draft", (Action.RESOURCE_READ, DRAFT_A, DRAFT_READERS)),
+        ("resource-read-assessment", (Action.RESOURCE_READ, ASSESS_A, DRAFT_READERS | {"coach", "facilitator_a"})),
+        ("resource-read-institution", (Action.RESOURCE_READ, INSTITUTION_A, IN_A)),
+        ("resource-read-proposed", (Action.RESOURCE_READ, PROPOSED_A, IN_A | {"admin"})),
+        # an admin curating a proposal never reads the school's unshared earlier versions
+        ("resource-read-proposed-private-version", (Action.RESOURCE_READ, PROPOSED_FIRST_VERSION_A, DRAFT_READERS | {"coach", "facilitator_a"})),
+        ("resource-read-program", (Action.RESOURCE_READ, PROGRAM_NAMED_A, EVERYONE)),
+        ("resource-read-not-a-resource", (Action.RESOURCE_READ, A, frozenset())),
+        ("resource-origin-named", (Action.RESOURCE_ORIGIN, PROGRAM_NAMED_A, EVERYONE)),
+        # "a partner school": only the school and the people involved know which one
+        ("resource-origin-partner", (Action.RESOURCE_ORIGIN, PROGRAM_PARTNER_A, IN_A)),
+        ("resource-origin-partner-proposed", (Action.RESOURCE_ORIGIN, PROPOSED_A, IN_A)),
+        ("resource-origin-draft", (Action.RESOURCE_ORIGIN, DRAFT_A, DRAFT_READERS)),
+        ("resource-steward", (Action.RESOURCE_STEWARD, INSTITUTION_A, frozenset({"coalition_a", "lead_a", "admin_leading_a"}))),
+        ("resource-steward-b", (Action.RESOURCE_STEWARD, ResourceRef(B, "draft", "private", None, frozenset({10}), frozenset({10})), frozenset({"participant_b", "lead_b"}))),
+        ("resource-review", (Action.RESOURCE_REVIEW, ASSESS_A, frozenset({"coach", "facilitator_a"}))),
+        ("resource-review-none-named", (Action.RESOURCE_REVIEW, DRAFT_A, frozenset())),
+        # an author never reviews their own resource
+        ("resource-reviewer", (Action.RESOURCE_REVIEWER, ASSESS_A, ADMINS | {"coach", "facilitator_a", "lead_a"})),
+        ("resource-reviewer-lead-author", (Action.RESOURCE_REVIEWER, ResourceRef(A, "draft", "private", None, frozenset({4}), frozenset({4})), ADMINS | {"coach", "facilitator_a", "coalition_a"})),
+        ("resource-approve-a", (Action.RESOURCE_APPROVE, INSTITUTION_A, frozenset({"lead_a", "admin_leading_a"}))),
+        ("resource-approve-not-a-resource", (Action.RESOURCE_APPROVE, A, frozenset())),
+        ("resource-curate", (Action.RESOURCE_CURATE, PROPOSED_A, ADMINS)),
+        ("resource-flag-program", (Action.RESOURCE_FLAG, PROGRAM_NAMED_A, EVERYONE)),
+        ("resource-flag-institution", (Action.RESOURCE_FLAG, INSTITUTION_A, IN_A)),
+        ("resource-apply-program", (Action.RESOURCE_APPLY, PROGRAM_NAMED_A, EVERYONE - {"admin", "newcomer"})),
+        ("resource-apply-institution", (Action.RESOURCE_APPLY, INSTITUTION_A, IN_A)),
+    ]
 
 
 CASES: list[tuple[str, Case]] = [
@@ -307,6 +360,7 @@ CASES: list[tuple[str, Case]] = [
     ("win-curate", (Action.WIN_CURATE, None, ADMINS)),
     ("monitoring-share-a", (Action.MONITORING_SHARE, A, frozenset({"lead_a", "admin_leading_a"}))),
     ("monitoring-program", (Action.MONITORING_PROGRAM, None, ADMINS)),
+    *_knowledge_cases(),
 ]
 
 

@@ -22,6 +22,8 @@ class NotificationKind(StrEnum):
     REPLY = "reply"
     WATCHED_POST = "watched_post"
     WARNING = "warning"
+    # about a knowledge resource (a review asked, a review due, an update due): no conversation
+    KNOWLEDGE = "knowledge"
 
 
 class EmailMode(StrEnum):
