@@ -66,12 +66,18 @@ def author_payload(person: Person) -> dict[str, Any]:
     return {"id": person.id, "name": person.display_name, "pronouns": person.pronouns}
 
 
+def alias_payload(alias: str) -> dict[str, Any]:
+    """The author as a feature chose to show them (a per-room pseudonym): no id, no pronouns."""
+    return {"id": None, "name": alias, "pronouns": ""}
+
+
 def message_payload(message: Message, author: Person) -> dict[str, Any]:
     removed = message.deleted_at is not None or message.hidden_at is not None
+    alias = message.author_alias
     return {
         "conversation": message.conversation_id,
         "seq": message.seq,
-        "author": author_payload(author),
+        "author": author_payload(author) if alias is None else alias_payload(alias),
         "html": "" if removed else message.html,
         "deleted": message.deleted_at is not None,
         "hidden": message.hidden_at is not None,
@@ -231,6 +237,7 @@ class _Accepted:
     body: str
     reply_to: int | None
     mentioned: list[Person]
+    alias: str | None = None
     seq: int = 0
 
 
@@ -290,7 +297,7 @@ def store_messages(
             continue  # a retry inside this very batch: answered below from the first
         else:
             try:
-                accepted[index] = _accept(db, requests[index], conversations, key[1])
+                accepted[index] = _accept(db, requests[index], conversations, key[1], now)
                 first_in_batch[key] = index
             except DomainError as exc:
                 outcomes[index] = exc
@@ -320,8 +327,9 @@ def _maybe_key(value: object) -> int | None:
         return None
 
 
-def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str) -> _Accepted:
-    """Check one send against the policy and the input rules; nothing is written here."""
+def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str, now: datetime) -> _Accepted:
+    """Check one send against the policy, the input rules and its kind's accept check (which
+    may note what it needs, such as a last-post time, in the same transaction)."""
     actor = request.actor
     conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
     # Same answer for a missing and a hidden conversation (SEC-A2).
@@ -335,7 +343,9 @@ def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, C
         raise Invalid("The message you reply to does not exist.", field="reply_to")
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
     mentioned = _addressable_on(db.connection, conversation, mention_ids) if mention_ids else []
-    return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
+    check = hooks.accept_check(conversation.kind)
+    alias = None if check is None else check(db.connection, actor, conversation, now)
+    return _Accepted(request, conversation, client_id, text, reply_seq, mentioned, alias)
 
 
 class _NewMessage(NamedTuple):
@@ -348,6 +358,7 @@ class _NewMessage(NamedTuple):
     reply_to_seq: int | None
     client_msg_id: str
     created_at: datetime
+    author_alias: str | None = None
     deleted_at: None = None
     hidden_at: None = None
     edited_at: None = None
@@ -376,6 +387,7 @@ def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: li
             "reply_to_seq": item.reply_to,
             "created_at": now,
             "hide_reason": "",
+            "author_alias": item.alias,
         }
         for item in items
     ]
@@ -389,10 +401,11 @@ def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: li
     events: list[Event] = []
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
-        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now)
+        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now, item.alias)
         events.append(message_event(message, author))  # type: ignore[arg-type]
         for person in item.mentioned:
-            data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
+            by = author_payload(author) if item.alias is None else alias_payload(item.alias)  # type: ignore[arg-type]
+            data = {"conversation": item.conversation.id, "seq": item.seq, "by": by}
             events.append(Event(person_topic(person.id), "mention", "add", message_id, data))
     return events
 
