@@ -31,6 +31,7 @@ from artme_cop.program.phases.catalog import PHASES
 from artme_cop.program.readiness import service as readiness
 from artme_cop.program.readiness.aggregates import ITEMS
 from artme_cop.program.coalition import service as coalition_service
+from tests.dialogue import helpers as dialogue_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.factories import World
@@ -373,6 +374,30 @@ REQUESTS.update({
     "/wins/{win_id:int}/consent": _as("student_a", _then(_win, "/consent"), {"consent": "given"}),
     "/wins/shared/{public_id}/curate": _as("admin", _then(_shared, "/curate"), {"phase": "3", "theme": "assessment", "include": "1"}),
     "/monitoring/institutions/{institution_id}/sharing": _as("lead_a", _at(lambda w: f"/monitoring/institutions/{w.institution_a.id}/sharing"), {"shares": "1"}),
+})
+
+# --- Chats for Change (#5): sent by a co-facilitator, or by the A1 student who takes part
+
+
+async def _dialogue_session(app: Any, world: World) -> str:
+    return f"/dialogue/{await dialogue_helpers.make_session(app, world)}"
+
+
+async def _dialogue_inside(app: Any, world: World) -> str:
+    session_id = await dialogue_helpers.make_session(app, world)
+    await dialogue_helpers.enter(app, session_id, world.student_a)
+    await dialogue_helpers.open_room(app, world, session_id)
+    return f"/dialogue/{session_id}"
+
+
+REQUESTS.update({
+    "/dialogue/": _as("facilitator_a", _at(lambda w: "/dialogue/"), lambda w: {
+        "title": "CSRF dialogue", "cohorts": str(w.cohort_a1.id), "facilitators": [str(w.facilitator_a.id), str(w.coach.id)],
+        "starts_at": "2027-03-01T15:00", "ends_at": "2027-03-01T16:00", "agreement_text": "Brave space.", "identity_mode": "named", "slow_mode_seconds": "0",
+    }),
+    "/dialogue/{session_id}/accept": _as("student_a", _then(_dialogue_session, "/accept"), {"version": "1"}),
+    "/dialogue/{session_id}/hand": _as("student_a", _then(_dialogue_inside, "/hand"), {"up": "1"}),
+    "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })
 
 # POST routes that change nothing (a preview): refused without a token like the others, but
