@@ -32,3 +32,30 @@ async def open_room(app: Any, world: World, session_id: int) -> None:
     async with app.state.uow() as uow:
         [actor] = await identity.actors_for(uow, [world.facilitator_a.id])
         await dialogue.move(uow, actor, session_id, to="open")
+
+
+async def say(app: Any, session_id: int, person: Person, body: str) -> int:
+    """Post in the session's main room as `person`; returns the seq."""
+    from artme_cop.conversations import service as conversations
+    from artme_cop.dialogue import queries
+
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [person.id])
+        session = await queries.get_session(uow.session, session_id)
+        assert session is not None
+        posted = await conversations.post_message(uow, actor, session.main_conversation_id, body=body, client_msg_id=f"h-{person.id}-{len(body)}")
+        return posted.seq
+
+
+async def pseudonymous_post(app: Any, world: World) -> tuple[int, int]:
+    """A pseudonymous A1 session, open, with one message by the student: (session id, main conversation id)."""
+    from artme_cop.dialogue import queries
+
+    session_id = await make_session(app, world, mode="pseudonymous")
+    await enter(app, session_id, world.student_a)
+    await open_room(app, world, session_id)
+    await say(app, session_id, world.student_a, "something only a student would say")
+    async with app.state.uow() as uow:
+        session = await queries.get_session(uow.session, session_id)
+        assert session is not None
+        return session_id, session.main_conversation_id

@@ -390,6 +390,11 @@ async def _dialogue_inside(app: Any, world: World) -> str:
     return f"/dialogue/{session_id}"
 
 
+async def _dialogue_reveal(app: Any, world: World) -> str:
+    session_id, _main = await dialogue_helpers.pseudonymous_post(app, world)
+    return f"/dialogue/{session_id}/reveal"
+
+
 REQUESTS.update({
     "/dialogue/": _as("facilitator_a", _at(lambda w: "/dialogue/"), lambda w: {
         "title": "CSRF dialogue", "cohorts": str(w.cohort_a1.id), "facilitators": [str(w.facilitator_a.id), str(w.coach.id)],
@@ -397,6 +402,7 @@ REQUESTS.update({
     }),
     "/dialogue/{session_id}/accept": _as("student_a", _then(_dialogue_session, "/accept"), {"version": "1"}),
     "/dialogue/{session_id}/hand": _as("student_a", _then(_dialogue_inside, "/hand"), {"up": "1"}),
+    "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })
 

@@ -1296,6 +1296,20 @@ async def _build_schedule_dialogue(app: Any, world: World) -> Call:
     return Call("POST", "/dialogue/", data)  # type: ignore[arg-type]
 
 
+def _reveal(*, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id, main = (MISSING_ID, MISSING_ID) if missing else await dialogue_helpers.pseudonymous_post(app, world)
+        return Call("POST", f"/dialogue/{session_id}/reveal", {"conversation": str(main), "seq": "1", "reason": "A disclosure of imminent harm."})
+
+    return build
+
+
+async def _revealed(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        actions = (await uow.session.execute(select(AuditEntry.action).where(AuditEntry.action == "dialogue_reveal"))).scalars().all()
+    assert actions == ["dialogue_reveal"]
+
+
 _DIALOGUE_VIEW = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
 # The session's co-facilitators (Frankie, Casey) run it; everyone else who sees it is refused.
 _DIALOGUE_FACILITATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
@@ -1321,6 +1335,11 @@ MATRIX += [
     Row(
         "open a dialogue room", "POST", "/dialogue/{session_id}/facilitate", _dialogue("/facilitate", {"action": "move", "to": "open"}),
         _dialogue("/facilitate", {"action": "move", "to": "open"}, missing=True), _DIALOGUE_FACILITATE,
+    ),
+    Row(
+        "break-glass reveal in a dialogue", "POST", "/dialogue/{session_id}/reveal", _reveal(), _reveal(missing=True),
+        # the co-facilitators and program admins, with a reason; never a lead or a peer (rule 1)
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=200), _revealed,
     ),
 ]
 

@@ -117,6 +117,16 @@ async def facilitate_submit(request: Request) -> Response:
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#controls-heading", status_code=303)
 
 
+async def reveal_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        revealed = await dialogue.reveal_author(
+            uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
+        )
+    return render(request, "dialogue/revealed.html", {"revealed": revealed, "session_id": request.path_params["session_id"]})
+
+
 routes = [
     Route("/", index, name="index"),
     Route("/new", new_page, name="new"),
@@ -125,4 +135,5 @@ routes = [
     Route("/{session_id}/accept", accept_submit, methods=["POST"], name="accept_submit"),
     Route("/{session_id}/hand", hand_submit, methods=["POST"], name="hand_submit"),
     Route("/{session_id}/facilitate", facilitate_submit, methods=["POST"], name="facilitate_submit"),
+    Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
 ]
