@@ -13,6 +13,7 @@ const status = document.getElementById("live-status");
 let version = Number(room.dataset.version);
 let facilitatorIds = new Set();
 const present = new Map();
+const mine = new Set(); // seqs of my own messages (in a room of handles my id is not on them)
 
 const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -32,6 +33,10 @@ function messageItem(data) {
   item.id = `m${data.conversation}-${data.seq}`;
   const meta = document.createElement("p");
   meta.className = "message-meta";
+  const number = document.createElement("span");
+  number.className = "muted";
+  number.textContent = `#${data.seq} `;
+  meta.append(number);
   const author = document.createElement("strong");
   author.className = "message-author";
   author.textContent = data.author.name;
@@ -99,9 +104,33 @@ function presenceKey(person) {
   return person.key || String(person.id);
 }
 
+function markHidden(frame) {
+  const item = document.getElementById(`m${frame.data.conversation}-${frame.data.seq}`);
+  if (!item) return;
+  const body = item.querySelector(".message-body");
+  item.querySelector(".hidden-note")?.remove();
+  if (frame.type === "unhidden") {
+    body.innerHTML = frame.data.html; // sanitized on the server
+    return;
+  }
+  const note = document.createElement("p");
+  note.className = "hidden-note";
+  const text = document.createElement("em");
+  note.append(text);
+  if (isFacilitator || mine.has(frame.data.seq)) {
+    text.textContent = "Hidden by a facilitator pending review; only its author and the facilitators see it.";
+    body.prepend(note);
+  } else {
+    text.textContent = "Hidden by a facilitator.";
+    body.replaceChildren(note);
+  }
+}
+
 function onMain(frame) {
   if (frame.type === "message") {
-    document.getElementById("messages").append(messageItem(frame.data));
+    if (!document.getElementById(`m${frame.data.conversation}-${frame.data.seq}`)) document.getElementById("messages").append(messageItem(frame.data));
+  } else if (frame.type === "hidden" || frame.type === "unhidden") {
+    markHidden(frame);
   } else if (frame.type === "dialogue" && frame.op === "state") {
     showRoom(frame.data);
   }
@@ -153,7 +182,7 @@ function sendFrom(form, target) {
     const body = textarea.value;
     textarea.value = "";
     text("send-error", "");
-    live.send(target, body, newClientMsgId()).catch((error) => {
+    live.send(target, body, newClientMsgId()).then((ack) => mine.add(ack.seq)).catch((error) => {
       textarea.value = body;
       text("send-error", error.message || "Not sent; please try again.");
     });

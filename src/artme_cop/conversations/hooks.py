@@ -110,3 +110,17 @@ def on_present(kind: str, presenter: Presenter) -> None:
 
 def presenter_for(kind: str) -> Presenter | None:
     return _presenters.get(kind)
+
+
+# Kinds whose hidden messages stay readable to their author and the conversation's moderators
+# (a dialogue room: "hidden by a facilitator" for everyone else, pending review). Elsewhere a
+# hidden message is blank for every reader.
+_hidden_kept: set[str] = set()
+
+
+def keep_hidden_for_author_and_moderators(kind: str) -> None:
+    _hidden_kept.add(kind)
+
+
+def keeps_hidden(kind: str) -> bool:
+    return kind in _hidden_kept

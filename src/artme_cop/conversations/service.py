@@ -93,6 +93,16 @@ def message_event(message: Message, author: Person) -> Event:
     return Event(topic, "message", "add", message.seq, message_payload(message, author), seq=message.seq)
 
 
+def payload_for(actor: Actor, conversation: Conversation, message: Message, author: Person) -> dict[str, Any]:
+    """`message_payload` as one reader sees it: where the kind keeps hidden messages for their
+    author and the moderators, those two still read the text (marked hidden)."""
+    payload = message_payload(message, author)
+    if message.hidden_at is not None and message.deleted_at is None and hooks.keeps_hidden(conversation.kind):
+        if message.author_id == actor.person_id or policy.can(actor, Action.MESSAGE_MODERATE, conversation):
+            payload["html"] = message.html
+    return payload
+
+
 def _change_event(kind: str, op: str, message: Message, author: Person) -> Event:
     topic = conversation_topic(message.conversation_id)
     return Event(topic, kind, op, message.seq, message_payload(message, author))
@@ -133,14 +143,17 @@ async def replay(uow: UnitOfWork, actor: Actor, conversation_id: object, *, afte
     conversation = await access_conversation(uow, actor, conversation_id)
     after = _key(after_seq, "after_seq")
     rows = await queries.list_messages_after(uow.session, conversation.id, after, limit=limit, up_to_seq=up_to_seq)
-    return [message_event(message, author) for message, author in rows]
+    if not hooks.keeps_hidden(conversation.kind):
+        return [message_event(message, author) for message, author in rows]
+    topic = conversation_topic(conversation.id)
+    return [Event(topic, "message", "add", m.seq, payload_for(actor, conversation, m, a), seq=m.seq) for m, a in rows]
 
 
 async def history(uow: UnitOfWork, actor: Actor, conversation_id: object, *, before_seq: int | None = None, limit: int = 50) -> tuple[Conversation, list[dict[str, Any]]]:
     """A page of a conversation for a page render: the newest, or those before `before_seq`."""
     conversation = await access_conversation(uow, actor, conversation_id)
     rows = await queries.list_messages_before(uow.session, conversation.id, before_seq, limit=limit)
-    return conversation, [message_payload(message, author) for message, author in rows]
+    return conversation, [payload_for(actor, conversation, message, author) for message, author in rows]
 
 
 async def list_conversations(uow: UnitOfWork, actor: Actor) -> list[Conversation]:

@@ -31,6 +31,7 @@ from artme_cop.dialogue.models import (
 )
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Cohort, Person
+from artme_cop.moderation import flags
 from artme_cop.moderation import service as audit
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, CohortRef, DialoguePlan, DialogueRef, SpaceScope
@@ -659,6 +660,7 @@ async def room_page(uow: UnitOfWork, conversation: Conversation, seq: int | None
 hooks.on_accept(ConversationKind.DIALOGUE.value, check_send)
 hooks.on_present(ConversationKind.DIALOGUE.value, present)
 hooks.on_page(ConversationKind.DIALOGUE.value, room_page)
+hooks.keep_hidden_for_author_and_moderators(ConversationKind.DIALOGUE.value)
 
 
 # --- one door for the facilitators' tools (form posts and WebSocket frames) -------------------
@@ -712,6 +714,16 @@ async def _tool_remove(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, 
     await remove(uow, actor, sid, participant=p.get("participant"))
 
 
+async def _tool_hide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
+    session = (await _facilitate(uow, actor, sid)).session
+    await flags.hide_message(uow, actor, session.main_conversation_id, p.get("seq"), reason=p.get("reason") or "Hidden by a facilitator pending review.")
+
+
+async def _tool_unhide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
+    session = (await _facilitate(uow, actor, sid)).session
+    await flags.unhide_message(uow, actor, session.main_conversation_id, p.get("seq"), note=p.get("note", ""))
+
+
 async def _tool_agreement(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
     await publish_agreement(uow, actor, sid, text=p.get("agreement_text"))
 
@@ -725,4 +737,6 @@ TOOLS = {
     "mute": _tool_mute,
     "remove": _tool_remove,
     "agreement": _tool_agreement,
+    "hide": _tool_hide,
+    "unhide": _tool_unhide,
 }
