@@ -1,7 +1,7 @@
 """knowledge repository
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-28
 
 The knowledge repository of issue #7: resources (working copy, context, scope, attribution,
@@ -24,7 +24,7 @@ import artme_cop.db
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -28,6 +28,8 @@ from artme_cop.conversations import routes as conversation_routes
 from artme_cop.forum import api as forum_api
 from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
+from artme_cop.dialogue import commands as dialogue_commands
+from artme_cop.dialogue import routes as dialogue_routes
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
 from artme_cop.knowledge import api as knowledge_api
@@ -101,6 +103,7 @@ def create_app(
     realtime = Realtime.build(settings, hub, broker, uow)
     writer = MessageWriter(uow, make_write_thread(settings.database_url))
     conversation_commands.register(realtime.commands, writer)
+    dialogue_commands.register(realtime.commands)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -127,6 +130,7 @@ def create_app(
         WebSocketRoute("/ws", websocket_endpoint, name="ws"),
         Mount("/conversations", routes=conversation_routes.routes, name="conversations"),
         Mount("/forum", routes=forum_routes.routes, name="forum"),
+        Mount("/dialogue", routes=dialogue_routes.routes, name="dialogue"),
         # The JSON API: each feature's ApiRouter; its operations and /api/openapi.json come from it.
         Mount("/api", routes=api_routes(API_ROUTERS), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

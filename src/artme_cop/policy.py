@@ -80,6 +80,12 @@ class Action(StrEnum):
     RESOURCE_CURATE = "resource.curate"
     RESOURCE_FLAG = "resource.flag"
     RESOURCE_APPLY = "resource.apply"
+    # Chats for Change (issue #5)
+    DIALOGUE_SCHEDULE = "dialogue.schedule"
+    DIALOGUE_VIEW = "dialogue.view"
+    DIALOGUE_JOIN = "dialogue.join"
+    DIALOGUE_FACILITATE = "dialogue.facilitate"
+    DIALOGUE_REVEAL = "dialogue.reveal"
 
 
 class SpaceScope(StrEnum):
@@ -232,6 +238,24 @@ class SessionPlan:
 
 
 @dataclass(frozen=True)
+class DialoguePlan:
+    """A Chats for Change session someone wants to schedule: its school and invited cohorts."""
+
+    institution_id: int
+    cohorts: tuple[CohortRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class DialogueRef:
+    """A scheduled dialogue session as the policy sees it."""
+
+    institution_id: int
+    cohort_ids: frozenset[int]
+    facilitator_ids: frozenset[int]
+    created_by_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SessionRef:
     """A scheduled session as the policy sees it."""
 
@@ -312,6 +336,12 @@ def is_privileged_read(actor: Actor, institution_id: int | None) -> bool:
 def moderates_anything(actor: Actor | None) -> bool:
     """Whether the actor moderates at least one kind of space (the queue and its nav link)."""
     return can(actor, Action.MODERATION_QUEUE)
+
+
+def sees_every_dialogue_session(actor: Actor) -> bool:
+    """Whether the session list must look beyond the actor's cohorts, schools and facilitation
+    (program admins manage every school's sessions; the rooms stay members-only)."""
+    return actor.is_program_admin
 
 
 def grantable_roles(actor: Actor) -> list[Role]:
@@ -744,6 +774,46 @@ def _cohorts_present(actor: Actor) -> frozenset[int]:
     return actor.cohort_ids | frozenset(assigned)
 
 
+def _dialogue_schedule(actor: Actor, resource: object) -> bool:
+    """Program admins, the school's lead, and a facilitator or coach of every invited cohort."""
+    if not isinstance(resource, DialoguePlan) or not resource.cohorts:
+        return False
+    if any(c.institution_id != resource.institution_id for c in resource.cohorts):
+        return False
+    if actor.is_program_admin or actor.leads(resource.institution_id):
+        return True
+    return all(actor.holds(Role.FACILITATOR, cohort_id=c.id) or actor.holds(Role.COACH, cohort_id=c.id) for c in resource.cohorts)
+
+
+def _dialogue_invited(actor: Actor, resource: object) -> bool:
+    """Members of an invited cohort (a coach's assignment is no membership: rule 1)."""
+    return isinstance(resource, DialogueRef) and bool(resource.cohort_ids & actor.cohort_ids)
+
+
+def _dialogue_facilitate(actor: Actor, resource: object) -> bool:
+    return isinstance(resource, DialogueRef) and actor.person_id in resource.facilitator_ids
+
+
+def _dialogue_view(actor: Actor, resource: object) -> bool:
+    """The session's page (framing, agreement, counts): invitees, facilitators, who scheduled it,
+    and the school's lead and program admins who manage it. The room itself is a members-only
+    conversation that none of the managers read unless they take part."""
+    if not isinstance(resource, DialogueRef):
+        return False
+    if _dialogue_invited(actor, resource) or _dialogue_facilitate(actor, resource):
+        return True
+    return actor.person_id == resource.created_by_id or actor.is_program_admin or actor.leads(resource.institution_id)
+
+
+def _dialogue_join(actor: Actor, resource: object) -> bool:
+    return _dialogue_invited(actor, resource) and not _dialogue_facilitate(actor, resource)
+
+
+def _dialogue_reveal(actor: Actor, resource: object) -> bool:
+    """Break-glass: the session's facilitators and program admins, never a lead or faculty."""
+    return isinstance(resource, DialogueRef) and (_dialogue_facilitate(actor, resource) or actor.is_program_admin)
+
+
 _CHECKS = {
     Action.INSTITUTION_CREATE: _admin_only,
     Action.INSTITUTION_VIEW: _admin_or_lead,
@@ -797,6 +867,11 @@ _CHECKS = {
     Action.RESOURCE_CURATE: _admin_only,
     Action.RESOURCE_FLAG: _resource_flag,
     Action.RESOURCE_APPLY: _resource_apply,
+    Action.DIALOGUE_SCHEDULE: _dialogue_schedule,
+    Action.DIALOGUE_VIEW: _dialogue_view,
+    Action.DIALOGUE_JOIN: _dialogue_join,
+    Action.DIALOGUE_FACILITATE: _dialogue_facilitate,
+    Action.DIALOGUE_REVEAL: _dialogue_reveal,
 }
 
 

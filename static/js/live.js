@@ -64,9 +64,7 @@ export class LiveConnection {
     this.attempt = 0;
     this.onStatus("live");
     this.write({ type: "hello", protocol: PROTOCOL });
-    for (const [conversation, sub] of this.subscriptions) {
-      this.write({ type: "subscribe", conversation, after_seq: sub.lastSeq, ref: this.ref() });
-    }
+    for (const conversation of this.subscriptions.keys()) this.writeSubscribe(conversation);
     for (const entry of this.pending.values()) this.write(entry.frame);
   }
 
@@ -134,9 +132,19 @@ export class LiveConnection {
     });
   }
 
-  subscribe(conversation, afterSeq, onEvent) {
-    this.subscriptions.set(conversation, { lastSeq: afterSeq, onEvent });
-    this.write({ type: "subscribe", conversation, after_seq: afterSeq, ref: this.ref() });
+  // `onAck` (optional) gets each subscribe's ack, with the people present, after every (re)connect.
+  subscribe(conversation, afterSeq, onEvent, onAck = null) {
+    this.subscriptions.set(conversation, { lastSeq: afterSeq, onEvent, onAck });
+    this.writeSubscribe(conversation);
+  }
+
+  writeSubscribe(conversation) {
+    const sub = this.subscriptions.get(conversation);
+    if (!sub.onAck) {
+      this.write({ type: "subscribe", conversation, after_seq: sub.lastSeq, ref: this.ref() });
+      return;
+    }
+    this.request({ type: "subscribe", conversation, after_seq: sub.lastSeq }).then(sub.onAck, () => {});
   }
 
   send(conversation, body, clientMsgId = newClientMsgId()) {

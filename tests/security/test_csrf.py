@@ -33,6 +33,7 @@ from artme_cop.program.readiness.aggregates import ITEMS
 from artme_cop.program.coalition import service as coalition_service
 from artme_cop.knowledge.cycle import State as KnowledgeState
 from tests.knowledge import helpers as knowledge_helpers
+from tests.dialogue import helpers as dialogue_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.factories import World
@@ -396,6 +397,36 @@ REQUESTS.update({
     "/knowledge/{resource_id}/reviews": _as("coach", _then(_resource("in_assessment"), "/reviews"), {"role": "content", "decision": "accept", "comments": ""}),
     "/knowledge/{resource_id}/context": _as("coalition_a", _then(_resource("contextualizing"), "/context"), lambda w: {**knowledge_helpers.CONTEXT, "contact": str(w.coalition_a.id)}),
     "/knowledge/{resource_id}/reports": _as("student_a", _then(_resource("shared_program"), "/reports"), {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-01", "what_happened": "It helped.", "evidence": ""}),
+})
+
+# --- Chats for Change (#5): sent by a co-facilitator, or by the A1 student who takes part
+
+
+async def _dialogue_session(app: Any, world: World) -> str:
+    return f"/dialogue/{await dialogue_helpers.make_session(app, world)}"
+
+
+async def _dialogue_inside(app: Any, world: World) -> str:
+    session_id = await dialogue_helpers.make_session(app, world)
+    await dialogue_helpers.enter(app, session_id, world.student_a)
+    await dialogue_helpers.open_room(app, world, session_id)
+    return f"/dialogue/{session_id}"
+
+
+async def _dialogue_reveal(app: Any, world: World) -> str:
+    session_id, _main = await dialogue_helpers.pseudonymous_post(app, world)
+    return f"/dialogue/{session_id}/reveal"
+
+
+REQUESTS.update({
+    "/dialogue/": _as("facilitator_a", _at(lambda w: "/dialogue/"), lambda w: {
+        "title": "CSRF dialogue", "cohorts": str(w.cohort_a1.id), "facilitators": [str(w.facilitator_a.id), str(w.coach.id)],
+        "starts_at": "2027-03-01T15:00", "ends_at": "2027-03-01T16:00", "agreement_text": "Brave space.", "identity_mode": "named", "slow_mode_seconds": "0",
+    }),
+    "/dialogue/{session_id}/accept": _as("student_a", _then(_dialogue_session, "/accept"), {"version": "1"}),
+    "/dialogue/{session_id}/hand": _as("student_a", _then(_dialogue_inside, "/hand"), {"up": "1"}),
+    "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
+    "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })
 
 # POST routes that change nothing (a preview): refused without a token like the others, but

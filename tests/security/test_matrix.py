@@ -47,6 +47,7 @@ from artme_cop.program.coalition import service as coalition_service
 from artme_cop.program.wins import service as win_service
 from artme_cop.knowledge.cycle import State as KnowledgeState
 from tests.knowledge import helpers as knowledge_helpers
+from tests.dialogue import helpers as dialogue_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.forum.conftest import start as start_thread
@@ -1367,6 +1368,75 @@ MATRIX += [
     Row(
         "api publish a proposal", "POST", _API_RESOURCE + "/transitions", _api_knowledge("proposed_program", "/transitions", {"move": "publish_program"}, "POST"), None,
         _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=200),
+    ),
+]
+
+# --- Chats for Change (#5): a session of A1 co-facilitated by Frankie (facilitator) and Casey (coach)
+
+
+def _dialogue(suffix: str, data: dict[str, str] | None = None, *, missing: bool = False, student_inside: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id = MISSING_ID if missing else await dialogue_helpers.make_session(app, world)
+        if student_inside and not missing:
+            await dialogue_helpers.enter(app, session_id, world.student_a)
+            await dialogue_helpers.open_room(app, world, session_id)
+        return Call("GET" if data is None else "POST", f"/dialogue/{session_id}{suffix}", data or {})
+
+    return build
+
+
+async def _build_schedule_dialogue(app: Any, world: World) -> Call:
+    data = {
+        "title": "Matrix Chats for Change", "cohorts": str(world.cohort_a1.id), "facilitators": [str(world.facilitator_a.id), str(world.coach.id)],
+        "starts_at": "2027-03-01T15:00", "ends_at": "2027-03-01T16:00", "agreement_text": "Brave space.", "identity_mode": "named", "slow_mode_seconds": "0",
+    }
+    return Call("POST", "/dialogue/", data)  # type: ignore[arg-type]
+
+
+def _reveal(*, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id, main = (MISSING_ID, MISSING_ID) if missing else await dialogue_helpers.pseudonymous_post(app, world)
+        return Call("POST", f"/dialogue/{session_id}/reveal", {"conversation": str(main), "seq": "1", "reason": "A disclosure of imminent harm."})
+
+    return build
+
+
+async def _revealed(app: Any, world: World) -> None:
+    async with app.state.uow() as uow:
+        actions = (await uow.session.execute(select(AuditEntry.action).where(AuditEntry.action == "dialogue_reveal"))).scalars().all()
+    assert actions == ["dialogue_reveal"]
+
+
+_DIALOGUE_VIEW = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
+# The session's co-facilitators (Frankie, Casey) run it; everyone else who sees it is refused.
+_DIALOGUE_FACILITATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
+
+MATRIX += [
+    Row("dialogue sessions", "GET", "/dialogue/", _forum_call("GET", "/dialogue/"), None, _EVERYONE),
+    Row("schedule dialogue page", "GET", "/dialogue/new", _forum_call("GET", "/dialogue/new"), None, _EVERYONE),
+    Row(
+        "schedule a dialogue for A1", "POST", "/dialogue/", _build_schedule_dialogue, None,
+        _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=303, lead_b=403, admin=303),
+    ),
+    Row("a dialogue session of A1", "GET", "/dialogue/{session_id}", _dialogue(""), _dialogue("", missing=True), _DIALOGUE_VIEW),
+    Row(
+        "accept a dialogue's agreement", "POST", "/dialogue/{session_id}/accept", _dialogue("/accept", {"version": "1"}), _dialogue("/accept", {"version": "1"}, missing=True),
+        # members of A1 who do not facilitate it enter; the admin sees the framing only (rule 1)
+        _outcomes(participant=303, coalition_member=303, facilitator=403, coach=403, lead_a=303, lead_b=404, admin=403),
+    ),
+    Row(
+        "raise a hand in a dialogue", "POST", "/dialogue/{session_id}/hand", _dialogue("/hand", {"up": "1"}, student_inside=True),
+        _dialogue("/hand", {"up": "1"}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "open a dialogue room", "POST", "/dialogue/{session_id}/facilitate", _dialogue("/facilitate", {"action": "move", "to": "open"}),
+        _dialogue("/facilitate", {"action": "move", "to": "open"}, missing=True), _DIALOGUE_FACILITATE,
+    ),
+    Row(
+        "break-glass reveal in a dialogue", "POST", "/dialogue/{session_id}/reveal", _reveal(), _reveal(missing=True),
+        # the co-facilitators and program admins, with a reason; never a lead or a peer (rule 1)
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=200), _revealed,
     ),
 ]
 

@@ -26,6 +26,8 @@ from artme_cop.policy import (
     Action,
     Actor,
     CohortRef,
+    DialoguePlan,
+    DialogueRef,
     Grant,
     Member,
     Audience,
@@ -318,6 +320,19 @@ CASES: list[tuple[str, Case]] = [
     ("session-manage-a1-by-coach", (Action.SESSION_MANAGE, SessionRef(Audience.COHORTS, A, frozenset({A1}), 2), ADMINS | {"coach", "lead_a"})),
     ("session-manage-all", (Action.SESSION_MANAGE, SessionRef(Audience.ALL, None, frozenset(), 1), ADMINS)),
     ("session-manage-not-a-session", (Action.SESSION_MANAGE, A1, frozenset())),
+    # Chats for Change (#5): coach 2 and student 6 co-facilitate a dialogue for A1, scheduled by 3.
+    ("dialogue-schedule-a1", (Action.DIALOGUE_SCHEDULE, DialoguePlan(A, (CohortRef(A1, A),)), ADMINS | {"coach", "facilitator_a", "lead_a"})),
+    ("dialogue-schedule-a2", (Action.DIALOGUE_SCHEDULE, DialoguePlan(A, (CohortRef(A2, A),)), ADMINS | {"lead_a"})),
+    ("dialogue-schedule-foreign-cohort", (Action.DIALOGUE_SCHEDULE, DialoguePlan(A, (CohortRef(B1, B),)), frozenset())),
+    ("dialogue-schedule-no-cohort", (Action.DIALOGUE_SCHEDULE, DialoguePlan(A), frozenset())),
+    ("dialogue-view-a1", (Action.DIALOGUE_VIEW, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"})),
+    ("dialogue-view-b1", (Action.DIALOGUE_VIEW, DialogueRef(B, frozenset({B1}), frozenset({10}), 9), ADMINS | {"lead_b", "participant_b"})),
+    ("dialogue-view-not-a-dialogue", (Action.DIALOGUE_VIEW, A1, frozenset())),
+    # The lead is a member of A1 and joins; the coach only facilitates; facilitators never join.
+    ("dialogue-join-a1", (Action.DIALOGUE_JOIN, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), {"facilitator_a", "lead_a", "coalition_a", "faculty_a"})),
+    ("dialogue-facilitate", (Action.DIALOGUE_FACILITATE, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), {"coach", "student_a"})),
+    ("dialogue-reveal", (Action.DIALOGUE_REVEAL, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), ADMINS | {"coach", "student_a"})),
+    ("dialogue-reveal-not-a-dialogue", (Action.DIALOGUE_REVEAL, A1, frozenset())),
     # Readiness: members answer; coach, lead and admins run it; results to lead and coach only.
     ("readiness-view-a1", (Action.READINESS_VIEW, CohortRef(A1, A), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"})),
     ("readiness-answer-a1", (Action.READINESS_ANSWER, CohortRef(A1, A), frozenset({"facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"}))),

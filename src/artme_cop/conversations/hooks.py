@@ -2,7 +2,8 @@
 
 The core stays ignorant of features: a feature registers one function per conversation
 kind, and `post_messages` calls it in the same unit of work, once per batch, after the
-messages are inserted. So a post made through any door (an HTML form, a JSON call, a
+messages are inserted (`on_post`). A feature may also check each send before it is stored
+(`on_accept`) and say how people appear in presence and typing (`on_present`). So a post made through any door (an HTML form, a JSON call, a
 WebSocket `send`) updates the feature's own state (a thread's counts, its notifications)
 in the transaction that stores it.
 """
@@ -11,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from artme_cop.conversations.models import Conversation
+    from artme_cop.conversations.statements import ConversationRow
+    from artme_cop.policy import Actor
     from artme_cop.unit_of_work import UnitOfWork
 
 
@@ -69,3 +74,53 @@ def on_page(kind: str, page_of: PageOf) -> None:
 async def feature_page(uow: UnitOfWork, conversation: Conversation, seq: int | None) -> str | None:
     page_of = _pages.get(conversation.kind)
     return None if page_of is None else await page_of(uow, conversation, seq)
+
+
+# An accept check decides, inside the write transaction, whether one send to a conversation
+# of its kind may be stored (a dialogue room's pause, mute, slow mode, floor), raising a
+# domain error when not; it returns the alias to show for the author (None: the person).
+# It runs synchronously on the write path's connection, so it sees and writes in the batch's
+# own transaction; kinds without one pay a single dict lookup.
+AcceptCheck = Callable[["Connection", "Actor", "ConversationRow", datetime], "str | None"]
+
+_accept_checks: dict[str, AcceptCheck] = {}
+
+
+def on_accept(kind: str, check: AcceptCheck) -> None:
+    """Register the feature's accept check for conversations of `kind` (one per kind)."""
+    _accept_checks[kind] = check
+
+
+def accept_check(kind: str) -> AcceptCheck | None:
+    return _accept_checks.get(kind)
+
+
+# A presenter says how people appear in a conversation's presence list and typing events:
+# person id -> the payload to show, or None to leave them out (typing in a pseudonymous
+# room). Kinds without one show display names.
+Presenter = Callable[["UnitOfWork", "Conversation", list[int]], Awaitable[dict[int, "dict[str, Any] | None"]]]
+
+_presenters: dict[str, Presenter] = {}
+
+
+def on_present(kind: str, presenter: Presenter) -> None:
+    """Register how people of conversations of `kind` are shown live."""
+    _presenters[kind] = presenter
+
+
+def presenter_for(kind: str) -> Presenter | None:
+    return _presenters.get(kind)
+
+
+# Kinds whose hidden messages stay readable to their author and the conversation's moderators
+# (a dialogue room: "hidden by a facilitator" for everyone else, pending review). Elsewhere a
+# hidden message is blank for every reader.
+_hidden_kept: set[str] = set()
+
+
+def keep_hidden_for_author_and_moderators(kind: str) -> None:
+    _hidden_kept.add(kind)
+
+
+def keeps_hidden(kind: str) -> bool:
+    return kind in _hidden_kept

@@ -67,6 +67,9 @@ class Message(Base):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     hide_reason: Mapped[str] = mapped_column(String(500), default="")
+    # The name shown for the author instead of theirs, fixed at write time by the feature
+    # (a dialogue room's per-room pseudonym or "Participant"); None shows the person.
+    author_alias: Mapped[str | None] = mapped_column(String(80))
 
 
 class MessageEdit(Base):

@@ -66,12 +66,18 @@ def author_payload(person: Person) -> dict[str, Any]:
     return {"id": person.id, "name": person.display_name, "pronouns": person.pronouns}
 
 
+def alias_payload(alias: str) -> dict[str, Any]:
+    """The author as a feature chose to show them (a per-room pseudonym): no id, no pronouns."""
+    return {"id": None, "name": alias, "pronouns": ""}
+
+
 def message_payload(message: Message, author: Person) -> dict[str, Any]:
     removed = message.deleted_at is not None or message.hidden_at is not None
+    alias = message.author_alias
     return {
         "conversation": message.conversation_id,
         "seq": message.seq,
-        "author": author_payload(author),
+        "author": author_payload(author) if alias is None else alias_payload(alias),
         "html": "" if removed else message.html,
         "deleted": message.deleted_at is not None,
         "hidden": message.hidden_at is not None,
@@ -85,6 +91,16 @@ def message_payload(message: Message, author: Person) -> dict[str, Any]:
 def message_event(message: Message, author: Person) -> Event:
     topic = conversation_topic(message.conversation_id)
     return Event(topic, "message", "add", message.seq, message_payload(message, author), seq=message.seq)
+
+
+def payload_for(actor: Actor, conversation: Conversation, message: Message, author: Person) -> dict[str, Any]:
+    """`message_payload` as one reader sees it: where the kind keeps hidden messages for their
+    author and the moderators, those two still read the text (marked hidden)."""
+    payload = message_payload(message, author)
+    if message.hidden_at is not None and message.deleted_at is None and hooks.keeps_hidden(conversation.kind):
+        if message.author_id == actor.person_id or policy.can(actor, Action.MESSAGE_MODERATE, conversation):
+            payload["html"] = message.html
+    return payload
 
 
 def _change_event(kind: str, op: str, message: Message, author: Person) -> Event:
@@ -127,14 +143,17 @@ async def replay(uow: UnitOfWork, actor: Actor, conversation_id: object, *, afte
     conversation = await access_conversation(uow, actor, conversation_id)
     after = _key(after_seq, "after_seq")
     rows = await queries.list_messages_after(uow.session, conversation.id, after, limit=limit, up_to_seq=up_to_seq)
-    return [message_event(message, author) for message, author in rows]
+    if not hooks.keeps_hidden(conversation.kind):
+        return [message_event(message, author) for message, author in rows]
+    topic = conversation_topic(conversation.id)
+    return [Event(topic, "message", "add", m.seq, payload_for(actor, conversation, m, a), seq=m.seq) for m, a in rows]
 
 
 async def history(uow: UnitOfWork, actor: Actor, conversation_id: object, *, before_seq: int | None = None, limit: int = 50) -> tuple[Conversation, list[dict[str, Any]]]:
     """A page of a conversation for a page render: the newest, or those before `before_seq`."""
     conversation = await access_conversation(uow, actor, conversation_id)
     rows = await queries.list_messages_before(uow.session, conversation.id, before_seq, limit=limit)
-    return conversation, [message_payload(message, author) for message, author in rows]
+    return conversation, [payload_for(actor, conversation, message, author) for message, author in rows]
 
 
 async def list_conversations(uow: UnitOfWork, actor: Actor) -> list[Conversation]:
@@ -231,6 +250,7 @@ class _Accepted:
     body: str
     reply_to: int | None
     mentioned: list[Person]
+    alias: str | None = None
     seq: int = 0
 
 
@@ -290,7 +310,7 @@ def store_messages(
             continue  # a retry inside this very batch: answered below from the first
         else:
             try:
-                accepted[index] = _accept(db, requests[index], conversations, key[1])
+                accepted[index] = _accept(db, requests[index], conversations, key[1], now)
                 first_in_batch[key] = index
             except DomainError as exc:
                 outcomes[index] = exc
@@ -320,8 +340,9 @@ def _maybe_key(value: object) -> int | None:
         return None
 
 
-def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str) -> _Accepted:
-    """Check one send against the policy and the input rules; nothing is written here."""
+def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, ConversationRow], client_id: str, now: datetime) -> _Accepted:
+    """Check one send against the policy, the input rules and its kind's accept check (which
+    may note what it needs, such as a last-post time, in the same transaction)."""
     actor = request.actor
     conversation = conversations.get(_maybe_key(request.conversation_id) or -1)
     # Same answer for a missing and a hidden conversation (SEC-A2).
@@ -335,7 +356,9 @@ def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, C
         raise Invalid("The message you reply to does not exist.", field="reply_to")
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
     mentioned = _addressable_on(db.connection, conversation, mention_ids) if mention_ids else []
-    return _Accepted(request, conversation, client_id, text, reply_seq, mentioned)
+    check = hooks.accept_check(conversation.kind)
+    alias = None if check is None else check(db.connection, actor, conversation, now)
+    return _Accepted(request, conversation, client_id, text, reply_seq, mentioned, alias)
 
 
 class _NewMessage(NamedTuple):
@@ -348,6 +371,7 @@ class _NewMessage(NamedTuple):
     reply_to_seq: int | None
     client_msg_id: str
     created_at: datetime
+    author_alias: str | None = None
     deleted_at: None = None
     hidden_at: None = None
     edited_at: None = None
@@ -376,6 +400,7 @@ def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: li
             "reply_to_seq": item.reply_to,
             "created_at": now,
             "hide_reason": "",
+            "author_alias": item.alias,
         }
         for item in items
     ]
@@ -389,10 +414,11 @@ def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: li
     events: list[Event] = []
     for message_id, item, row in zip(ids, items, rows):
         author = authors[item.request.actor.person_id]
-        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now)
+        message = _NewMessage(item.conversation.id, item.seq, row["html"], item.reply_to, item.client_msg_id, now, item.alias)
         events.append(message_event(message, author))  # type: ignore[arg-type]
         for person in item.mentioned:
-            data = {"conversation": item.conversation.id, "seq": item.seq, "by": author_payload(author)}
+            by = author_payload(author) if item.alias is None else alias_payload(item.alias)  # type: ignore[arg-type]
+            data = {"conversation": item.conversation.id, "seq": item.seq, "by": by}
             events.append(Event(person_topic(person.id), "mention", "add", message_id, data))
     return events
 

@@ -53,7 +53,9 @@ class AuthorRow(NamedTuple):
 
 _CONVERSATION_COLUMNS = [_CONVERSATIONS.c[name] for name in ("id", "scope", "institution_id", "cohort_id", "last_seq", "is_locked", "kind")]
 _AUTHOR_COLUMNS = [_PEOPLE.c[name] for name in ("id", "display_name", "pronouns", "is_deleted")]
-MESSAGE_COLUMNS = ("conversation_id", "seq", "author_id", "client_msg_id", "body", "html", "renderer_version", "reply_to_seq", "created_at", "hide_reason")
+MESSAGE_COLUMNS = (
+    "conversation_id", "seq", "author_id", "client_msg_id", "body", "html", "renderer_version", "reply_to_seq", "created_at", "hide_reason", "author_alias",
+)
 _CREATED_AT = MESSAGE_COLUMNS.index("created_at")
 
 

@@ -40,6 +40,7 @@ from typing import Any, Awaitable, Callable
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from artme_cop.conversations import hooks as conversation_hooks
 from artme_cop.conversations import service as conversations
 from artme_cop.errors import DomainError, NotFound, RateLimited
 from artme_cop.identity import service as identity
@@ -151,6 +152,10 @@ class Connection:
     # Pipelined commands running now; a set of its own once the connection sends.
     in_flight: set[asyncio.Task[None]] | frozenset[asyncio.Task[None]] = frozenset()
     access_check: asyncio.Task[None] | None = None
+    # topic -> how this person appears there, for kinds with a presenter (a dialogue room's
+    # pseudonym; None: left out of typing). Made only when such a room is subscribed.
+    shown: dict[str, dict[str, Any] | None] | None = None
+    presenters: dict[str, conversation_hooks.Presenter] | None = None
 
     def __init__(self, websocket: WebSocket, actor: Actor, realtime: Realtime) -> None:
         self.websocket = websocket
@@ -479,8 +484,13 @@ class Connection:
             # Same answer for missing and forbidden conversations (SEC-A2, SEC-F3).
             conversation = await conversations.access_conversation(uow, self.actor, conversation_id)
             last_seq = conversation.last_seq
+            presenter = conversation_hooks.presenter_for(conversation.kind)
+            if presenter is not None:
+                me = (await presenter(uow, conversation, [self.person_id])).get(self.person_id)
         topic = conversation_topic(conversation.id)
         start = last_seq if after_seq is None else min(after_seq, last_seq)
+        if presenter is not None:
+            self._present_as(topic, presenter, me)
         # Register, then queue the replay, with no await between: nothing can slip by.
         self.topics[conversation.id] = topic
         self.last_seq[topic] = start
@@ -498,13 +508,20 @@ class Connection:
         self.last_seq.pop(topic, None)
         self.replaying.discard(topic)
         await self._leave(topic)
+        if self.shown is not None:
+            self.shown.pop(topic, None)
+            self.presenters.pop(topic, None)  # type: ignore[union-attr]
 
     async def _typing(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         conversation_id = protocol.int_field(frame, "conversation")
         assert conversation_id is not None
         if conversation_id not in self.topics:
             raise FrameError("not_found", "Subscribe to the conversation first.")
-        event = Event(self.topics[conversation_id], "typing", "add", self.person_id, {"conversation": conversation_id, "person": {"id": self.person_id, "name": self.actor.display_name}})
+        topic = self.topics[conversation_id]
+        me = self._me(topic)
+        if me is None or "key" in me:
+            return None  # people shown under a room handle send no typing: it can identify them (DOMAIN.md)
+        event = Event(topic, "typing", "add", me["id"], {"conversation": conversation_id, "person": me})
         await self.realtime.broker.publish(event)
         return None
 
@@ -513,22 +530,43 @@ class Connection:
     async def _join(self, topic: str) -> list[dict[str, Any]]:
         broker = self.realtime.broker
         if await broker.join(topic, self.person_id):
-            await broker.publish(Event(topic, "presence", "join", self.person_id, {"person": self._me()}))
-        people = await broker.present(topic)
+            await self._publish_presence(topic, "join")
+        people = sorted(await broker.present(topic))
+        presenter = None if self.presenters is None else self.presenters.get(topic)
         async with self.realtime.uow(read_only=True) as uow:
-            return [conversations.author_payload(p) for p in await identity.people_by_id(uow, sorted(people))]
+            if presenter is None:
+                return [conversations.author_payload(p) for p in await identity.people_by_id(uow, people)]
+            conversation = await conversations.access_conversation(uow, self.actor, int(topic.split(":", 1)[1]))
+            shown = await presenter(uow, conversation, people)
+        return [shown[pid] for pid in people if shown.get(pid) is not None]  # type: ignore[misc]
 
     async def _leave(self, topic: str) -> None:
         broker = self.realtime.broker
         with contextlib.suppress(Exception):
             if await broker.leave(topic, self.person_id):
-                await broker.publish(Event(topic, "presence", "leave", self.person_id, {"person": self._me()}))
+                await self._publish_presence(topic, "leave")
+
+    async def _publish_presence(self, topic: str, op: str) -> None:
+        me = self._me(topic)
+        if me is None and self.shown is not None and topic in self.shown:
+            return
+        person = me or {"id": self.person_id, "name": self.actor.display_name}
+        # Where people show under a room handle, the event's id is that handle, not the person id.
+        await self.realtime.broker.publish(Event(topic, "presence", op, person.get("key", person["id"]), {"person": person}))
 
     async def _leave_all(self) -> None:
         for conversation_id in list(self.topics):
             await self._unsubscribe(conversation_id)
 
-    def _me(self) -> dict[str, Any]:
+    def _present_as(self, topic: str, presenter: conversation_hooks.Presenter, me: dict[str, Any] | None) -> None:
+        if self.shown is None:
+            self.shown, self.presenters = {}, {}
+        self.shown[topic] = me
+        self.presenters[topic] = presenter  # type: ignore[index]
+
+    def _me(self, topic: str) -> dict[str, Any] | None:
+        if self.shown is not None and topic in self.shown:
+            return self.shown[topic]
         return {"id": self.person_id, "name": self.actor.display_name}
 
 

@@ -1,0 +1,139 @@
+"""HTTP adapters of Chats for Change: the session list, the scheduling form, a session's
+page (the lobby with its agreement gate, then the live room), and the form posts for
+accepting the agreement, the speaking queue and the facilitators' tools. Each parses,
+calls the service, renders or redirects; the WebSocket commands call the same functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from artme_cop.conversations import service as conversations
+from artme_cop.dialogue import service as dialogue
+from artme_cop.dialogue.models import IdentityMode
+from artme_cop.errors import Invalid
+from artme_cop.web import flash
+from artme_cop.web.auth import require_actor
+from artme_cop.web.csrf import read_form
+from artme_cop.web.forms import text, values
+from artme_cop.web.templating import render
+
+SCHEDULE_FIELDS = (
+    "title", "topic", "content_note", "pre_reading", "frame", "definition", "guiding_questions",
+    "starts_at", "ends_at", "agreement_text", "identity_mode", "slow_mode_seconds",
+)
+DEFAULT_AGREEMENT = (
+    "We assume good intent and attend to impact. This is a brave space: we speak from our own experience.\n"
+    "Chatham House rule: what is said here may be used, but never who said it.\n"
+    "No recording, screenshots or note-taking bots. No patient identifiers.\n"
+    "Limits of confidentiality: facilitators must act on a risk of imminent harm and on legally required reports."
+)
+PLAYBOOK = (
+    "Pause and acknowledge what happened.",
+    "Clarify and ask about intent; then name the impact.",
+    "Return to the agreements and offer a choice: continue, take a break, or a side room.",
+    "Do not make the people harmed educate the room.",
+    "Follow up privately afterwards.",
+)
+
+
+async def index(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        sessions = await dialogue.list_sessions(uow, actor)
+        may_schedule = bool(await dialogue.schedulable_cohorts(uow, actor))
+    return render(request, "dialogue/index.html", {"sessions": sessions, "may_schedule": may_schedule})
+
+
+async def new_page(request: Request, *, form: dict[str, str] | None = None, chosen: dict[str, list[str]] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        cohorts = await dialogue.schedulable_cohorts(uow, actor)
+        people = await dialogue.facilitator_choices(uow, cohorts)
+    context = {
+        "cohorts": cohorts, "people": people, "modes": list(IdentityMode), "errors": errors or {},
+        "form": form or {"agreement_text": DEFAULT_AGREEMENT, "identity_mode": IdentityMode.NAMED.value, "slow_mode_seconds": "0"},
+        "chosen": chosen or {"cohorts": [], "facilitators": []},
+    }
+    return render(request, "dialogue/new.html", context, status_code=status)
+
+
+async def create_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    fields = values(form, *SCHEDULE_FIELDS)
+    chosen = {"cohorts": [v for v in form.getlist("cohorts") if isinstance(v, str)], "facilitators": [v for v in form.getlist("facilitators") if isinstance(v, str)]}
+    scheduled = dialogue.Scheduled(cohort_ids=list(chosen["cohorts"]), facilitator_ids=list(chosen["facilitators"]), **fields)
+    try:
+        async with request.app.state.uow() as uow:
+            session = await dialogue.schedule_session(uow, actor, scheduled)
+    except Invalid as exc:
+        return await new_page(request, form=fields, chosen=chosen, errors={exc.field or "_form": exc.message}, status=400)
+    flash.add(request, "The Chats for Change session is scheduled.")
+    return RedirectResponse(f"/dialogue/{session.id}", status_code=303)
+
+
+async def session_page(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        view = await dialogue.access_session(uow, actor, request.path_params["session_id"])
+        context: dict[str, object] = {"view": view, "session": view.session, "playbook": PLAYBOOK, "client_msg_id": uuid.uuid4().hex, "backchannel": [], "messages": []}
+        if view.in_room and view.session.state != "purged":
+            context["room"] = await dialogue.room_state(uow, view.session)
+            _, context["messages"] = await conversations.history(uow, actor, view.session.main_conversation_id, limit=100)
+            if view.is_facilitator:
+                _, context["backchannel"] = await conversations.history(uow, actor, view.session.backchannel_conversation_id, limit=50)
+    return render(request, "dialogue/session.html", context)
+
+
+async def accept_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await dialogue.accept_agreement(uow, actor, request.path_params["session_id"], version=text(form, "version"))
+    flash.add(request, "Thank you. You are in the room.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}", status_code=303)
+
+
+async def hand_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await dialogue.raise_hand(uow, actor, request.path_params["session_id"], up=text(form, "up") == "1")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#queue-heading", status_code=303)
+
+
+async def facilitate_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    params: dict[str, object] = {name: value for name, value in form.items() if isinstance(value, str) and name not in ("csrf_token", "action")}
+    async with request.app.state.uow() as uow:
+        await dialogue.facilitate(uow, actor, request.path_params["session_id"], action=text(form, "action"), params=params)
+    flash.add(request, "Done.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#controls-heading", status_code=303)
+
+
+async def reveal_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        revealed = await dialogue.reveal_author(
+            uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
+        )
+    return render(request, "dialogue/revealed.html", {"revealed": revealed, "session_id": request.path_params["session_id"]})
+
+
+routes = [
+    Route("/", index, name="index"),
+    Route("/new", new_page, name="new"),
+    Route("/", create_submit, methods=["POST"], name="create_submit"),
+    Route("/{session_id}", session_page, name="session"),
+    Route("/{session_id}/accept", accept_submit, methods=["POST"], name="accept_submit"),
+    Route("/{session_id}/hand", hand_submit, methods=["POST"], name="hand_submit"),
+    Route("/{session_id}/facilitate", facilitate_submit, methods=["POST"], name="facilitate_submit"),
+    Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
+]

@@ -1,0 +1,218 @@
+// A Chats for Change room: live messages, presence, the room state (pinned agenda, queue,
+// floor, pause) and the facilitators' tools over the page's one WebSocket. The server
+// enforces every rule; this page only shows the state and sends intents. On every
+// (re)connect it asks for a snapshot of the room first (docs/protocol.md).
+import { newClientMsgId, sharedConnection } from "./live.js";
+
+const room = document.getElementById("dialogue-room");
+const session = Number(room.dataset.session);
+const conversation = Number(room.dataset.conversation);
+const backchannel = room.dataset.backchannel ? Number(room.dataset.backchannel) : null;
+const isFacilitator = room.dataset.facilitator === "true";
+const status = document.getElementById("live-status");
+let version = Number(room.dataset.version);
+let facilitatorIds = new Set();
+const present = new Map();
+const mine = new Set(); // seqs of my own messages (in a room of handles my id is not on them)
+
+const STATUS_TEXT = {
+  connecting: "Connecting…",
+  live: "Live.",
+  reconnecting: "Connection lost; reconnecting…",
+  "signed-out": "You were signed out. Reload the page to sign in again.",
+};
+
+function text(id, value) {
+  const node = document.getElementById(id);
+  if (node) node.textContent = value;
+}
+
+function messageItem(data) {
+  const item = document.createElement("li");
+  item.className = "message";
+  item.id = `m${data.conversation}-${data.seq}`;
+  const meta = document.createElement("p");
+  meta.className = "message-meta";
+  const number = document.createElement("span");
+  number.className = "muted";
+  number.textContent = `#${data.seq} `;
+  meta.append(number);
+  const author = document.createElement("strong");
+  author.className = "message-author";
+  author.textContent = data.author.name;
+  meta.append(author);
+  if (data.author.id && facilitatorIds.has(data.author.id)) {
+    const badge = document.createElement("span");
+    badge.className = "badge facilitator-badge";
+    badge.textContent = "Facilitator";
+    meta.append(" ", badge);
+  }
+  if (data.author.pronouns) meta.append(` (${data.author.pronouns})`);
+  const body = document.createElement("div");
+  body.className = "message-body";
+  if (data.deleted || data.hidden) {
+    const note = document.createElement("em");
+    note.textContent = data.deleted ? "This message was deleted." : "Hidden by a facilitator.";
+    body.append(note);
+  } else {
+    body.innerHTML = data.html; // sanitized on the server (allowlist)
+  }
+  item.append(meta, body);
+  return item;
+}
+
+function showRoom(state) {
+  if (state.version < version) return;
+  version = state.version;
+  facilitatorIds = new Set(state.facilitators.map((f) => f.id));
+  text("room-state", state.state);
+  const paused = document.getElementById("paused-note");
+  paused.hidden = state.state !== "paused";
+  paused.textContent = state.grounding_message;
+  text("agenda-step", state.agenda_step || "Check-in");
+  text("prompt", state.prompt);
+  text("round-ends", state.round_ends_at ? `${state.round_ends_at.slice(11, 16)} UTC` : "no time box");
+  text("slow-mode", state.slow_mode_seconds ? `${state.slow_mode_seconds} s` : "off");
+  text("floor-mode", state.floor_mode ? "on" : "off");
+  text("floor-holder", state.floor ? state.floor.person.name : "open");
+  const queue = document.getElementById("queue");
+  queue.replaceChildren(...state.queue.map((entry) => {
+    const li = document.createElement("li");
+    li.textContent = isFacilitator ? `${entry.person.name} (handle ${entry.key})` : entry.person.name;
+    return li;
+  }));
+}
+
+function showMe(me) {
+  const button = document.getElementById("hand-button");
+  if (button) button.textContent = me.hand_raised ? "Lower my hand" : "Raise my hand";
+  const up = document.querySelector("#hand-form input[name=up]");
+  if (up) up.value = me.hand_raised ? "0" : "1";
+  if (me.muted_until) text("send-error", `You are muted until ${me.muted_until.slice(11, 16)} UTC.`);
+}
+
+function showPresence() {
+  const list = document.getElementById("presence");
+  list.replaceChildren(...[...present.values()].map((person) => {
+    const li = document.createElement("li");
+    li.textContent = person.facilitator ? `${person.name} (facilitator)` : person.name;
+    return li;
+  }));
+}
+
+function presenceKey(person) {
+  return person.key || String(person.id);
+}
+
+function markHidden(frame) {
+  const item = document.getElementById(`m${frame.data.conversation}-${frame.data.seq}`);
+  if (!item) return;
+  const body = item.querySelector(".message-body");
+  item.querySelector(".hidden-note")?.remove();
+  if (frame.type === "unhidden") {
+    body.innerHTML = frame.data.html; // sanitized on the server
+    return;
+  }
+  const note = document.createElement("p");
+  note.className = "hidden-note";
+  const text = document.createElement("em");
+  note.append(text);
+  if (isFacilitator || mine.has(frame.data.seq)) {
+    text.textContent = "Hidden by a facilitator pending review; only its author and the facilitators see it.";
+    body.prepend(note);
+  } else {
+    text.textContent = "Hidden by a facilitator.";
+    body.replaceChildren(note);
+  }
+}
+
+function onMain(frame) {
+  if (frame.type === "message") {
+    if (!document.getElementById(`m${frame.data.conversation}-${frame.data.seq}`)) document.getElementById("messages").append(messageItem(frame.data));
+  } else if (frame.type === "hidden" || frame.type === "unhidden") {
+    markHidden(frame);
+  } else if (frame.type === "dialogue" && frame.op === "state") {
+    showRoom(frame.data);
+  }
+}
+
+watchPresence();
+function watchPresence() {
+  sharedConnection().on("presence", (frame) => {
+    if (frame.topic !== `conv:${conversation}`) return;
+    const person = frame.data.person;
+    if (frame.op === "join") present.set(presenceKey(person), person);
+    else present.delete(presenceKey(person));
+    showPresence();
+  });
+}
+
+function showPresent(ack) {
+  present.clear();
+  for (const person of ack.present || []) present.set(presenceKey(person), person);
+  showPresence();
+}
+
+function onBack(frame) {
+  if (frame.type === "message") document.getElementById("backchannel-messages").append(messageItem(frame.data));
+}
+
+const live = sharedConnection();
+live.addStatusListener((state) => {
+  status.textContent = STATUS_TEXT[state] || "";
+  if (state === "live") {
+    live.request({ type: "dialogue.snapshot", session }).then((reply) => { showRoom(reply.room); showMe(reply.me); }).catch(() => {});
+  }
+});
+live.on("ack", () => {});
+live.on("unsubscribed", (frame) => { if (frame.conversation === conversation) location.reload(); });
+live.on("dialogue", (frame) => {
+  if (frame.op === "muted") showMe({ muted_until: frame.data.muted_until, hand_raised: false });
+  if (frame.op === "removed") location.reload();
+});
+const lastSeq = Number(room.dataset.lastSeq);
+live.subscribe(conversation, lastSeq, onMain, showPresent);
+if (backchannel) live.subscribe(backchannel, Number(room.dataset.backLastSeq), onBack);
+
+function sendFrom(form, target) {
+  form.addEventListener("submit", (event) => {
+    const textarea = form.querySelector("textarea[name=body]");
+    if (!textarea.value.trim() || !live.isOpen) return;
+    event.preventDefault();
+    const body = textarea.value;
+    textarea.value = "";
+    text("send-error", "");
+    live.send(target, body, newClientMsgId()).then((ack) => mine.add(ack.seq)).catch((error) => {
+      textarea.value = body;
+      text("send-error", error.message || "Not sent; please try again.");
+    });
+  });
+}
+sendFrom(document.getElementById("post-form"), conversation);
+const backForm = document.getElementById("backchannel-form");
+if (backForm) sendFrom(backForm, backchannel);
+
+const handForm = document.getElementById("hand-form");
+if (handForm) {
+  handForm.addEventListener("submit", (event) => {
+    if (!live.isOpen) return;
+    event.preventDefault();
+    const up = handForm.querySelector("input[name=up]").value === "1";
+    live.request({ type: up ? "dialogue.raise_hand" : "dialogue.lower_hand", session })
+      .then(() => showMe({ hand_raised: up }))
+      .catch((error) => text("send-error", error.message || "That did not work."));
+  });
+}
+
+for (const form of document.querySelectorAll("form.dialogue-tool")) {
+  form.addEventListener("submit", (event) => {
+    if (!live.isOpen) return;
+    event.preventDefault();
+    const params = {};
+    for (const [name, value] of new FormData(form)) if (name !== "csrf_token" && name !== "action") params[name] = value;
+    const action = form.querySelector("input[name=action]").value;
+    live.request({ type: "dialogue.facilitate", session, action, params })
+      .then(() => text("live-status", "Done."))
+      .catch((error) => text("live-status", error.message || "That did not work."));
+  });
+}
