@@ -30,6 +30,8 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
+from artme_cop.labs import routes as lab_routes
+from artme_cop.labs.jobs import run_reminder_schedule
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import routes as moderation_routes
@@ -104,9 +106,15 @@ def create_app(
         await broker.start()
         digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.digest_task = digests
+        # Lab commitment reminders run on the digest's cadence (the same setting turns both off).
+        reminders = asyncio.create_task(run_reminder_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         try:
             yield
         finally:
+            if reminders is not None:
+                reminders.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reminders
             if digests is not None:
                 digests.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -133,6 +141,7 @@ def create_app(
         Mount("/outcomes", routes=outcome_routes.routes, name="outcomes"),
         Mount("/wins", routes=win_routes.routes, name="wins"),
         Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
+        Mount("/labs", routes=lab_routes.routes, name="labs"),
         *identity_routes.routes,
     ]
     middleware = [

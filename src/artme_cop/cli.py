@@ -168,6 +168,14 @@ def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_labs(args: argparse.Namespace, settings: Settings) -> int:
+    from artme_cop.labs import progress
+
+    sent = _with_uow(settings, lambda uow: progress.send_commitment_reminders(uow, uow.clock.now()))
+    print(f"Commitment reminders sent: {sent}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artme-cop", description="ARTME Community of Practice server. Settings come from ARTME_* environment variables (see README).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -220,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     notification_sub = notification.add_subparsers(dest="action", required=True, metavar="ACTION")
     notification_sub.add_parser("digest", help="send the daily email digests that are due now (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
     notification.set_defaults(handler=cmd_notifications)
+
+    labs = sub.add_parser("labs", help="team learning lab jobs")
+    labs_sub = labs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    labs_sub.add_parser("remind", help="remind owners of team commitments whose check date has come (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
+    labs.set_defaults(handler=cmd_labs)
     return parser
 
 

@@ -22,6 +22,8 @@ class NotificationKind(StrEnum):
     REPLY = "reply"
     WATCHED_POST = "watched_post"
     WARNING = "warning"
+    # A team lab commitment's check date has come (labs/progress.py).
+    REMINDER = "reminder"
 
 
 class EmailMode(StrEnum):
