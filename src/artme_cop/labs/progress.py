@@ -6,14 +6,13 @@ facilitator's; nothing is published automatically (DOMAIN.md).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 
 from artme_cop import policy
-from artme_cop.errors import Conflict, Invalid, NotFound
+from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Person
 from artme_cop.labs import queries
 from artme_cop.labs.models import CommitmentStatus, LabChannel, LabCommitment, LabSession, LabSuccessReport, LabTeam, LabValueStory, Stage
@@ -22,7 +21,7 @@ from artme_cop.moderation import service as audit
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, TeamRef
 from artme_cop.program.monitoring.charts import BarChart, bar_chart
-from artme_cop.program.wins.models import Sharing, Win
+from artme_cop.program.wins import service as wins
 from artme_cop.unit_of_work import UnitOfWork
 
 SESSIONS_BEFORE_VALUE_STORY = 4
@@ -42,6 +41,7 @@ class TeamOverview:
     sessions: list[LabSession]
     completed_sessions: int
     value_stories: list[LabValueStory]
+    win_options: list[wins.Option]
     may_lead: bool
     may_contribute: bool
 
@@ -82,7 +82,7 @@ async def team_overview(uow: UnitOfWork, actor: Actor, team_id: object) -> TeamO
         team=team, ref=ref, roster=await queries.roster_people(uow.session, team.id), facilitator=await uow.session.get(Person, team.facilitator_id),
         channels=await channel_list(uow, actor, team), commitments=await queries.commitments(uow.session, team.id), reports=reports,
         chart=reports_chart([r for r, _ in reports], uow.clock.now().date()), sessions=recent,
-        completed_sessions=sum(1 for s in recent if s.stage == Stage.CLOSED.value), value_stories=stories,
+        completed_sessions=sum(1 for s in recent if s.stage == Stage.CLOSED.value), value_stories=stories, win_options=await win_options(uow, actor, team, ref),
         may_lead=policy.can(actor, Action.LAB_TEAM_LEAD, ref), may_contribute=policy.can(actor, Action.LAB_TEAM_CONTRIBUTE, ref),
     )
 
@@ -155,13 +155,29 @@ async def add_success_report(uow: UnitOfWork, actor: Actor, team_id: object, *, 
     return report
 
 
-async def promote_report(uow: UnitOfWork, actor: Actor, report_id: object, *, title: object) -> int:
-    """A team lead proposes a success report to the school as a short-term win. The win is
-    recorded undecided and unchecked: the school's coalition checks it and the lead decides on
-    sharing in the wins pages, so nothing leaves the team by itself.
+async def promote_report(uow: UnitOfWork, actor: Actor, report_id: object, *, title: object, against: object) -> int:
+    """A team lead who sits in the school's coalition turns a success report into a
+    short-term win, recorded through the wins service against a change target or progress
+    marker: it starts undecided and unchecked, so nothing leaves the school by itself.
 
-    Who: `lab.team.lead`. Audit: lab_report_promoted. Returns the win's id.
+    Who: `lab.team.lead` and `win.record`. Audit: lab_report_promoted (and win_recorded).
+    Returns the win's id. Raises NotFound, Forbidden, Conflict, Invalid.
     """
+    report = await _report(uow, actor, report_id)
+    team, ref = await access_team(uow, actor, report.team_id)
+    policy.require(actor, Action.LAB_TEAM_LEAD, ref)
+    if not policy.can(actor, Action.WIN_RECORD, team.institution_id):
+        raise Forbidden("Only a team lead who sits in the school's coalition records wins; ask a coalition member.")
+    if report.promoted_win_id is not None:
+        raise Conflict("This report is already a short-term win.")
+    evidence = f"{report.what_changed}\n\nEvidence: {report.evidence}"
+    win = await wins.record_win(uow, actor, team.institution_id, against=against, title=title, evidence=evidence, theme="climate", phase="4", credited=[])
+    report.promoted_win_id = win.id
+    audit.record(uow, actor_id=actor.person_id, action="lab_report_promoted", institution_id=team.institution_id, target_kind="win", target_id=win.id, detail={"team": team.id, "report": report.id})
+    return win.id
+
+
+async def _report(uow: UnitOfWork, actor: Actor, report_id: object) -> LabSuccessReport:
     try:
         key = parse_id(report_id, "report")
     except Invalid:
@@ -170,23 +186,17 @@ async def promote_report(uow: UnitOfWork, actor: Actor, report_id: object, *, ti
     if report is None:
         raise NotFound("report")
     try:
-        team, ref = await access_team(uow, actor, report.team_id)
+        await access_team(uow, actor, report.team_id)
     except NotFound:
         raise NotFound("report") from None
-    policy.require(actor, Action.LAB_TEAM_LEAD, ref)
-    if report.promoted_win_id is not None:
-        raise Conflict("This report is already a short-term win.")
-    win = Win(
-        public_id=secrets.token_hex(16), institution_id=team.institution_id, target_id=None, marker_id=None,
-        title=clean_line(title, "Title", limit=200), evidence=f"{report.what_changed}\n\nEvidence: {report.evidence}", theme="climate", phase=4,
-        recorded_by_id=actor.person_id, created_at=uow.clock.now(), sharing=Sharing.UNDECIDED.value,
-        no_student_or_patient_details=False, no_named_accusations=False, small_numbers_checked=False, no_identifying_context=False,
-    )
-    uow.session.add(win)
-    await uow.flush()
-    report.promoted_win_id = win.id
-    audit.record(uow, actor_id=actor.person_id, action="lab_report_promoted", institution_id=team.institution_id, target_kind="win", target_id=win.id, detail={"team": team.id, "report": report.id})
-    return win.id
+    return report
+
+
+async def win_options(uow: UnitOfWork, actor: Actor, team: LabTeam, ref: TeamRef) -> list[wins.Option]:
+    """What a promoted report can be recorded against, for a team lead who records wins."""
+    if not (policy.can(actor, Action.LAB_TEAM_LEAD, ref) and policy.can(actor, Action.WIN_RECORD, team.institution_id)):
+        return []
+    return (await wins.school_wins(uow, actor, team.institution_id)).against
 
 
 async def write_value_story(uow: UnitOfWork, actor: Actor, team_id: object, *, what_we_did: object, what_changed: object, difference: object) -> LabValueStory:

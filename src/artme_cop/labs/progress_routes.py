@@ -53,9 +53,9 @@ async def promote_report(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     async with request.app.state.uow() as uow:
-        await progress.promote_report(uow, actor, request.path_params["report_id"], title=text(form, "title"))
-    flash.add(request, "Proposed to the school as a short-term win; the coalition checks it before anything is shared.")
-    return RedirectResponse("/labs/", status_code=303)
+        win_id = await progress.promote_report(uow, actor, request.path_params["report_id"], title=text(form, "title"), against=text(form, "against"))
+    flash.add(request, "Recorded as a short-term win of the school; it is checked before anything is shared.")
+    return RedirectResponse(f"/wins/{win_id}", status_code=303)
 
 
 async def value_story(request: Request) -> Response:
