@@ -662,7 +662,7 @@ def _lab_team_lead(actor: Actor, resource: object) -> bool:
     """Open topic channels, pin, promote a success report: the team's leads and facilitator."""
     if not isinstance(resource, TeamRef):
         return False
-    return actor.person_id in resource.lead_ids and actor.person_id in resource.member_ids or actor.person_id == resource.facilitator_id
+    return (actor.person_id in resource.lead_ids and actor.person_id in resource.member_ids) or actor.person_id == resource.facilitator_id
 
 
 def _lab_session_create(actor: Actor, resource: object) -> bool:
