@@ -90,16 +90,6 @@ def new_session(client: TestClient, world: World, team_ids: list[int], *, questi
     return run(client, work)
 
 
-def advance_to(client: TestClient, world: World, session_id: int, *stages: str) -> None:
-    async def work(uow: UnitOfWork) -> None:
-        facilitator = await actor_of(uow, world.facilitator_a.id)
-        for stage in stages:
-            await sessions.advance(uow, facilitator, session_id, to=stage)
-
-    for stage in stages:
-        run(client, lambda uow, s=stage: _advance(uow, world, session_id, s))
-
-
 async def _advance(uow: UnitOfWork, world: World, session_id: int, stage: str) -> None:
     facilitator = await actor_of(uow, world.facilitator_a.id)
     await sessions.advance(uow, facilitator, session_id, to=stage)

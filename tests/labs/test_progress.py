@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from artme_cop.labs import jobs, progress
+from artme_cop.labs import jobs
 from artme_cop.labs.models import LabCommitment, LabSuccessReport
 from artme_cop.notifications.models import Notification
 from artme_cop.program.wins.models import Win

@@ -16,10 +16,10 @@ from starlette.routing import Route
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Invalid
-from artme_cop.labs import progress_routes as progress
-from artme_cop.labs import session_routes as sessions
 from artme_cop.labs import progress as lab_progress
+from artme_cop.labs import progress_routes as progress
 from artme_cop.labs import service as labs
+from artme_cop.labs import session_routes as sessions
 from artme_cop.labs import sessions as lab_sessions
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
