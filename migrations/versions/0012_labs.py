@@ -6,7 +6,8 @@ Create Date: 2026-11-28
 
 Teams, their rosters and channels (members-only conversations), thread reply counts, pins,
 lab sessions with readiness questions, individual answers and team attempts, commitments
-and success reports. Indexes: lab_teams.institution_id serves a school's team list for its
+and success reports, value stories, and the shared attachments table (files of
+messages; attachments.conversation_id serves a conversation's files). Indexes: lab_teams.institution_id serves a school's team list for its
 lead; lab_team_members.person_id "my teams"; lab_channels.team_id a team's channel list;
 lab_session_teams.team_id a team's sessions; lab_commitments.check_on the reminder job.
 """
@@ -71,6 +72,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('lab_teams', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lab_teams_institution_id'), ['institution_id'], unique=False)
+
+    op.create_table('attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=True),
+    sa.Column('uploader_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('storage_name', sa.String(length=64), nullable=False),
+    sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_attachments_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['uploader_id'], ['people.id'], name=op.f('fk_attachments_uploader_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_attachments_public_id')),
+    sa.UniqueConstraint('storage_name', name=op.f('uq_attachments_storage_name'))
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_conversation_id'), ['conversation_id'], unique=False)
 
     op.create_table('lab_channels',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -259,6 +280,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lab_channels_team_id'))
 
     op.drop_table('lab_channels')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_conversation_id'))
+
+    op.drop_table('attachments')
     with op.batch_alter_table('lab_teams', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lab_teams_institution_id'))
 

@@ -29,6 +29,7 @@ from artme_cop.forum import api as forum_api
 from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
+from artme_cop.attachments import routes as attachment_routes
 from artme_cop.identity import routes as identity_routes
 from artme_cop.labs import routes as lab_routes
 from artme_cop.labs.jobs import run_reminder_schedule
@@ -142,6 +143,7 @@ def create_app(
         Mount("/wins", routes=win_routes.routes, name="wins"),
         Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
         Mount("/labs", routes=lab_routes.routes, name="labs"),
+        Mount("/attachments", routes=attachment_routes.routes, name="attachments"),
         *identity_routes.routes,
     ]
     middleware = [

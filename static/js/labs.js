@@ -122,7 +122,9 @@ function sendFrom(form, replyTo) {
   form.addEventListener("submit", (event) => {
     const textarea = form.querySelector("textarea[name=body]");
     const body = textarea.value;
-    if (!body.trim() || !live.isOpen) return; // the plain form post takes over
+    const file = form.querySelector("input[type=file]");
+    // A file, an empty text or no socket: the plain form post takes over.
+    if ((file && file.files.length) || !body.trim() || !live.isOpen) return;
     event.preventDefault();
     textarea.value = "";
     const frame = { type: "send", conversation, body, client_msg_id: newClientMsgId() };

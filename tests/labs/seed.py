@@ -79,3 +79,16 @@ async def report(app: Any, world: World, *, team_id: int | None = None) -> int:
         student = await _actor(uow, world.student_a.id)
         made = await progress.add_success_report(uow, student, team_id, what_changed="Handover names interpreters.", evidence="Audit of 20 handovers.", reported_on="")
         return made.id
+
+
+async def attachment(app: Any, world: World) -> str:
+    """The download path of a small text file the student attached in a fresh team's channel."""
+    from artme_cop.attachments.models import Attachment
+    from artme_cop.attachments.service import Upload
+
+    channel_id = await channel(app, world)
+    async with app.state.uow() as uow:
+        student = await _actor(uow, world.student_a.id)
+        await labs.post(uow, student, channel_id, body="notes", client_msg_id="seed-attach", upload=Upload("notes.txt", b"triage notes\n"))
+        public_id = (await uow.session.execute(select(Attachment.public_id))).scalar_one()
+    return f"/attachments/{public_id}"

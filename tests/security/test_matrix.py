@@ -1351,6 +1351,8 @@ _MESSAGE = {"body": "matrix lab message", "client_msg_id": "matrix-lab"}
 
 MATRIX += [
     Row("labs index", "GET", "/labs/", _forum_call("GET", "/labs/"), None, _EVERYONE),
+    # SEC-H4: a file is read by the readers of its conversation, whatever the URL's randomness
+    Row("download an attachment", "GET", "/attachments/{public_id}", _lab(lab_seed.attachment), _lab_missing("/attachments/" + "0" * 26 + "{}"), _LAB_READ),
     Row("register team page", "GET", "/labs/teams/new", _forum_call("GET", "/labs/teams/new"), None,
         _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=403)),
     Row("register a team in A", "POST", "/labs/teams", _lab_register, None, _LAB_SCHOOL_LEAD),

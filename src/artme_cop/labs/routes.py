@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop.attachments.routes import read_upload_form
+from artme_cop.attachments.service import TooLarge
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Invalid
@@ -134,12 +136,21 @@ async def channel_page(request: Request, *, errors: dict[str, str] | None = None
 
 
 async def post_message(request: Request) -> Response:
+    """A message from the form, with one attached file when the form is multipart."""
     actor = require_actor(request)
-    form = await read_form(request)
+    upload = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form, upload = await read_upload_form(request)
+    else:
+        form = await read_form(request)
     channel_id = request.path_params["channel_id"]
-    async with request.app.state.uow() as uow:
-        posted = await labs.post(uow, actor, channel_id, body=text(form, "body"), client_msg_id=text(form, "client_msg_id"), reply_to=text(form, "reply_to") or None)
-        root = await labs.thread_root(uow, posted.conversation_id, posted.seq)
+    fields = {"body": text(form, "body"), "client_msg_id": text(form, "client_msg_id"), "reply_to": text(form, "reply_to") or None}
+    try:
+        async with request.app.state.uow() as uow:
+            posted = await labs.post(uow, actor, channel_id, upload=upload, **fields)
+            root = await labs.thread_root(uow, posted.conversation_id, posted.seq)
+    except TooLarge as exc:
+        return render(request, "errors/error.html", {"title": "File too large", "message": exc.message, "status": 413}, status_code=413)
     thread = f"?thread={root}" if root != posted.seq else ""
     return _see_other(f"/labs/channels/{channel_id}{thread}#m{posted.seq}")
 

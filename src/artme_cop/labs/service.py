@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from artme_cop import policy
+from artme_cop.attachments import service as attachments
 from artme_cop.conversations import hooks
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation, ConversationKind
@@ -376,11 +377,22 @@ async def thread_root(uow: UnitOfWork, conversation_id: int, reply_to: object) -
     return message.reply_to_seq or message.seq
 
 
-async def post(uow: UnitOfWork, actor: Actor, channel_id: object, *, body: object, client_msg_id: object, reply_to: object = None) -> conversations.Posted:
-    """Post in a channel, or reply in a thread; the core checks and stores it."""
+async def post(
+    uow: UnitOfWork, actor: Actor, channel_id: object, *, body: object, client_msg_id: object, reply_to: object = None, upload: attachments.Upload | None = None
+) -> conversations.Posted:
+    """Post in a channel, or reply in a thread, maybe with one attached file; the core
+    checks and stores the message, the attachments package the file (shared package)."""
     _team, _ref, channel = await access_channel(uow, actor, channel_id)
     root = await thread_root(uow, channel.conversation_id, reply_to)
-    return await conversations.post_message(uow, actor, channel.conversation_id, body=body, client_msg_id=client_msg_id, reply_to=root)
+    if upload is None:
+        return await conversations.post_message(uow, actor, channel.conversation_id, body=body, client_msg_id=client_msg_id, reply_to=root)
+    conversation = await conversations.access_conversation(uow, actor, channel.conversation_id)
+    attachment = await attachments.attach(uow, actor, conversation, upload)
+    text = body.strip() if isinstance(body, str) else ""
+    link = attachments.markdown_link(attachment)
+    posted = await conversations.post_message(uow, actor, conversation.id, body=f"{text}\n\n{link}" if text else link, client_msg_id=client_msg_id, reply_to=root)
+    attachment.seq = posted.seq
+    return posted
 
 
 async def set_pin(uow: UnitOfWork, actor: Actor, channel_id: object, seq: object, *, pinned: bool) -> bool:
