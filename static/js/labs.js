@@ -110,7 +110,7 @@ function onEvent(frame) {
     live.request({ type: "mark_read", conversation, seq: frame.seq }).catch(() => {});
   }
   else if (frame.type === "edited" || frame.type === "deleted" || frame.type === "hidden" || frame.type === "unhidden") showChange(frame.data);
-  else if (frame.type === "thread") showReplies(frame.data);
+  else if (frame.type === "thread_replies") showReplies(frame.data);
   else if (frame.type === "pin") showPin(frame);
 }
 

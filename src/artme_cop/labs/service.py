@@ -442,7 +442,7 @@ async def _count_reply(uow: UnitOfWork, item: hooks.StoredMessage) -> None:
     root.last_reply_seq = max(root.last_reply_seq, item.seq)
     await uow.flush()
     data = {"conversation": item.conversation.id, "root": item.reply_to, "replies": root.reply_count}
-    uow.emit(Event(conversation_topic(item.conversation.id), "thread", "update", item.reply_to, data))
+    uow.emit(Event(conversation_topic(item.conversation.id), "thread_replies", "update", item.reply_to, data))
 
 
 async def _notify_mentions(uow: UnitOfWork, item: hooks.StoredMessage) -> None:
