@@ -102,3 +102,22 @@ def test_outsiders_cannot_subscribe_to_a_team_channel(live_app: TestClient, make
         for outsider in (school_lead, admin):
             assert outsider.request({"type": "ping"})["type"] == "ack"
             assert all("canary" not in str(frame) for frame in outsider.backlog)
+
+
+def test_roster_removal_drops_open_sockets_at_once(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """SEC-A5/SEC-F5: the school's lead takes the student off the team; their open socket is
+    unsubscribed from every team channel at once and hears nothing posted afterwards."""
+    signed_in(live_app, world.student_a.email)
+    lead = make_client(world.faculty_a.email)
+    with connect(live_app) as s_ws, connect(lead) as l_ws:
+        student, teammate = Socket(s_ws), Socket(l_ws)
+        assert student.request({"type": "subscribe", "conversation": team.conversation})["type"] == "ack"
+        assert teammate.request({"type": "subscribe", "conversation": team.conversation})["type"] == "ack"
+        fields = [("members", str(world.faculty_a.id)), ("leads", str(world.faculty_a.id)), ("facilitator", str(world.facilitator_a.id))]
+        assert form_post(make_client(world.lead_a.email), f"/labs/teams/{team.id}/roster", fields).status_code == 303
+        assert student.next("unsubscribed") == {"type": "unsubscribed", "conversation": team.conversation, "reason": "no_access"}
+        assert teammate.request({"type": "send", "conversation": team.conversation, "client_msg_id": "after", "body": "canary-after-removal"})["type"] == "ack"
+        assert student.request({"type": "ping"})["type"] == "ack"
+        assert all("canary-after-removal" not in str(frame) for frame in student.backlog)
+        again = student.request({"type": "subscribe", "conversation": team.conversation})
+        assert (again["type"], again["code"]) == ("error", "not_found")
