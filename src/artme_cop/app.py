@@ -31,6 +31,7 @@ from artme_cop.conversations.writer import MessageWriter
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.attachments import routes as attachment_routes
 from artme_cop.identity import routes as identity_routes
+from artme_cop.labs import api as lab_api
 from artme_cop.labs import routes as lab_routes
 from artme_cop.labs.jobs import run_reminder_schedule
 from artme_cop.mail import Mailer, make_mailer
@@ -61,7 +62,7 @@ from artme_cop.web.templating import STATIC_DIR, make_templates
 log = logging.getLogger(__name__)
 
 # The features with a JSON API: their operations are the /api routes and /api/openapi.json.
-API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router]
+API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router, lab_api.router]
 
 
 def session_cookie_name(settings: Settings) -> str:

@@ -162,3 +162,25 @@ def test_mentions_reach_members_only(live_app: TestClient, make_client: Callable
     assert f"/labs/channels/{team.general}" not in outsider.get("/notifications/").text
     assert "canary-lab-mention" not in page(outsider.get("/forum/search?q=canary-lab-mention")).get_text()  # the query echoed in the input is no result
     assert "Alder ED" not in outsider.get("/conversations/").text
+
+
+def test_json_api_follows_the_same_gate(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """SEC-A1/SEC-A3 for JSON: members get their channels with unread counts and a thread;
+    outsiders get a 404 like a missing id, and no team in their list."""
+    signed_in(live_app, world.student_a.email)
+    post(live_app, team, "Root", cid="j1")
+    post(live_app, team, "Reply", reply_to=1, cid="j2")
+    faculty = make_client(world.faculty_a.email)
+    assert faculty.get(f"/api/labs/teams/{team.id}/channels").json()["channels"] == [
+        {"id": team.general, "name": "general", "general": True, "conversation": team.conversation, "unread": 1}
+    ]
+    thread = faculty.get(f"/api/labs/channels/{team.general}/threads/1").json()
+    assert thread["root"] == 1 and [m["seq"] for m in thread["messages"]] == [1, 2]
+    assert faculty.get(f"/api/labs/channels/{team.general}/threads/2").status_code == 404
+    assert [t["name"] for t in faculty.get("/api/labs/teams").json()["teams"]] == ["Alder ED"]
+    for email in (world.lead_a.email, world.admin.email):
+        outsider = make_client(email)
+        assert outsider.get("/api/labs/teams").json()["teams"] == []
+        for path in (f"/api/labs/teams/{team.id}/channels", f"/api/labs/channels/{team.general}/threads/1"):
+            refused = outsider.get(path)
+            assert refused.status_code == 404 and "Root" not in refused.text

@@ -1351,6 +1351,10 @@ _MESSAGE = {"body": "matrix lab message", "client_msg_id": "matrix-lab"}
 
 MATRIX += [
     Row("labs index", "GET", "/labs/", _forum_call("GET", "/labs/"), None, _EVERYONE),
+    Row("api my lab teams", "GET", "/api/labs/teams", _forum_call("GET", "/api/labs/teams"), None, _EVERYONE),
+    Row("api a team's channels", "GET", "/api/labs/teams/{team_id}/channels", _lab(_lab_path("/api/labs/teams/", lab_seed.team, "/channels")), _lab_missing("/api/labs/teams/{}/channels"), _LAB_READ),
+    Row("api a channel thread", "GET", "/api/labs/channels/{channel_id}/threads/{seq}", _lab(_lab_path("/api/labs/channels/", lab_seed.channel, "/threads/1", with_message=True)),
+        _lab_missing("/api/labs/channels/{}/threads/1"), _LAB_READ),
     # SEC-H4: a file is read by the readers of its conversation, whatever the URL's randomness
     Row("download an attachment", "GET", "/attachments/{public_id}", _lab(lab_seed.attachment), _lab_missing("/attachments/" + "0" * 26 + "{}"), _LAB_READ),
     Row("register team page", "GET", "/labs/teams/new", _forum_call("GET", "/labs/teams/new"), None,

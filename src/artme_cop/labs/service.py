@@ -366,6 +366,16 @@ async def view_channel(uow: UnitOfWork, actor: Actor, channel_id: object, *, thr
     )
 
 
+async def thread_messages(uow: UnitOfWork, actor: Actor, channel: LabChannel, root_seq: object) -> list[dict[str, Any]]:
+    """A thread's root and replies as message payloads; NotFound when it is no thread root."""
+    root = _lookup_key(root_seq)
+    conversation = await conversations.access_conversation(uow, actor, channel.conversation_id)
+    rows = await queries.thread_messages(uow.session, conversation.id, root)
+    if not rows or rows[0][0].seq != root or rows[0][0].reply_to_seq is not None:
+        raise NotFound("thread")
+    return [conversations.message_payload(m, a) for m, a in rows]
+
+
 async def thread_root(uow: UnitOfWork, conversation_id: int, reply_to: object) -> int | None:
     """The thread a reply belongs in: replying to a reply answers in its root's thread."""
     if reply_to in (None, ""):
