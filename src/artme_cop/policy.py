@@ -675,11 +675,15 @@ def _lab_session_create(actor: Actor, resource: object) -> bool:
 def _lab_session_view(actor: Actor, resource: object) -> bool:
     if not isinstance(resource, LabSessionRef):
         return False
-    return actor.person_id == resource.facilitator_id or any(_lab_team_read(actor, team) for team in resource.teams)
+    return _lab_session_run(actor, resource) or any(_lab_team_read(actor, team) for team in resource.teams)
 
 
 def _lab_session_run(actor: Actor, resource: object) -> bool:
-    return isinstance(resource, LabSessionRef) and actor.person_id == resource.facilitator_id
+    """The session's facilitator, while they still facilitate one of its teams (a facilitator
+    taken off the teams loses their sessions with them)."""
+    if not isinstance(resource, LabSessionRef) or actor.person_id != resource.facilitator_id:
+        return False
+    return any(team.facilitator_id == actor.person_id for team in resource.teams)
 
 
 def _institution_of(resource: object) -> int | None:

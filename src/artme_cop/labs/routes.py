@@ -53,7 +53,7 @@ async def index(request: Request) -> Response:
     return render(request, "labs/index.html", {"teams": teams, "managed": managed, "schools": schools, "sessions": upcoming})
 
 
-async def new_team_page(request: Request, *, errors: dict[str, str] | None = None, status: int = 200, form: dict[str, object] | None = None) -> Response:
+async def new_team_page(request: Request, *, errors: dict[str, str] | None = None, status: int = 200, form: dict[str, str] | None = None) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         schools = await labs.registrable_institutions(uow, actor)
