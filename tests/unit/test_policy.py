@@ -332,9 +332,9 @@ CASES: list[tuple[str, Case]] = [
     ("lab-session-view", (Action.LAB_SESSION_VIEW, LabSessionRef(3, (LAB_TEAM,)), frozenset({"student_a", "faculty_a", "facilitator_a"}))),
     ("lab-session-run", (Action.LAB_SESSION_RUN, LabSessionRef(3, (LAB_TEAM,)), frozenset({"facilitator_a"}))),
     ("lab-session-run-not-a-session", (Action.LAB_SESSION_RUN, LAB_TEAM, frozenset())),
-    # the session's facilitator no longer facilitates its team: only the members still see it
+    # the session's facilitator (the coach, 2) no longer facilitates its team: the team and its current facilitator see it
     ("lab-session-run-former", (Action.LAB_SESSION_RUN, LabSessionRef(2, (LAB_TEAM,)), frozenset())),
-    ("lab-session-view-former", (Action.LAB_SESSION_VIEW, LabSessionRef(2, (LAB_TEAM,)), frozenset({"student_a", "faculty_a"}))),
+    ("lab-session-view-former", (Action.LAB_SESSION_VIEW, LabSessionRef(2, (LAB_TEAM,)), frozenset({"student_a", "faculty_a", "facilitator_a"}))),
 ]
 
 
