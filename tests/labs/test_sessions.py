@@ -45,6 +45,11 @@ def test_individual_answers_are_the_persons_alone(live_app: TestClient, make_cli
     assert form_post(facilitator, f"/labs/sessions/{session_id}/individual", answers).status_code == 409
     for email in (world.lead_a.email, world.admin.email, world.coalition_a.email):
         assert make_client(email).get(f"/labs/sessions/{session_id}").status_code == 404
+    assert "the answer was" not in mine  # no key before the team check
+    advance(live_app, world, session_id, "team")
+    # question 1's key is option 1, question 2's option 2: the person answered 3 to both
+    assert text_of(student.get(f"/labs/sessions/{session_id}")).count("the answer was") == 2
+    assert "the answer was" not in text_of(teammate.get(f"/labs/sessions/{session_id}"))
 
     async def stored(uow: object) -> list[int]:
         return list((await uow.session.execute(select(LabIndividualAnswer.person_id))).scalars())  # type: ignore[attr-defined]

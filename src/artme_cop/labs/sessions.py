@@ -75,6 +75,11 @@ class SessionView:
         return self.session.stage
 
     @property
+    def key_shown(self) -> bool:
+        """Once the team check has started, a person sees which of their own answers were right."""
+        return STAGES.index(Stage(self.session.stage)) >= STAGES.index(Stage.TEAM)
+
+    @property
     def next_stage(self) -> str | None:
         index = STAGES.index(Stage(self.session.stage))
         return STAGES[index + 1].value if index + 1 < len(STAGES) else None
