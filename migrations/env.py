@@ -27,6 +27,8 @@ from artme_cop.program.outcomes import models as _outcome_models  # noqa: F401
 from artme_cop.program.wins import models as _win_models  # noqa: F401
 from artme_cop.knowledge import models as _knowledge_models  # noqa: F401
 from artme_cop.dialogue import models as _dialogue_models  # noqa: F401
+from artme_cop.labs import models as _lab_models  # noqa: F401
+from artme_cop.attachments import models as _attachment_models  # noqa: F401
 from artme_cop.settings import load_settings
 
 target_metadata = db.Base.metadata

@@ -31,10 +31,14 @@ from artme_cop.conversations.writer import MessageWriter
 from artme_cop.dialogue import commands as dialogue_commands
 from artme_cop.dialogue import routes as dialogue_routes
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
+from artme_cop.attachments import routes as attachment_routes
 from artme_cop.identity import routes as identity_routes
 from artme_cop.knowledge import api as knowledge_api
 from artme_cop.knowledge import routes as knowledge_routes
 from artme_cop.knowledge.jobs import run_review_schedule
+from artme_cop.labs import api as lab_api
+from artme_cop.labs import routes as lab_routes
+from artme_cop.labs.jobs import run_reminder_schedule
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import routes as moderation_routes
@@ -63,7 +67,7 @@ from artme_cop.web.templating import STATIC_DIR, make_templates
 log = logging.getLogger(__name__)
 
 # The features with a JSON API: their operations are the /api routes and /api/openapi.json.
-API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router, knowledge_api.router]
+API_ROUTERS: list[ApiRouter] = [forum_api.router, notifications_api.router, moderation_api.router, knowledge_api.router, lab_api.router]
 
 
 def session_cookie_name(settings: Settings) -> str:
@@ -110,13 +114,15 @@ def create_app(
         await broker.start()
         digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.digest_task = digests
-        # The knowledge review-due check keeps the digest's rhythm (issue #7).
+        # The knowledge review-due check (issue #7) and lab commitment reminders keep the
+        # digest's rhythm (the same setting turns them all off).
         reviews = asyncio.create_task(run_review_schedule(uow, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.knowledge_review_task = reviews
+        reminders = asyncio.create_task(run_reminder_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         try:
             yield
         finally:
-            for task in (digests, reviews):
+            for task in (digests, reviews, reminders):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -145,6 +151,8 @@ def create_app(
         Mount("/wins", routes=win_routes.routes, name="wins"),
         Mount("/monitoring", routes=monitoring_routes.routes, name="monitoring"),
         Mount("/knowledge", routes=knowledge_routes.routes, name="knowledge"),
+        Mount("/labs", routes=lab_routes.routes, name="labs"),
+        Mount("/attachments", routes=attachment_routes.routes, name="attachments"),
         *identity_routes.routes,
     ]
     middleware = [

@@ -175,6 +175,14 @@ def cmd_knowledge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_labs(args: argparse.Namespace, settings: Settings) -> int:
+    from artme_cop.labs import progress
+
+    sent = _with_uow(settings, lambda uow: progress.send_commitment_reminders(uow, uow.clock.now()))
+    print(f"Commitment reminders sent: {sent}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artme-cop", description="ARTME Community of Practice server. Settings come from ARTME_* environment variables (see README).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -232,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge_sub = knowledge_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     knowledge_sub.add_parser("review-due", help="move resources past their review date to 'update due', tell their stewards, remind reviewers near their time limit (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
     knowledge_parser.set_defaults(handler=cmd_knowledge)
+
+    labs = sub.add_parser("labs", help="team learning lab jobs")
+    labs_sub = labs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    labs_sub.add_parser("remind", help="remind owners of team commitments whose check date has come (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
+    labs.set_defaults(handler=cmd_labs)
     return parser
 
 

@@ -177,7 +177,7 @@ DEMO_RESOURCES = 2
 
 
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES) + DEMO_RESOURCES
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES) + DEMO_RESOURCES + 1
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -233,6 +233,8 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
     tick("knowledge resource “Bystander intervention pocket card”: assessed, shared with the program as a partner school's, applied")
     await _knowledge_in_assessment(uow)
     tick("knowledge resource “What our first Chats for Change taught us”: in assessment")
+    await _demo_lab(uow)
+    tick("team learning lab at Riverside: a team, its channels, a lab session, a commitment")
     return True
 
 
@@ -273,6 +275,44 @@ async def _knowledge_in_assessment(uow: UnitOfWork) -> None:
     facilitator = await _demo_actor(uow, "ibrahim.haddad@northlake.example.edu")
     coach = await _demo_actor(uow, COACH.email)
     await knowledge.transition(uow, author, resource.public_id, knowledge.clean_move(move="submit", reason="", content_reviewer=str(coach.person_id), safety_reviewer=str(facilitator.person_id)))
+
+
+async def _demo_lab(uow: UnitOfWork) -> None:
+    """Riverside's clerkship team with a general and a topic channel (a thread, a pin), a lab
+    session with its readiness questions, a commitment and a success report."""
+    from artme_cop.labs import progress as lab_progress
+    from artme_cop.labs import service as labs
+    from artme_cop.labs import sessions as lab_sessions
+
+    people = {email.split("@")[0]: (await _demo_actor(uow, email)).person_id for email in (
+        "amara.okafor@riverside.example.edu", "helen.park@riverside.example.edu", "priya.natarajan@riverside.example.edu",
+        "malik.johnson@riverside.example.edu", "keisha.brown@riverside.example.edu",
+    )}
+    lead = await _demo_actor(uow, "amara.okafor@riverside.example.edu")
+    roster = labs.Roster(frozenset({people["helen.park"], people["priya.natarajan"], people["malik.johnson"]}), frozenset({people["helen.park"]}), people["keisha.brown"])
+    team = await labs.register_team(
+        uow, lead, institution_id=lead.institution_id, name="Medicine clerkship team", unit="Internal Medicine clerkship",
+        purpose="Make feedback and handover on the wards fair for every student and patient.", roster=roster,
+    )
+    helen = await _demo_actor(uow, "helen.park@riverside.example.edu")  # reloaded: now a channel member
+    await labs.open_channel(uow, helen, team.id, name="handover")
+    [general, _topic] = await labs.channel_list(uow, helen, team)
+    priya = await _demo_actor(uow, "priya.natarajan@riverside.example.edu")
+    first = await labs.post(uow, priya, general[0].id, body="Welcome to our lab space! Pre-work for the first session is up.", client_msg_id="demo-lab-1")
+    await labs.post(uow, helen, general[0].id, body="Thanks Priya. Let us collect handover examples here.", client_msg_id="demo-lab-2", reply_to=first.seq)
+    await labs.set_pin(uow, helen, general[0].id, first.seq, pinned=True)
+    keisha = await _demo_actor(uow, "keisha.brown@riverside.example.edu")
+    session = await lab_sessions.create_session(
+        uow, keisha, title="From awareness to action on bias", concept="From awareness to action on bias",
+        prework="Read the clerkship grading case study before the session.", exercise="Redesign how the team gives mid-rotation feedback.", team_ids=[str(team.id)],
+    )
+    await lab_sessions.add_question(uow, keisha, session.id, prompt="Which step turns awareness of bias into action?", options="Noticing it\nNaming it and planning a response\nFeeling bad about it", correct="2")
+    await lab_sessions.add_question(uow, keisha, session.id, prompt="A bystander's first move is usually to…", options="Wait and see\nInterrupt or redirect\nReport later only", correct="2")
+    await lab_progress.add_commitment(
+        uow, helen, team.id, concept="Bystander intervention", job_function="Clerkship director", action="Name biased language in feedback meetings when it happens.",
+        owner=str(people["helen.park"]), check_on=(uow.clock.now().date() + timedelta(days=30)).isoformat(),
+    )
+    await lab_progress.add_success_report(uow, priya, team.id, what_changed="Mid-rotation feedback now follows a shared rubric.", evidence="All six students this block got rubric-based feedback.", reported_on="")
 
 
 async def _program_phases(uow: UnitOfWork, cohorts: list[Cohort]) -> None:

@@ -86,6 +86,16 @@ class Action(StrEnum):
     DIALOGUE_JOIN = "dialogue.join"
     DIALOGUE_FACILITATE = "dialogue.facilitate"
     DIALOGUE_REVEAL = "dialogue.reveal"
+    # team learning labs (issue #6)
+    LAB_MANAGER_NAME = "lab.manager.name"
+    LAB_TEAM_REGISTER = "lab.team.register"
+    LAB_TEAM_ROSTER = "lab.team.roster"
+    LAB_TEAM_READ = "lab.team.read"
+    LAB_TEAM_CONTRIBUTE = "lab.team.contribute"
+    LAB_TEAM_LEAD = "lab.team.lead"
+    LAB_SESSION_CREATE = "lab.session.create"
+    LAB_SESSION_VIEW = "lab.session.view"
+    LAB_SESSION_RUN = "lab.session.run"
 
 
 class SpaceScope(StrEnum):
@@ -310,6 +320,34 @@ class ResourceRef:
     @property
     def involved_ids(self) -> frozenset[int]:
         return self.author_ids | self.steward_ids | self.reviewer_ids
+
+
+@dataclass(frozen=True)
+class LabUnitRef:
+    """A school's team learning labs: its lead, and the unit managers the lead named."""
+
+    institution_id: int
+    manager_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    """A lab team as the policy sees it: its school, roster, leads, facilitator and the
+    people allowed to manage its roster (the school's unit managers)."""
+
+    institution_id: int
+    member_ids: frozenset[int]
+    lead_ids: frozenset[int]
+    facilitator_id: int
+    manager_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class LabSessionRef:
+    """A lab session: who facilitates it and the teams taking part."""
+
+    facilitator_id: int
+    teams: tuple[TeamRef, ...]
 
 
 def can(actor: Actor | None, action: Action, resource: object = None) -> bool:
@@ -747,6 +785,61 @@ def _resource_apply(actor: Actor, resource: object) -> bool:
     return actor.institution_id is not None and _resource_read(actor, resource)
 
 
+# --- team learning labs (issue #6) ------------------------------------------------------------
+# Everything of a team is its members' and its facilitator's. The school's lead and unit
+# managers register teams and keep their rosters, and program admins administer, but none of
+# them reads a team's channels, sessions or reports without being on the team (rule 1).
+
+
+def _lab_manager_name(actor: Actor, resource: object) -> bool:
+    return isinstance(resource, LabUnitRef) and actor.leads(resource.institution_id)
+
+
+def _lab_unit_manager(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, (LabUnitRef, TeamRef)):
+        return False
+    return actor.leads(resource.institution_id) or actor.person_id in resource.manager_ids
+
+
+def _lab_team_read(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, TeamRef):
+        return False
+    return actor.person_id in resource.member_ids or actor.person_id == resource.facilitator_id
+
+
+def _lab_team_contribute(actor: Actor, resource: object) -> bool:
+    """Answer as the team, commit, report successes: the team's members."""
+    return isinstance(resource, TeamRef) and actor.person_id in resource.member_ids
+
+
+def _lab_team_lead(actor: Actor, resource: object) -> bool:
+    """Open topic channels, pin, promote a success report: the team's leads and facilitator."""
+    if not isinstance(resource, TeamRef):
+        return False
+    return (actor.person_id in resource.lead_ids and actor.person_id in resource.member_ids) or actor.person_id == resource.facilitator_id
+
+
+def _lab_session_create(actor: Actor, resource: object) -> bool:
+    """A facilitator schedules a session for teams they all facilitate."""
+    if not isinstance(resource, LabSessionRef) or not resource.teams:
+        return False
+    return resource.facilitator_id == actor.person_id and all(team.facilitator_id == actor.person_id for team in resource.teams)
+
+
+def _lab_session_view(actor: Actor, resource: object) -> bool:
+    if not isinstance(resource, LabSessionRef):
+        return False
+    return _lab_session_run(actor, resource) or any(_lab_team_read(actor, team) for team in resource.teams)
+
+
+def _lab_session_run(actor: Actor, resource: object) -> bool:
+    """The session's facilitator, while they still facilitate one of its teams (a facilitator
+    taken off the teams loses their sessions with them)."""
+    if not isinstance(resource, LabSessionRef) or actor.person_id != resource.facilitator_id:
+        return False
+    return any(team.facilitator_id == actor.person_id for team in resource.teams)
+
+
 def _institution_of(resource: object) -> int | None:
     if isinstance(resource, int):
         return resource
@@ -872,6 +965,15 @@ _CHECKS = {
     Action.DIALOGUE_JOIN: _dialogue_join,
     Action.DIALOGUE_FACILITATE: _dialogue_facilitate,
     Action.DIALOGUE_REVEAL: _dialogue_reveal,
+    Action.LAB_MANAGER_NAME: _lab_manager_name,
+    Action.LAB_TEAM_REGISTER: _lab_unit_manager,
+    Action.LAB_TEAM_ROSTER: _lab_unit_manager,
+    Action.LAB_TEAM_READ: _lab_team_read,
+    Action.LAB_TEAM_CONTRIBUTE: _lab_team_contribute,
+    Action.LAB_TEAM_LEAD: _lab_team_lead,
+    Action.LAB_SESSION_CREATE: _lab_session_create,
+    Action.LAB_SESSION_VIEW: _lab_session_view,
+    Action.LAB_SESSION_RUN: _lab_session_run,
 }
 
 

@@ -36,6 +36,7 @@ from tests.knowledge import helpers as knowledge_helpers
 from tests.dialogue import helpers as dialogue_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
+from tests.labs import seed as lab_seed
 from tests.factories import World
 from tests.support import MutableClock, PASSWORD, RecordingMailer, csrf_from, sign_in, snapshot, soup
 
@@ -428,6 +429,87 @@ REQUESTS.update({
     "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })
+
+# Team learning labs (tests/labs/seed.py): the student is a member of Alder ED, the facilitator
+# facilitates it, A's lead keeps its roster.
+async def _lab_team_answer(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id = await lab_seed.session(app, world, stage="team")
+    return Post(f"/labs/sessions/{session_id}/team-answers", {"question": str(await lab_seed.question(app, session_id)), "choice": "1"}, "student_a")
+
+
+async def _lab_individual(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id = await lab_seed.session(app, world, stage="individual")
+    return Post(f"/labs/sessions/{session_id}/individual", {f"q{await lab_seed.question(app, session_id)}": "2"}, "student_a")
+
+
+async def _lab_promote(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # A coalition member leading a team records the win against a target of the school.
+    target = await program.make_target(app, world, await program.make_sphere(app, world))
+    team_id = await lab_seed.team(app, world, lead=world.coalition_a.id)
+    report_id = await lab_seed.report(app, world, team_id=team_id)
+    return Post(f"/labs/reports/{report_id}/promote", {"title": "Interpreters named", "against": f"target:{target}"}, "coalition_a")
+
+
+def _lab_team(suffix: str) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return f"/labs/teams/{await lab_seed.team(app, world)}{suffix}"
+
+    return make
+
+
+def _lab_channel(suffix: str, *, with_message: bool = False) -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return f"/labs/channels/{await lab_seed.channel(app, world, with_message=with_message)}{suffix}"
+
+    return make
+
+
+def _lab_session(suffix: str, stage: str = "prework") -> Callable[[Any, World], Awaitable[str]]:
+    async def make(app: Any, world: World) -> str:
+        return f"/labs/sessions/{await lab_seed.session(app, world, stage=stage)}{suffix}"
+
+    return make
+
+
+async def _lab_new_session(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    team_id = await lab_seed.team(app, world)
+    return Post("/labs/sessions", {"title": "Systems", "concept": "Systems thinking", "prework": "", "exercise": "Map discharge.", "teams": str(team_id)}, "facilitator_a")
+
+
+async def _lab_value_story(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    team_id = await lab_seed.team(app, world)
+    for _ in range(4):
+        await lab_seed.session(app, world, stage="closed", team_id=team_id)
+    return Post(f"/labs/teams/{team_id}/value-story", {"what_we_did": "a", "what_changed": "b", "difference": "c"}, "student_a")
+
+
+async def _lab_commitment_status(app: Any, world: World) -> str:
+    return f"/labs/commitments/{await lab_seed.commitment(app, world)}/status"
+
+
+REQUESTS.update({
+    "/labs/teams": _as("lead_a", _at(lambda w: "/labs/teams"), lambda w: {"institution": str(w.institution_a.id), "name": "Wards", "unit": "Medicine", "purpose": "", "members": [str(w.student_a.id)], "leads": str(w.student_a.id), "facilitator": str(w.facilitator_a.id)}),
+    "/labs/institutions/{institution_id}/managers": _as("lead_a", _at(lambda w: f"/labs/institutions/{w.institution_a.id}/managers"), lambda w: {"person": str(w.faculty_a.id)}),
+    "/labs/teams/{team_id}/roster": _as("lead_a", _lab_team("/roster"), lambda w: {"members": str(w.faculty_a.id), "leads": str(w.faculty_a.id), "facilitator": str(w.facilitator_a.id)}),
+    "/labs/teams/{team_id}/channels": _as("facilitator_a", _lab_team("/channels"), {"name": "handover"}),
+    "/labs/channels/{channel_id}/messages": _as("student_a", _lab_channel("/messages"), {"body": "hello team", "client_msg_id": "csrf-lab"}),
+    "/labs/channels/{channel_id}/messages/{seq}/pin": _as("facilitator_a", _lab_channel("/messages/1/pin", with_message=True), {"pinned": "1"}),
+    "/labs/channels/{channel_id}/messages/{seq}/edit": _as("student_a", _lab_channel("/messages/1/edit", with_message=True), {"body": "changed"}),
+    "/labs/channels/{channel_id}/messages/{seq}/delete": _as("student_a", _lab_channel("/messages/1/delete", with_message=True), {}),
+    "/labs/channels/{channel_id}/messages/{seq}/react": _as("student_a", _lab_channel("/messages/1/react", with_message=True), {"emoji": "heart"}),
+    "/labs/sessions": _lab_new_session,
+    "/labs/sessions/{session_id}/questions": _as("facilitator_a", _lab_session("/questions"), {"prompt": "Why?", "options": "a\nb", "correct": "1"}),
+    "/labs/sessions/{session_id}/stage": _as("facilitator_a", _lab_session("/stage"), {"to": "individual"}),
+    "/labs/sessions/{session_id}/individual": _lab_individual,
+    "/labs/sessions/{session_id}/team-answers": _lab_team_answer,
+    "/labs/sessions/{session_id}/report": _as("student_a", _lab_session("/report", "application"), {"report": "Our answer"}),
+    "/labs/teams/{team_id}/commitments": _as("student_a", _lab_team("/commitments"), lambda w: {"concept": "Bias", "job_function": "Nurse", "action": "Speak up", "owner": str(w.student_a.id), "check_on": "2027-01-01"}),
+    "/labs/commitments/{commitment_id}/status": _as("student_a", _lab_commitment_status, {"status": "done"}),
+    "/labs/teams/{team_id}/reports": _as("student_a", _lab_team("/reports"), {"what_changed": "Named interpreters", "evidence": "Audit", "reported_on": ""}),
+    "/labs/reports/{report_id}/promote": _lab_promote,
+    "/labs/teams/{team_id}/value-story": _lab_value_story,
+})
+
 
 # POST routes that change nothing (a preview): refused without a token like the others, but
 # they have no state change to show, so they are checked apart.

@@ -51,6 +51,7 @@ from tests.dialogue import helpers as dialogue_helpers
 from tests.program import helpers as program
 from tests.conftest import make_client
 from tests.forum.conftest import start as start_thread
+from tests.labs import seed as lab_seed
 from tests.factories import World
 from tests.support import csrf_from, sign_in, snapshot, soup
 
@@ -1438,6 +1439,140 @@ MATRIX += [
         # the co-facilitators and program admins, with a reason; never a lead or a peer (rule 1)
         _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=200), _revealed,
     ),
+]
+
+# --- team learning labs (issue #6) ---------------------------------------------------------------
+# A team is its members' and its facilitator's (tests/labs/seed.py: the student is a member, the
+# facilitator facilitates). Rule 1: the school's lead who registered it keeps its roster but reads
+# none of it; the program admin, the coach, other members of the cohort and B's lead see a 404.
+
+
+def _lab(path: Callable[[Any, World], Awaitable[str]], data: dict[str, str] | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("POST" if data is not None else "GET", await path(app, world), data or {})
+
+    return build
+
+
+def _lab_path(prefix: str, seed: Callable[..., Awaitable[int]], suffix: str = "", **options: Any) -> Callable[[Any, World], Awaitable[str]]:
+    async def path(app: Any, world: World) -> str:
+        return f"{prefix}{await seed(app, world, **options)}{suffix}"
+
+    return path
+
+
+async def _lab_question_path(app: Any, world: World) -> str:
+    session_id = await lab_seed.session(app, world, stage="team")
+    return f"/labs/sessions/{session_id}/team-answers"
+
+
+async def _lab_team_answer(app: Any, world: World) -> Call:
+    session_id = await lab_seed.session(app, world, stage="team")
+    return Call("POST", f"/labs/sessions/{session_id}/team-answers", {"question": str(await lab_seed.question(app, session_id)), "choice": "1"})
+
+
+async def _lab_individual(app: Any, world: World) -> Call:
+    session_id = await lab_seed.session(app, world, stage="individual")
+    return Call("POST", f"/labs/sessions/{session_id}/individual", {f"q{await lab_seed.question(app, session_id)}": "1"})
+
+
+async def _lab_commitment(app: Any, world: World) -> Call:
+    team_id = await lab_seed.team(app, world)
+    data = {"concept": "Bias", "job_function": "Nurse", "action": "Speak up", "owner": str(world.student_a.id), "check_on": "2027-01-01"}
+    return Call("POST", f"/labs/teams/{team_id}/commitments", data)
+
+
+async def _lab_register(app: Any, world: World) -> Call:
+    data = {"institution": str(world.institution_a.id), "name": "Alder Wards", "unit": "Medicine", "purpose": "", "members": [str(world.student_a.id), str(world.faculty_a.id)], "leads": str(world.faculty_a.id), "facilitator": str(world.facilitator_a.id)}
+    return Call("POST", "/labs/teams", data)  # type: ignore[arg-type]
+
+
+async def _lab_roster(app: Any, world: World) -> Call:
+    team_id = await lab_seed.team(app, world)
+    return Call("POST", f"/labs/teams/{team_id}/roster", {"members": str(world.faculty_a.id), "leads": str(world.faculty_a.id), "facilitator": str(world.facilitator_a.id)})
+
+
+async def _lab_new_session(app: Any, world: World) -> Call:
+    team_id = await lab_seed.team(app, world)
+    return Call("POST", "/labs/sessions", {"title": "Systems", "concept": "Systems thinking", "prework": "", "exercise": "Map discharge.", "teams": str(team_id)})
+
+
+def _lab_missing(path: str, data: dict[str, str] | None = None) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        return Call("POST" if data is not None else "GET", path.format(MISSING_ID), data or {})
+
+    return build
+
+
+def _lab_outcomes(*, participant: int, facilitator: int, lead_a: int = 404, others: int = 404) -> dict[str, int]:
+    return _outcomes(participant=participant, coalition_member=others, facilitator=facilitator, coach=others, lead_a=lead_a, lead_b=others, admin=others)
+
+
+_LAB_READ = _lab_outcomes(participant=200, facilitator=200)
+_LAB_WRITE = _lab_outcomes(participant=303, facilitator=303)
+_LAB_LEAD = _lab_outcomes(participant=403, facilitator=303)
+_LAB_MEMBER = _lab_outcomes(participant=303, facilitator=403)
+_LAB_ANSWER = _lab_outcomes(participant=303, facilitator=409)
+_LAB_SCHOOL_LEAD = _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=303, lead_b=403, admin=403)
+_MESSAGE = {"body": "matrix lab message", "client_msg_id": "matrix-lab"}
+
+MATRIX += [
+    Row("labs index", "GET", "/labs/", _forum_call("GET", "/labs/"), None, _EVERYONE),
+    Row("api my lab teams", "GET", "/api/labs/teams", _forum_call("GET", "/api/labs/teams"), None, _EVERYONE),
+    Row("api a team's channels", "GET", "/api/labs/teams/{team_id}/channels", _lab(_lab_path("/api/labs/teams/", lab_seed.team, "/channels")), _lab_missing("/api/labs/teams/{}/channels"), _LAB_READ),
+    Row("api a channel thread", "GET", "/api/labs/channels/{channel_id}/threads/{seq}", _lab(_lab_path("/api/labs/channels/", lab_seed.channel, "/threads/1", with_message=True)),
+        _lab_missing("/api/labs/channels/{}/threads/1"), _LAB_READ),
+    # SEC-H4: a file is read by the readers of its conversation, whatever the URL's randomness
+    Row("download an attachment", "GET", "/attachments/{public_id}", _lab(lab_seed.attachment), _lab_missing("/attachments/" + "0" * 26 + "{}"), _LAB_READ),
+    Row("register team page", "GET", "/labs/teams/new", _forum_call("GET", "/labs/teams/new"), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=200, lead_b=200, admin=403)),
+    Row("register a team in A", "POST", "/labs/teams", _lab_register, None, _LAB_SCHOOL_LEAD),
+    Row("name a unit manager in A", "POST", "/labs/institutions/{institution_id}/managers", _forum_call("POST", "/labs/institutions/1/managers", {"person": "7"}), None, _LAB_SCHOOL_LEAD),
+    Row("team page", "GET", "/labs/teams/{team_id}", _lab(_lab_path("/labs/teams/", lab_seed.team)), _lab_missing("/labs/teams/{}"), _LAB_READ),
+    Row("team roster", "GET", "/labs/teams/{team_id}/roster", _lab(_lab_path("/labs/teams/", lab_seed.team, "/roster")), _lab_missing("/labs/teams/{}/roster"),
+        _lab_outcomes(participant=200, facilitator=200, lead_a=200)),
+    Row("change a team's roster", "POST", "/labs/teams/{team_id}/roster", _lab_roster, _lab_missing("/labs/teams/{}/roster", {"members": "1", "leads": "1", "facilitator": "1"}),
+        _lab_outcomes(participant=403, facilitator=403, lead_a=303)),
+    Row("open a topic channel", "POST", "/labs/teams/{team_id}/channels", _lab(_lab_path("/labs/teams/", lab_seed.team, "/channels"), {"name": "handover"}),
+        _lab_missing("/labs/teams/{}/channels", {"name": "handover"}), _LAB_LEAD),
+    Row("channel page", "GET", "/labs/channels/{channel_id}", _lab(_lab_path("/labs/channels/", lab_seed.channel)), _lab_missing("/labs/channels/{}"), _LAB_READ),
+    Row("post in a channel", "POST", "/labs/channels/{channel_id}/messages", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages"), _MESSAGE),
+        _lab_missing("/labs/channels/{}/messages", _MESSAGE), _LAB_WRITE),
+    Row("pin a message", "POST", "/labs/channels/{channel_id}/messages/{seq}/pin", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages/1/pin", with_message=True), {"pinned": "1"}),
+        _lab_missing("/labs/channels/{}/messages/1/pin", {"pinned": "1"}), _LAB_LEAD),
+    Row("edit the student's message", "POST", "/labs/channels/{channel_id}/messages/{seq}/edit", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages/1/edit", with_message=True), {"body": "changed"}),
+        _lab_missing("/labs/channels/{}/messages/1/edit", {"body": "changed"}), _LAB_MEMBER),
+    Row("delete the student's message", "POST", "/labs/channels/{channel_id}/messages/{seq}/delete", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages/1/delete", with_message=True), {}),
+        _lab_missing("/labs/channels/{}/messages/1/delete", {}), _LAB_WRITE),
+    Row("react in a channel", "POST", "/labs/channels/{channel_id}/messages/{seq}/react", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages/1/react", with_message=True), {"emoji": "heart"}),
+        _lab_missing("/labs/channels/{}/messages/1/react", {"emoji": "heart"}), _LAB_WRITE),
+    Row("schedule session page", "GET", "/labs/sessions/new", _lab(_lab_path("/labs/sessions/new?team=", lab_seed.team)), None,
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=403, lead_a=403, lead_b=403, admin=403)),
+    Row("schedule a session", "POST", "/labs/sessions", _lab_new_session, None,
+        _outcomes(participant=403, coalition_member=403, facilitator=303, coach=403, lead_a=403, lead_b=403, admin=403)),
+    Row("session page", "GET", "/labs/sessions/{session_id}", _lab(_lab_path("/labs/sessions/", lab_seed.session)), _lab_missing("/labs/sessions/{}"), _LAB_READ),
+    Row("add a readiness question", "POST", "/labs/sessions/{session_id}/questions", _lab(_lab_path("/labs/sessions/", lab_seed.session, "/questions"), {"prompt": "Why?", "options": "a\nb", "correct": "1"}),
+        _lab_missing("/labs/sessions/{}/questions", {"prompt": "Why?", "options": "a\nb", "correct": "1"}), _LAB_LEAD),
+    Row("move a session on", "POST", "/labs/sessions/{session_id}/stage", _lab(_lab_path("/labs/sessions/", lab_seed.session, "/stage"), {"to": "individual"}),
+        _lab_missing("/labs/sessions/{}/stage", {"to": "individual"}), _LAB_LEAD),
+    Row("answer the individual check", "POST", "/labs/sessions/{session_id}/individual", _lab_individual, _lab_missing("/labs/sessions/{}/individual", {"q1": "1"}), _LAB_ANSWER),
+    Row("answer the team check", "POST", "/labs/sessions/{session_id}/team-answers", _lab_team_answer, _lab_missing("/labs/sessions/{}/team-answers", {"question": "1", "choice": "1"}), _LAB_ANSWER),
+    Row("submit the team's report-out", "POST", "/labs/sessions/{session_id}/report", _lab(_lab_path("/labs/sessions/", lab_seed.session, "/report", stage="application"), {"report": "Our answer"}),
+        _lab_missing("/labs/sessions/{}/report", {"report": "Our answer"}), _LAB_ANSWER),
+    Row("add a commitment", "POST", "/labs/teams/{team_id}/commitments", _lab_commitment,
+        _lab_missing("/labs/teams/{}/commitments", {"concept": "Bias", "job_function": "Nurse", "action": "Speak up", "owner": "1", "check_on": "2027-01-01"}), _LAB_MEMBER),
+    Row("mark a commitment done", "POST", "/labs/commitments/{commitment_id}/status", _lab(_lab_path("/labs/commitments/", lab_seed.commitment, "/status"), {"status": "done"}),
+        _lab_missing("/labs/commitments/{}/status", {"status": "done"}), _LAB_MEMBER),
+    Row("report a success", "POST", "/labs/teams/{team_id}/reports", _lab(_lab_path("/labs/teams/", lab_seed.team, "/reports"), {"what_changed": "Named interpreters", "evidence": "Audit", "reported_on": ""}),
+        _lab_missing("/labs/teams/{}/reports", {"what_changed": "x", "evidence": "y", "reported_on": ""}), _LAB_MEMBER),
+    Row("promote a success report", "POST", "/labs/reports/{report_id}/promote", _lab(_lab_path("/labs/reports/", lab_seed.report, "/promote"), {"title": "Interpreters named", "against": "target:1"}),
+        _lab_missing("/labs/reports/{}/promote", {"title": "x", "against": "target:1"}),
+        # the team's facilitator leads it but sits in no coalition: wins are the coalition's to record
+        _lab_outcomes(participant=403, facilitator=403)),
+    Row("write the value story", "POST", "/labs/teams/{team_id}/value-story", _lab(_lab_path("/labs/teams/", lab_seed.team, "/value-story"), {"what_we_did": "a", "what_changed": "b", "difference": "c"}),
+        _lab_missing("/labs/teams/{}/value-story", {"what_we_did": "a", "what_changed": "b", "difference": "c"}),
+        # before four completed sessions the team's members are told to wait
+        _lab_outcomes(participant=409, facilitator=403)),
 ]
 
 # The WebSocket endpoint authorizes the handshake and every frame; its matrix lives with the

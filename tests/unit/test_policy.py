@@ -29,6 +29,8 @@ from artme_cop.policy import (
     DialoguePlan,
     DialogueRef,
     Grant,
+    LabSessionRef,
+    LabUnitRef,
     Member,
     Audience,
     MessageRef,
@@ -41,6 +43,7 @@ from artme_cop.policy import (
     Space,
     SpaceScope,
     SphereRef,
+    TeamRef,
     can,
 )
 
@@ -104,6 +107,9 @@ class Authored:
 class Addressed:
     recipient_id: int
 
+
+LAB_UNIT_A = LabUnitRef(A, frozenset({8}))
+LAB_TEAM = TeamRef(institution_id=A, member_ids=frozenset({6, 7}), lead_ids=frozenset({7}), facilitator_id=3, manager_ids=frozenset({8}))
 
 # (action, resource, the cast members allowed); everyone else in CAST is denied.
 Case = tuple[Action, object, frozenset[str]]
@@ -376,6 +382,28 @@ CASES: list[tuple[str, Case]] = [
     ("monitoring-share-a", (Action.MONITORING_SHARE, A, frozenset({"lead_a", "admin_leading_a"}))),
     ("monitoring-program", (Action.MONITORING_PROGRAM, None, ADMINS)),
     *_knowledge_cases(),
+    # team learning labs: Alder ED of school A (student and faculty member, who leads it),
+    # facilitated by A's facilitator; participant_a2 is a unit manager A's lead named.
+    ("lab-manager-name-a", (Action.LAB_MANAGER_NAME, LAB_UNIT_A, frozenset({"lead_a", "admin_leading_a"}))),
+    ("lab-manager-name-not-a-unit", (Action.LAB_MANAGER_NAME, A, frozenset())),
+    ("lab-team-register-a", (Action.LAB_TEAM_REGISTER, LAB_UNIT_A, frozenset({"lead_a", "admin_leading_a", "participant_a2"}))),
+    ("lab-team-register-b", (Action.LAB_TEAM_REGISTER, LabUnitRef(B), frozenset({"lead_b"}))),
+    ("lab-team-roster", (Action.LAB_TEAM_ROSTER, LAB_TEAM, frozenset({"lead_a", "admin_leading_a", "participant_a2"}))),
+    # rule 1: neither the school's lead nor a program admin reads a team they are not on
+    ("lab-team-read", (Action.LAB_TEAM_READ, LAB_TEAM, frozenset({"student_a", "faculty_a", "facilitator_a"}))),
+    ("lab-team-read-not-a-team", (Action.LAB_TEAM_READ, A, frozenset())),
+    ("lab-team-contribute", (Action.LAB_TEAM_CONTRIBUTE, LAB_TEAM, frozenset({"student_a", "faculty_a"}))),
+    ("lab-team-lead", (Action.LAB_TEAM_LEAD, LAB_TEAM, frozenset({"faculty_a", "facilitator_a"}))),
+    ("lab-team-lead-off-the-team", (Action.LAB_TEAM_LEAD, dataclasses.replace(LAB_TEAM, member_ids=frozenset({6})), frozenset({"facilitator_a"}))),
+    ("lab-session-create", (Action.LAB_SESSION_CREATE, LabSessionRef(3, (LAB_TEAM,)), frozenset({"facilitator_a"}))),
+    ("lab-session-create-for-another", (Action.LAB_SESSION_CREATE, LabSessionRef(7, (LAB_TEAM,)), frozenset())),
+    ("lab-session-create-no-team", (Action.LAB_SESSION_CREATE, LabSessionRef(3, ()), frozenset())),
+    ("lab-session-view", (Action.LAB_SESSION_VIEW, LabSessionRef(3, (LAB_TEAM,)), frozenset({"student_a", "faculty_a", "facilitator_a"}))),
+    ("lab-session-run", (Action.LAB_SESSION_RUN, LabSessionRef(3, (LAB_TEAM,)), frozenset({"facilitator_a"}))),
+    ("lab-session-run-not-a-session", (Action.LAB_SESSION_RUN, LAB_TEAM, frozenset())),
+    # the session's facilitator (the coach, 2) no longer facilitates its team: the team and its current facilitator see it
+    ("lab-session-run-former", (Action.LAB_SESSION_RUN, LabSessionRef(2, (LAB_TEAM,)), frozenset())),
+    ("lab-session-view-former", (Action.LAB_SESSION_VIEW, LabSessionRef(2, (LAB_TEAM,)), frozenset({"student_a", "faculty_a", "facilitator_a"}))),
 ]
 
 

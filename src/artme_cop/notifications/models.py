@@ -24,6 +24,8 @@ class NotificationKind(StrEnum):
     WARNING = "warning"
     # about a knowledge resource (a review asked, a review due, an update due): no conversation
     KNOWLEDGE = "knowledge"
+    # A team lab commitment's check date has come (labs/progress.py).
+    REMINDER = "reminder"
 
 
 class EmailMode(StrEnum):

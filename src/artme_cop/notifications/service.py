@@ -44,6 +44,7 @@ _RANK = {
     NotificationKind.REPLY: 2,
     NotificationKind.WATCHED_POST: 1,
     NotificationKind.KNOWLEDGE: 1,
+    NotificationKind.REMINDER: 1,
 }
 # Digests go at most once a day per person. The spacing is an hour short of a day so that
 # an hourly check sends at the same hour each day instead of drifting an hour later.

@@ -1,0 +1,108 @@
+"""Intents of attachments: check and keep an uploaded file for a message of a conversation,
+and open one for a reader.
+
+Who may attach is who may post in the conversation; who may download is who may read it,
+checked on every request, and a deleted or hidden message takes its file with it (SEC-H4).
+Files go under `<data dir>/attachments/` with random names (SEC-H3); identical uploads are
+stored twice (SEC-H9).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from artme_cop import policy
+from artme_cop.attachments import files
+from artme_cop.attachments.models import Attachment
+from artme_cop.conversations import queries as conversation_queries
+from artme_cop.conversations.models import Conversation
+from artme_cop.errors import Invalid, NotFound
+from artme_cop.policy import Action, Actor
+from artme_cop.unit_of_work import UnitOfWork
+
+# Below the request body cap (ARTME_MAX_BODY_BYTES, 1 MiB by default), which stops larger
+# uploads while they stream in, before the whole body is read (SEC-H1).
+MAX_BYTES = 900 * 1024
+
+
+class TooLarge(Invalid):
+    """A file over the cap: HTTP adapters answer 413."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def storage_dir(uow: UnitOfWork) -> Path:
+    return Path(uow.settings.data_dir) / "attachments"
+
+
+def check(upload: Upload) -> tuple[str, files.FileType]:
+    """The safe name and the real type, or Invalid/TooLarge with a message to show."""
+    if len(upload.data) > MAX_BYTES:
+        raise TooLarge(f"A file can be at most {MAX_BYTES // 1024} KiB.", field="file")
+    if not upload.data:
+        raise Invalid("The file is empty.", field="file")
+    name = files.clean_name(upload.name)
+    if files.extension(name) not in files.ALLOWED_EXTENSIONS:
+        raise Invalid("Attach a picture (PNG, JPEG, GIF, WebP), a PDF or a plain text file.", field="file")
+    kind = files.sniff(upload.data)
+    if kind is None or files.extension(name) not in kind.extensions:
+        raise Invalid("The file's content does not match its type; attach it in its own format.", field="file")
+    return name, kind
+
+
+async def attach(uow: UnitOfWork, actor: Actor, conversation: Conversation, upload: Upload) -> Attachment:
+    """Keep a checked file for a message about to be posted in `conversation`; the caller
+    sets `seq` once the message exists. The file is written last, after every check."""
+    policy.require(actor, Action.MESSAGE_POST, conversation)
+    name, kind = check(upload)
+    attachment = Attachment(
+        public_id=secrets.token_hex(16), conversation_id=conversation.id, seq=None, uploader_id=actor.person_id, filename=name,
+        content_type=kind.mime, size=len(upload.data), storage_name=secrets.token_hex(16), created_at=uow.clock.now(),
+    )
+    uow.session.add(attachment)
+    await uow.flush()
+    _write_new(storage_dir(uow), attachment.storage_name, upload.data)
+    return attachment
+
+
+def _write_new(directory: Path, storage_name: str, data: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: never overwrite; the name is ours (hex), so it cannot leave the directory.
+    descriptor = os.open(directory / storage_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+async def open_for(uow: UnitOfWork, actor: Actor, public_id: object) -> tuple[Attachment, Path]:
+    """An attachment the actor may download, with its path; NotFound alike for a missing
+    one, one in a conversation they cannot read, and one whose message is gone."""
+    if not isinstance(public_id, str) or len(public_id) != 32 or not all(c in "0123456789abcdef" for c in public_id):
+        raise NotFound("attachment")
+    attachment = (await uow.session.execute(select(Attachment).where(Attachment.public_id == public_id))).scalar_one_or_none()
+    if attachment is None or attachment.seq is None:
+        raise NotFound("attachment")
+    conversation = await conversation_queries.get_conversation(uow.session, attachment.conversation_id)
+    if conversation is None or not policy.can(actor, Action.SPACE_READ, conversation):
+        raise NotFound("attachment")
+    message = await conversation_queries.get_message_by_seq(uow.session, conversation.id, attachment.seq)
+    if message is None or message.deleted_at is not None or message.hidden_at is not None:
+        raise NotFound("attachment")
+    path = storage_dir(uow) / attachment.storage_name
+    if not path.is_file():
+        raise NotFound("attachment")
+    return attachment, path
+
+
+def markdown_link(attachment: Attachment) -> str:
+    """A link to the download for a message body, the name escaped for markdown."""
+    shown = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|" else c for c in attachment.filename)
+    return f"📎 [{shown}](/attachments/{attachment.public_id}) ({max(1, attachment.size // 1024)} KiB)"

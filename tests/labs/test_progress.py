@@ -1,0 +1,115 @@
+"""A team's progress between sessions: commitments and their reminders, success reports over
+time (an SVG chart with the numbers beside it), a success report made a short-term win, the
+value story after four sessions, and the next session opening with a review of commitments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from artme_cop.labs import jobs
+from artme_cop.labs.models import LabCommitment, LabSuccessReport
+from artme_cop.notifications.models import Notification
+from artme_cop.program.wins.models import Win
+from tests.factories import World
+from tests.labs.conftest import Team, _advance, form_post, new_session, run
+from tests.program import helpers as program
+from tests.realtime.conftest import signed_in
+from tests.support import MutableClock
+
+
+def commit(client: TestClient, team: Team, owner: int, check_on: str = "2027-01-15") -> object:
+    data = {"concept": "Bystander intervention", "job_function": "Triage nurse", "action": "Name it when it happens.", "owner": str(owner), "check_on": check_on}
+    return form_post(client, f"/labs/teams/{team.id}/commitments", data)
+
+
+def test_commitments_and_their_reminders(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """The owner is reminded once when the check date comes, and nobody off the team is."""
+    student = signed_in(live_app, world.student_a.email)
+    assert commit(student, team, world.student_a.id).status_code == 303
+    assert commit(student, team, world.lead_a.id).status_code == 400  # the owner must be on the team
+    assert commit(student, team, world.student_a.id, check_on="15/01/2027").status_code == 400
+    assert commit(make_client(world.facilitator_a.email), team, world.student_a.id).status_code == 403
+    clock = MutableClock(datetime(2027, 1, 14, 9, tzinfo=timezone.utc))
+    uow_factory = live_app.app.state.uow  # type: ignore[attr-defined]
+    assert live_app.portal.call(jobs.send_due_reminders, uow_factory, clock) == 0  # type: ignore[attr-defined]
+    clock.current = datetime(2027, 1, 15, 9, tzinfo=timezone.utc)
+    assert live_app.portal.call(jobs.send_due_reminders, uow_factory, clock) == 1  # type: ignore[attr-defined]
+    assert live_app.portal.call(jobs.send_due_reminders, uow_factory, clock) == 0  # once  # type: ignore[attr-defined]
+
+    async def reminders(uow: object) -> list[tuple[int, str]]:
+        rows = await uow.session.execute(select(Notification.recipient_id, Notification.kind))  # type: ignore[attr-defined]
+        return [tuple(r) for r in rows.all()]
+
+    assert run(live_app, reminders) == [(world.student_a.id, "reminder")]
+    assert "Check date of your team commitment" in student.get("/notifications/").text
+    [commitment_id] = run(live_app, lambda uow: _ids(uow, LabCommitment))
+    assert form_post(student, f"/labs/commitments/{commitment_id}/status", {"status": "finished"}).status_code == 400
+    assert form_post(student, f"/labs/commitments/{commitment_id}/status", {"status": "done"}).status_code == 303
+    assert form_post(make_client(world.lead_a.email), f"/labs/commitments/{commitment_id}/status", {"status": "open"}).status_code == 404
+
+
+async def _ids(uow: object, model: type) -> list[int]:
+    return list((await uow.session.execute(select(model.id))).scalars())  # type: ignore[attr-defined]
+
+
+def test_success_reports_chart_with_numbers(live_app: TestClient, world: World, team: Team) -> None:
+    """The chart is server-rendered SVG, and the same numbers stand in a table beside it."""
+    student = signed_in(live_app, world.student_a.email)
+    today = date.today()
+    for what in ("Interpreters named at handover", "Huddle includes bias check"):
+        assert form_post(student, f"/labs/teams/{team.id}/reports", {"what_changed": what, "evidence": "Audit of 20 handovers", "reported_on": today.isoformat()}).status_code == 303
+    assert form_post(student, f"/labs/teams/{team.id}/reports", {"what_changed": "Later", "evidence": "x", "reported_on": "2999-01-01"}).status_code == 400
+    assert form_post(student, f"/labs/teams/{team.id}/reports", {"what_changed": "", "evidence": "x", "reported_on": ""}).status_code == 400
+    page = BeautifulSoup(student.get(f"/labs/teams/{team.id}").text, "html.parser")
+    svg = page.find("svg", class_="bar-chart")
+    assert svg is not None and svg.find("title").get_text() == "Success reports per quarter"
+    quarter = f"{today.year} Q{(today.month - 1) // 3 + 1}"
+    numbers = {row.th.get_text(): row.td.get_text() for row in page.find("table", class_="chart-table").tbody.find_all("tr")}
+    assert numbers[quarter] == "2" and sum(int(n) for n in numbers.values()) == 2
+    assert "Interpreters named at handover" in page.get_text()
+
+
+def test_a_team_lead_in_the_coalition_makes_a_report_a_win(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, other_team: Team) -> None:
+    """The win is recorded undecided through the wins service; a second promotion is refused."""
+    target = live_app.portal.call(_target, live_app.app, world)  # type: ignore[attr-defined]
+    member = signed_in(live_app, world.participant_a2.email)
+    assert form_post(member, f"/labs/teams/{other_team.id}/reports", {"what_changed": "Rounds name the interpreter", "evidence": "Ten rounds", "reported_on": ""}).status_code == 303
+    [report_id] = run(live_app, lambda uow: _ids(uow, LabSuccessReport))
+    assert form_post(member, f"/labs/reports/{report_id}/promote", {"title": "Interpreters", "against": f"target:{target}"}).status_code == 403  # not a lead
+    lead = make_client(world.coalition_a.email)
+    assert form_post(lead, f"/labs/reports/{report_id}/promote", {"title": "Interpreters", "against": "target:999999"}).status_code == 400
+    promoted = form_post(lead, f"/labs/reports/{report_id}/promote", {"title": "Interpreters named", "against": f"target:{target}"})
+    assert promoted.status_code == 303 and promoted.headers["location"].startswith("/wins/")
+    assert form_post(lead, f"/labs/reports/{report_id}/promote", {"title": "Again", "against": f"target:{target}"}).status_code == 409
+
+    async def wins(uow: object) -> list[tuple[str, str]]:
+        return [tuple(r) for r in (await uow.session.execute(select(Win.title, Win.sharing))).all()]  # type: ignore[attr-defined]
+
+    assert run(live_app, wins) == [("Interpreters named", "undecided")]
+
+
+async def _target(app: object, world: World) -> int:
+    return await program.make_target(app, world, await program.make_sphere(app, world))
+
+
+def test_value_story_after_four_sessions_and_review_of_commitments(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    student = signed_in(live_app, world.student_a.email)
+    story = {"what_we_did": "Four labs", "what_changed": "Handover", "difference": "Fewer missed interpreters"}
+    assert commit(student, team, world.student_a.id).status_code == 303
+    session_id = new_session(live_app, world, [team.id], questions=1)
+    review = BeautifulSoup(student.get(f"/labs/sessions/{session_id}").text, "html.parser").find(id="review-heading").parent
+    assert "Name it when it happens." in review.get_text()
+    assert form_post(student, f"/labs/teams/{team.id}/value-story", story).status_code == 409
+    stages = ["individual", "team", "clarification", "application", "revealed", "closed"]
+    for number in range(4):
+        session = session_id if number == 0 else new_session(live_app, world, [team.id], questions=1)
+        for stage in stages:
+            run(live_app, lambda uow, s=stage, i=session: _advance(uow, world, i, s))
+    assert form_post(student, f"/labs/teams/{team.id}/value-story", {**story, "difference": ""}).status_code == 400
+    assert form_post(student, f"/labs/teams/{team.id}/value-story", story).status_code == 303
+    assert "Fewer missed interpreters" in make_client(world.facilitator_a.email).get(f"/labs/teams/{team.id}").text
