@@ -33,9 +33,13 @@ async def _signed_in(browser: Browser, base: str, email: str, password: str, err
     return page
 
 
-async def _open_general(page: Page) -> None:
+async def _open_general(page: Page, *, check: bool = False) -> None:
     await page.get_by_role("link", name="Team labs").first.click()
+    if check:
+        await check_accessibility(page, "labs index")
     await page.get_by_role("link", name="Medicine clerkship team").click()
+    if check:
+        await check_accessibility(page, "team page")
     await page.get_by_role("link", name="#general").click()
     await expect(page.locator("#live-status")).to_contain_text("Live:")
 
@@ -45,7 +49,7 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     errors: list[str] = []
     priya = await _signed_in(browser, base, PRIYA, password, errors)
     helen = await _signed_in(browser, base, HELEN, password, errors)
-    await _open_general(priya)
+    await _open_general(priya, check=True)
     await _open_general(helen)
     await check_accessibility(priya, "lab channel page")
 
