@@ -4,6 +4,7 @@ question together, each seeing the other's moves live (no reload)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -53,11 +54,17 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     await _open_general(helen)
     await check_accessibility(priya, "lab channel page")
 
-    await priya.get_by_role("textbox", name="Message to #general").fill("Shall we draft the **handover** checklist?")
+    box = priya.get_by_role("textbox", name="Message to #general")
+    await box.fill("Shall we draft the **handover** checklist? ")
+    await box.press_sequentially("@Hel")
+    await expect(priya.get_by_role("option", name="Dr. Helen Park (she/her)")).to_be_visible()  # teammates only
+    await box.press("Enter")
+    await expect(box).to_have_value(re.compile(r"@\*\*Dr\. Helen Park\|\d+\*\* $"))
     await priya.get_by_role("button", name="Send").click()
     arrived = helen.locator("#messages > li").last
     await expect(arrived).to_contain_text("Priya Natarajan")
     await expect(arrived.locator("strong", has_text="handover")).to_be_visible()
+    await expect(arrived).to_contain_text("@Dr. Helen Park")
     seq = await arrived.get_attribute("data-seq")
 
     # Helen opens the message's thread and replies there; Priya's reply count moves live.

@@ -184,3 +184,13 @@ def test_json_api_follows_the_same_gate(live_app: TestClient, make_client: Calla
         for path in (f"/api/labs/teams/{team.id}/channels", f"/api/labs/channels/{team.general}/threads/1"):
             refused = outsider.get(path)
             assert refused.status_code == 404 and "Root" not in refused.text
+
+
+def test_mention_suggestions_name_the_team_only(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """SEC-A3: the helper suggests teammates and the facilitator, never anyone else of the school."""
+    student = signed_in(live_app, world.student_a.email)
+    everyone = student.get(f"/labs/channels/{team.general}/mentions?q=").json()["people"]
+    assert {p["id"] for p in everyone} == {world.faculty_a.id, world.facilitator_a.id}
+    assert [p["id"] for p in student.get(f"/labs/channels/{team.general}/mentions", params={"q": world.faculty_a.display_name.upper()}).json()["people"]] == [world.faculty_a.id]
+    assert student.get(f"/labs/channels/{team.general}/mentions", params={"q": world.lead_a.display_name}).json()["people"] == []
+    assert make_client(world.lead_a.email).get(f"/labs/channels/{team.general}/mentions?q=").status_code == 404

@@ -366,6 +366,19 @@ async def view_channel(uow: UnitOfWork, actor: Actor, channel_id: object, *, thr
     )
 
 
+MENTION_SUGGESTIONS = 8
+
+
+async def mention_candidates(uow: UnitOfWork, actor: Actor, channel_id: object, *, prefix: str) -> list[Person]:
+    """People of the channel's team (and its facilitator) whose name contains `prefix`, for
+    the @mention helper: never anyone who could not read the channel (SEC-A3)."""
+    _team, ref, _channel = await access_channel(uow, actor, channel_id)
+    wanted = prefix.strip().casefold()[:40]
+    ids = sorted((ref.member_ids | {ref.facilitator_id}) - {actor.person_id})
+    people = [p for p in (await uow.session.execute(select(Person).where(Person.id.in_(ids), Person.is_deleted.is_(False)).order_by(Person.display_name))).scalars()]
+    return [p for p in people if wanted in p.display_name.casefold()][:MENTION_SUGGESTIONS]
+
+
 async def thread_messages(uow: UnitOfWork, actor: Actor, channel: LabChannel, root_seq: object) -> list[dict[str, Any]]:
     """A thread's root and replies as message payloads; NotFound when it is no thread root."""
     root = _lookup_key(root_seq)
