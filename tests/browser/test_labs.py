@@ -80,6 +80,13 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     await helen.locator(f"#m{seq}").get_by_role("button", name="Pin").click()
     await expect(priya.locator("#pins")).to_contain_text("Priya Natarajan")
 
+    # A message in another channel raises its unread badge on Helen's page, live.
+    await priya.get_by_role("link", name="#handover").click()
+    await expect(priya.locator("#live-status")).to_contain_text("Live:")
+    await priya.get_by_role("textbox", name="Message to #handover").fill("The draft is in the shared folder.")
+    await priya.get_by_role("button", name="Send").click()
+    await expect(helen.locator(".lab-channels li", has_text="#handover").locator(".badge")).to_have_text("1 unread")
+
     # The facilitator opens the team readiness check.
     keisha = await _signed_in(browser, base, KEISHA, password, errors)
     await keisha.get_by_role("link", name="Team labs").first.click()
