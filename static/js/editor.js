@@ -9,6 +9,7 @@ function csrfOf(form) {
 
 function setUpPreview(editor, textarea, form) {
   const section = editor.querySelector("[data-preview]");
+  if (!section) return; // an editor without a preview (a lab channel's message box)
   const target = section.querySelector(".preview-body");
   let timer = null;
   textarea.addEventListener("input", () => {
@@ -74,7 +75,8 @@ function setUpMentions(editor, textarea, form) {
     const where = form.dataset.mentionsWhereField && form.elements[form.dataset.mentionsWhereField];
     if (where) params.set("where", where.value);
     const question = ++asked;
-    const response = await fetch(`/forum/mentions?${params}`, { credentials: "same-origin" });
+    // A feature's own suggestions (a lab channel's team) or the forum's.
+    const response = await fetch(`${form.dataset.mentionsUrl || "/forum/mentions"}?${params}`, { credentials: "same-origin" });
     if (question !== asked) return;
     if (!response.ok) { close(); return; }
     const answer = (await response.json()).people;

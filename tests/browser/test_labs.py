@@ -4,6 +4,7 @@ question together, each seeing the other's moves live (no reload)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -33,9 +34,13 @@ async def _signed_in(browser: Browser, base: str, email: str, password: str, err
     return page
 
 
-async def _open_general(page: Page) -> None:
+async def _open_general(page: Page, *, check: bool = False) -> None:
     await page.get_by_role("link", name="Team labs").first.click()
+    if check:
+        await check_accessibility(page, "labs index")
     await page.get_by_role("link", name="Medicine clerkship team").click()
+    if check:
+        await check_accessibility(page, "team page")
     await page.get_by_role("link", name="#general").click()
     await expect(page.locator("#live-status")).to_contain_text("Live:")
 
@@ -45,15 +50,21 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     errors: list[str] = []
     priya = await _signed_in(browser, base, PRIYA, password, errors)
     helen = await _signed_in(browser, base, HELEN, password, errors)
-    await _open_general(priya)
+    await _open_general(priya, check=True)
     await _open_general(helen)
     await check_accessibility(priya, "lab channel page")
 
-    await priya.get_by_role("textbox", name="Message to #general").fill("Shall we draft the **handover** checklist?")
+    box = priya.get_by_role("textbox", name="Message to #general")
+    await box.fill("Shall we draft the **handover** checklist? ")
+    await box.press_sequentially("@Hel")
+    await expect(priya.get_by_role("option", name="Dr. Helen Park (she/her)")).to_be_visible()  # teammates only
+    await box.press("Enter")
+    await expect(box).to_have_value(re.compile(r"@\*\*Dr\. Helen Park\|\d+\*\* $"))
     await priya.get_by_role("button", name="Send").click()
     arrived = helen.locator("#messages > li").last
     await expect(arrived).to_contain_text("Priya Natarajan")
     await expect(arrived.locator("strong", has_text="handover")).to_be_visible()
+    await expect(arrived).to_contain_text("@Dr. Helen Park")
     seq = await arrived.get_attribute("data-seq")
 
     # Helen opens the message's thread and replies there; Priya's reply count moves live.
@@ -68,6 +79,13 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     # Helen (team lead) pins it; Priya sees the pin arrive.
     await helen.locator(f"#m{seq}").get_by_role("button", name="Pin").click()
     await expect(priya.locator("#pins")).to_contain_text("Priya Natarajan")
+
+    # A message in another channel raises its unread badge on Helen's page, live.
+    await priya.get_by_role("link", name="#handover").click()
+    await expect(priya.locator("#live-status")).to_contain_text("Live:")
+    await priya.get_by_role("textbox", name="Message to #handover").fill("The draft is in the shared folder.")
+    await priya.get_by_role("button", name="Send").click()
+    await expect(helen.locator(".lab-channels li", has_text="#handover").locator(".badge")).to_have_text("1 unread")
 
     # The facilitator opens the team readiness check.
     keisha = await _signed_in(browser, base, KEISHA, password, errors)

@@ -31,7 +31,7 @@ def post(client: TestClient, team: Team, body: str, *, reply_to: int | None = No
 
 def unread_badges(client: TestClient, team: Team) -> dict[str, str]:
     nav = page(client.get(f"/labs/teams/{team.id}")).find("nav", class_="lab-channels")
-    return {li.a.get_text(strip=True): (li.find(class_="badge").get_text(" ", strip=True) if li.find(class_="badge") else "0") for li in nav.find_all("li")}
+    return {li.a.get_text(strip=True): li.find(class_="badge")["data-unread"] for li in nav.find_all("li")}
 
 
 def test_only_the_team_reads_its_pages(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
@@ -58,7 +58,7 @@ def test_threads_keep_reply_and_unread_counts(live_app: TestClient, make_client:
     faculty = make_client(world.faculty_a.email)
     assert post(live_app, team, "Root one", cid="r1").status_code == 303
     assert post(live_app, team, "Root two", cid="r2").status_code == 303
-    assert unread_badges(faculty, team)["#general"] == "2 unread"
+    assert unread_badges(faculty, team)["#general"] == "2"
     replied = post(faculty, team, "A reply", reply_to=1, cid="f1")
     assert replied.status_code == 303 and replied.headers["location"] == f"/labs/channels/{team.general}?thread=1#m3"
     assert post(live_app, team, "Reply to the reply", reply_to=3, cid="r3").status_code == 303
@@ -184,3 +184,13 @@ def test_json_api_follows_the_same_gate(live_app: TestClient, make_client: Calla
         for path in (f"/api/labs/teams/{team.id}/channels", f"/api/labs/channels/{team.general}/threads/1"):
             refused = outsider.get(path)
             assert refused.status_code == 404 and "Root" not in refused.text
+
+
+def test_mention_suggestions_name_the_team_only(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """SEC-A3: the helper suggests teammates and the facilitator, never anyone else of the school."""
+    student = signed_in(live_app, world.student_a.email)
+    everyone = student.get(f"/labs/channels/{team.general}/mentions?q=").json()["people"]
+    assert {p["id"] for p in everyone} == {world.faculty_a.id, world.facilitator_a.id}
+    assert [p["id"] for p in student.get(f"/labs/channels/{team.general}/mentions", params={"q": world.faculty_a.display_name.upper()}).json()["people"]] == [world.faculty_a.id]
+    assert student.get(f"/labs/channels/{team.general}/mentions", params={"q": world.lead_a.display_name}).json()["people"] == []
+    assert make_client(world.lead_a.email).get(f"/labs/channels/{team.general}/mentions?q=").status_code == 404

@@ -4,17 +4,26 @@ value story after four sessions, and the next session opening with a review of c
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from artme_cop.labs import jobs
+from artme_cop import cli
+from artme_cop.db import make_engine, make_sessionmaker
+from artme_cop.identity import service as identity
+from artme_cop.labs import jobs, progress
+from artme_cop.labs import service as labs
 from artme_cop.labs.models import LabCommitment, LabSuccessReport
 from artme_cop.notifications.models import Notification
 from artme_cop.program.wins.models import Win
+from artme_cop.settings import Settings
+from artme_cop.unit_of_work import UnitOfWork
 from tests.factories import World
 from tests.labs.conftest import Team, _advance, form_post, new_session, run
 from tests.program import helpers as program
@@ -113,3 +122,30 @@ def test_value_story_after_four_sessions_and_review_of_commitments(live_app: Tes
     assert form_post(student, f"/labs/teams/{team.id}/value-story", {**story, "difference": ""}).status_code == 400
     assert form_post(student, f"/labs/teams/{team.id}/value-story", story).status_code == 303
     assert "Fewer missed interpreters" in make_client(world.facilitator_a.email).get(f"/labs/teams/{team.id}").text
+
+
+def test_cli_reminds_owners_whose_check_date_has_come(settings: Settings, world: World, clock: MutableClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`artme-cop labs remind` runs the server's check once (for cron): due owners, once."""
+    asyncio.run(_seed_due_commitment(settings, world, clock))
+    monkeypatch.setenv("ARTME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARTME_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ARTME_SECRET_KEY", "x" * 40)
+    assert cli.main(["labs", "remind"]) == 0
+    assert "Commitment reminders sent: 1." in capsys.readouterr().out
+    assert cli.main(["labs", "remind"]) == 0
+    assert "Commitment reminders sent: 0." in capsys.readouterr().out
+
+
+async def _seed_due_commitment(settings: Settings, world: World, clock: MutableClock) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        async with UnitOfWork(make_sessionmaker(engine), clock, settings) as uow:
+            lead = (await identity.actors_for(uow, [world.lead_a.id]))[0]
+            roster = labs.Roster(frozenset({world.student_a.id}), frozenset({world.student_a.id}), world.facilitator_a.id)
+            team = await labs.register_team(uow, lead, institution_id=world.institution_a.id, name="Alder ED", unit="ED", purpose="", roster=roster)
+        async with UnitOfWork(make_sessionmaker(engine), clock, settings) as uow:
+            student = (await identity.actors_for(uow, [world.student_a.id]))[0]
+            yesterday = (clock.now().date() - timedelta(days=1)).isoformat()
+            await progress.add_commitment(uow, student, team.id, concept="Bias", job_function="Nurse", action="Speak up", owner=str(world.student_a.id), check_on=yesterday)
+    finally:
+        await engine.dispose()

@@ -167,3 +167,7 @@ def test_only_the_facilitator_runs_the_session(live_app: TestClient, make_client
     assert created.status_code == 303
     assert form_post(student, "/labs/sessions", {"title": "Mine", "concept": "x", "exercise": "y", "teams": str(team.id)}).status_code == 403
     assert form_post(facilitator, "/labs/sessions", {"title": "Bad", "concept": "x", "exercise": "y", "teams": "abc"}).status_code == 400
+    assert form_post(facilitator, "/labs/sessions", {"title": "Bad", "concept": "x", "exercise": "y", "teams": str(team.id), "day": "31/12/2027", "time": "10:00"}).status_code == 400
+    dated = form_post(facilitator, "/labs/sessions", {"title": "Dated", "concept": "x", "exercise": "y", "teams": str(team.id), "day": "2027-03-01", "time": "14:30"})
+    assert dated.status_code == 303
+    assert "2027-03-01 14:30 UTC" in text_of(student.get(dated.headers["location"]))

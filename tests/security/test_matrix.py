@@ -1536,6 +1536,7 @@ MATRIX += [
     Row("open a topic channel", "POST", "/labs/teams/{team_id}/channels", _lab(_lab_path("/labs/teams/", lab_seed.team, "/channels"), {"name": "handover"}),
         _lab_missing("/labs/teams/{}/channels", {"name": "handover"}), _LAB_LEAD),
     Row("channel page", "GET", "/labs/channels/{channel_id}", _lab(_lab_path("/labs/channels/", lab_seed.channel)), _lab_missing("/labs/channels/{}"), _LAB_READ),
+    Row("mention suggestions in a channel", "GET", "/labs/channels/{channel_id}/mentions", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/mentions?q=a")), _lab_missing("/labs/channels/{}/mentions?q=a"), _LAB_READ),
     Row("post in a channel", "POST", "/labs/channels/{channel_id}/messages", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages"), _MESSAGE),
         _lab_missing("/labs/channels/{}/messages", _MESSAGE), _LAB_WRITE),
     Row("pin a message", "POST", "/labs/channels/{channel_id}/messages/{seq}/pin", _lab(_lab_path("/labs/channels/", lab_seed.channel, "/messages/1/pin", with_message=True), {"pinned": "1"}),

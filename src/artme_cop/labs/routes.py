@@ -10,7 +10,7 @@ import uuid
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.attachments.routes import read_upload_form
@@ -135,6 +135,14 @@ async def channel_page(request: Request, *, errors: dict[str, str] | None = None
     return render(request, "labs/channel.html", context, status_code=status)
 
 
+async def mentions(request: Request) -> Response:
+    """People of the team to @mention in this channel, as JSON for the message box's helper."""
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        people = await labs.mention_candidates(uow, actor, request.path_params["channel_id"], prefix=request.query_params.get("q", ""))
+    return JSONResponse({"people": [{"id": p.id, "name": p.display_name, "pronouns": p.pronouns, "token": f"@**{p.display_name}|{p.id}**"} for p in people]})
+
+
 async def post_message(request: Request) -> Response:
     """A message from the form, with one attached file when the form is multipart."""
     actor = require_actor(request)
@@ -204,6 +212,7 @@ routes = [
     Route("/teams/{team_id}/channels", open_channel, methods=["POST"], name="open_channel"),
     Route("/institutions/{institution_id}/managers", name_manager, methods=["POST"], name="name_manager"),
     Route("/channels/{channel_id}", channel_page, name="channel"),
+    Route("/channels/{channel_id}/mentions", mentions, name="mentions"),
     Route("/channels/{channel_id}/messages", post_message, methods=["POST"], name="post_message"),
     Route("/channels/{channel_id}/messages/{seq}/pin", pin_message, methods=["POST"], name="pin"),
     Route("/channels/{channel_id}/messages/{seq}/edit", edit_message, methods=["POST"], name="edit"),

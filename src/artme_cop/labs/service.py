@@ -58,6 +58,8 @@ class ChannelView:
     may_pin: bool
     may_moderate: bool
     last_seq: int
+    # conversation id -> its last seq, for the other channels the page listens to (live unread badges)
+    others: dict[int, int]
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -363,7 +365,28 @@ async def view_channel(uow: UnitOfWork, actor: Actor, channel_id: object, *, thr
         pins=pins, thread=[conversations.message_payload(m, a) for m, a in thread_rows] if thread_rows is not None else None,
         thread_root=thread, may_pin=policy.can(actor, Action.LAB_TEAM_LEAD, ref),
         may_moderate=policy.can(actor, Action.MESSAGE_MODERATE, conversation), last_seq=conversation.last_seq,
+        others=await _last_seqs(uow, [c.conversation_id for c, _ in await channel_list(uow, actor, team) if c.id != channel.id]),
     )
+
+
+async def _last_seqs(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, int]:
+    if not conversation_ids:
+        return {}
+    rows = await uow.session.execute(select(Conversation.id, Conversation.last_seq).where(Conversation.id.in_(conversation_ids)))
+    return {cid: seq for cid, seq in rows.all()}
+
+
+MENTION_SUGGESTIONS = 8
+
+
+async def mention_candidates(uow: UnitOfWork, actor: Actor, channel_id: object, *, prefix: str) -> list[Person]:
+    """People of the channel's team (and its facilitator) whose name contains `prefix`, for
+    the @mention helper: never anyone who could not read the channel (SEC-A3)."""
+    _team, ref, _channel = await access_channel(uow, actor, channel_id)
+    wanted = prefix.strip().casefold()[:40]
+    ids = sorted((ref.member_ids | {ref.facilitator_id}) - {actor.person_id})
+    people = [p for p in (await uow.session.execute(select(Person).where(Person.id.in_(ids), Person.is_deleted.is_(False)).order_by(Person.display_name))).scalars()]
+    return [p for p in people if wanted in p.display_name.casefold()][:MENTION_SUGGESTIONS]
 
 
 async def thread_messages(uow: UnitOfWork, actor: Actor, channel: LabChannel, root_seq: object) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from artme_cop.web.csrf import read_form
 from artme_cop.web.forms import text
 from artme_cop.web.templating import render
 
-FIELDS = ("title", "concept", "prework", "exercise")
+FIELDS = ("title", "concept", "prework", "exercise", "day", "time")
 
 
 def _back(session_id: object, anchor: str = "") -> RedirectResponse:

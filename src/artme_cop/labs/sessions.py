@@ -14,6 +14,8 @@ exercise, the simultaneous report-out (reveal) and close. Who reads what:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from datetime import time as dt_time
 from typing import Any
 
 from sqlalchemy import select
@@ -121,8 +123,20 @@ async def my_sessions(uow: UnitOfWork, actor: Actor) -> list[LabSession]:
     return sorted(found.values(), key=lambda s: (s.created_at, s.id), reverse=True)
 
 
+def _when(day: object, time: object) -> datetime | None:
+    """An optional start (a date and an HH:MM time, UTC); both empty is no start."""
+    if day in (None, "") and time in (None, ""):
+        return None
+    if not isinstance(day, str) or not isinstance(time, str):
+        raise Invalid("Give the date and the time.", field="day")
+    try:
+        return datetime.combine(date.fromisoformat(day.strip()), dt_time.fromisoformat(time.strip() or "00:00"), tzinfo=timezone.utc)
+    except ValueError:
+        raise Invalid("Give the date as 2027-03-01 and the time as 14:30.", field="day") from None
+
+
 async def create_session(
-    uow: UnitOfWork, actor: Actor, *, title: object, concept: object, prework: object, exercise: object, team_ids: list[str]
+    uow: UnitOfWork, actor: Actor, *, title: object, concept: object, prework: object, exercise: object, team_ids: list[str], day: object = "", time: object = ""
 ) -> LabSession:
     """Schedule a session for one or more teams of one school.
 
@@ -140,7 +154,7 @@ async def create_session(
     session = LabSession(
         institution_id=found[0].institution_id, facilitator_id=actor.person_id, title=clean_line(title, "Title", limit=200),
         concept=clean_line(concept, "Concept", limit=120), prework=clean_text(prework, "Prework", limit=8000, required=False),
-        exercise=clean_text(exercise, "Exercise", limit=8000), stage=Stage.PREWORK.value, created_at=uow.clock.now(),
+        exercise=clean_text(exercise, "Exercise", limit=8000), stage=Stage.PREWORK.value, starts_at=_when(day, time), created_at=uow.clock.now(),
     )
     uow.session.add(session)
     await uow.flush()
