@@ -173,6 +173,7 @@ def upgrade() -> None:
     sa.Column('evidence', sa.Text(), nullable=False),
     sa.Column('reported_on', sa.Date(), nullable=False),
     sa.Column('promoted_win_id', sa.Integer(), nullable=True),
+    sa.Column('drafted_resource_id', sa.String(length=32), nullable=True),
     sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_lab_success_reports_author_id_people')),
     sa.ForeignKeyConstraint(['team_id'], ['lab_teams.id'], name=op.f('fk_lab_success_reports_team_id_lab_teams')),

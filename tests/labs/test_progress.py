@@ -19,6 +19,7 @@ from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import service as identity
 from artme_cop.labs import jobs, progress
 from artme_cop.labs import service as labs
+from artme_cop.knowledge.models import Resource
 from artme_cop.labs.models import LabCommitment, LabSuccessReport
 from artme_cop.notifications.models import Notification
 from artme_cop.program.wins.models import Win
@@ -100,6 +101,31 @@ def test_a_team_lead_in_the_coalition_makes_a_report_a_win(live_app: TestClient,
         return [tuple(r) for r in (await uow.session.execute(select(Win.title, Win.sharing))).all()]  # type: ignore[attr-defined]
 
     assert run(live_app, wins) == [("Interpreters named", "undecided")]
+
+
+def test_a_team_lead_in_the_coalition_drafts_a_lesson_learned(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, other_team: Team) -> None:
+    """The draft is the school's, in the knowledge cycle's first state, private to its author
+    and the school's lead; a second draft of the same report is refused, as are a member who
+    does not lead and an empty title."""
+    member = signed_in(live_app, world.participant_a2.email)
+    assert form_post(member, f"/labs/teams/{other_team.id}/reports", {"what_changed": "Rounds name the interpreter", "evidence": "Ten rounds", "reported_on": ""}).status_code == 303
+    [report_id] = run(live_app, lambda uow: _ids(uow, LabSuccessReport))
+    assert form_post(member, f"/labs/reports/{report_id}/draft-resource", {"title": "Interpreters"}).status_code == 403  # not a lead
+    lead = make_client(world.coalition_a.email)
+    assert "Draft it for the knowledge repository" in lead.get(f"/labs/teams/{other_team.id}").text
+    assert form_post(lead, f"/labs/reports/{report_id}/draft-resource", {"title": ""}).status_code == 400
+    drafted = form_post(lead, f"/labs/reports/{report_id}/draft-resource", {"title": "Naming the interpreter on rounds"})
+    assert drafted.status_code == 303 and drafted.headers["location"].startswith("/knowledge/")
+    assert form_post(lead, f"/labs/reports/{report_id}/draft-resource", {"title": "Again"}).status_code == 409
+    resource_page = lead.get(drafted.headers["location"])
+    assert resource_page.status_code == 200 and "Rounds name the interpreter" in resource_page.text
+    assert make_client(world.lead_b.email).get(drafted.headers["location"]).status_code == 404
+
+    async def drafts(uow: object) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in (await uow.session.execute(select(Resource.title, Resource.state, Resource.type))).all()]  # type: ignore[attr-defined]
+
+    assert run(live_app, drafts) == [("Naming the interpreter on rounds", "draft", "lesson_learned")]
+    assert "Knowledge-repository draft made of this report" in lead.get(f"/labs/teams/{other_team.id}").text
 
 
 async def _target(app: object, world: World) -> int:

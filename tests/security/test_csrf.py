@@ -442,6 +442,13 @@ async def _lab_individual(app: Any, world: World, mailer: RecordingMailer) -> Po
     return Post(f"/labs/sessions/{session_id}/individual", {f"q{await lab_seed.question(app, session_id)}": "2"}, "student_a")
 
 
+async def _lab_draft_resource(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # A coalition member leading a team drafts a lesson learned for the knowledge repository.
+    team_id = await lab_seed.team(app, world, lead=world.coalition_a.id)
+    report_id = await lab_seed.report(app, world, team_id=team_id)
+    return Post(f"/labs/reports/{report_id}/draft-resource", {"title": "Interpreters named"}, "coalition_a")
+
+
 async def _lab_promote(app: Any, world: World, mailer: RecordingMailer) -> Post:
     # A coalition member leading a team records the win against a target of the school.
     target = await program.make_target(app, world, await program.make_sphere(app, world))
@@ -507,6 +514,7 @@ REQUESTS.update({
     "/labs/commitments/{commitment_id}/status": _as("student_a", _lab_commitment_status, {"status": "done"}),
     "/labs/teams/{team_id}/reports": _as("student_a", _lab_team("/reports"), {"what_changed": "Named interpreters", "evidence": "Audit", "reported_on": ""}),
     "/labs/reports/{report_id}/promote": _lab_promote,
+    "/labs/reports/{report_id}/draft-resource": _lab_draft_resource,
     "/labs/teams/{team_id}/value-story": _lab_value_story,
 })
 

@@ -1570,6 +1570,10 @@ MATRIX += [
         _lab_missing("/labs/reports/{}/promote", {"title": "x", "against": "target:1"}),
         # the team's facilitator leads it but sits in no coalition: wins are the coalition's to record
         _lab_outcomes(participant=403, facilitator=403)),
+    Row("draft a knowledge resource from a success report", "POST", "/labs/reports/{report_id}/draft-resource", _lab(_lab_path("/labs/reports/", lab_seed.report, "/draft-resource"), {"title": "Interpreters named"}),
+        _lab_missing("/labs/reports/{}/draft-resource", {"title": "x"}),
+        # the team's facilitator leads it but posts no resources: the repository is the coalition's
+        _lab_outcomes(participant=403, facilitator=403)),
     Row("write the value story", "POST", "/labs/teams/{team_id}/value-story", _lab(_lab_path("/labs/teams/", lab_seed.team, "/value-story"), {"what_we_did": "a", "what_changed": "b", "difference": "c"}),
         _lab_missing("/labs/teams/{}/value-story", {"what_we_did": "a", "what_changed": "b", "difference": "c"}),
         # before four completed sessions the team's members are told to wait

@@ -194,6 +194,8 @@ class LabSuccessReport(Base):
     evidence: Mapped[str] = mapped_column(Text)
     reported_on: Mapped[date] = mapped_column(Date)
     promoted_win_id: Mapped[int | None] = mapped_column(Integer)
+    # The knowledge-repository draft a team lead made of it (the resource's public id).
+    drafted_resource_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from artme_cop import policy
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Person
+from artme_cop.knowledge import service as knowledge
+from artme_cop.knowledge.models import Priority, ResourceType
 from artme_cop.labs import queries
 from artme_cop.labs.models import CommitmentStatus, LabChannel, LabCommitment, LabSession, LabSuccessReport, LabTeam, LabValueStory, Stage
 from artme_cop.labs.service import access_team, channel_list, clean_line, clean_text, parse_id
@@ -44,6 +46,7 @@ class TeamOverview:
     win_options: list[wins.Option]
     may_lead: bool
     may_contribute: bool
+    may_draft_resource: bool
 
     @property
     def may_write_value_story(self) -> bool:
@@ -84,6 +87,7 @@ async def team_overview(uow: UnitOfWork, actor: Actor, team_id: object) -> TeamO
         chart=reports_chart([r for r, _ in reports], uow.clock.now().date()), sessions=recent,
         completed_sessions=sum(1 for s in recent if s.stage == Stage.CLOSED.value), value_stories=stories, win_options=await win_options(uow, actor, team, ref),
         may_lead=policy.can(actor, Action.LAB_TEAM_LEAD, ref), may_contribute=policy.can(actor, Action.LAB_TEAM_CONTRIBUTE, ref),
+        may_draft_resource=policy.can(actor, Action.LAB_TEAM_LEAD, ref) and policy.can(actor, Action.RESOURCE_CREATE, team.institution_id),
     )
 
 
@@ -175,6 +179,36 @@ async def promote_report(uow: UnitOfWork, actor: Actor, report_id: object, *, ti
     report.promoted_win_id = win.id
     audit.record(uow, actor_id=actor.person_id, action="lab_report_promoted", institution_id=team.institution_id, target_kind="win", target_id=win.id, detail={"team": team.id, "report": report.id})
     return win.id
+
+
+async def draft_resource_from_report(uow: UnitOfWork, actor: Actor, report_id: object, *, title: object) -> str:
+    """A team lead who may post to the knowledge repository (the school's coalition or lead)
+    turns a success report into a draft lesson learned. The draft is the school's, private to
+    its authors, stewards and the lead, and goes through the whole assessment cycle before it
+    reaches anyone else; the lead is its author and steward.
+
+    Who: `lab.team.lead` and `resource.create`. Audit: lab_report_drafted.
+    Returns the resource's public id. Raises NotFound, Forbidden, Conflict, Invalid.
+    """
+    report = await _report(uow, actor, report_id)
+    team, ref = await access_team(uow, actor, report.team_id)
+    policy.require(actor, Action.LAB_TEAM_LEAD, ref)
+    if not policy.can(actor, Action.RESOURCE_CREATE, team.institution_id):
+        raise Forbidden("Only a team lead who sits in the school's coalition posts to the knowledge repository; ask a coalition member.")
+    if report.drafted_resource_id is not None:
+        raise Conflict("This report is already a knowledge-repository draft.")
+    content = knowledge.clean_content(
+        type=ResourceType.LESSON_LEARNED.value, title=title, summary=report.what_changed[:1000],
+        body=f"## What changed\n\n{report.what_changed}\n\n## Evidence\n\n{report.evidence}", change_target="",
+        priority=Priority.MEDIUM.value, tags="team learning lab", phases=["4"],
+    )
+    resource = await knowledge.create_resource(uow, actor, content)
+    report.drafted_resource_id = resource.public_id
+    audit.record(
+        uow, actor_id=actor.person_id, action="lab_report_drafted", institution_id=team.institution_id, target_kind="resource",
+        target_id=resource.id, detail={"team": team.id, "report": report.id},
+    )
+    return resource.public_id
 
 
 async def _report(uow: UnitOfWork, actor: Actor, report_id: object) -> LabSuccessReport:

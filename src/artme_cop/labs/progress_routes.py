@@ -58,6 +58,15 @@ async def promote_report(request: Request) -> Response:
     return RedirectResponse(f"/wins/{win_id}", status_code=303)
 
 
+async def draft_resource(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        public_id = await progress.draft_resource_from_report(uow, actor, request.path_params["report_id"], title=text(form, "title"))
+    flash.add(request, "Saved as a knowledge-repository draft of the school; it is assessed before anyone else reads it.")
+    return RedirectResponse(f"/knowledge/{public_id}", status_code=303)
+
+
 async def value_story(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
@@ -72,5 +81,6 @@ routes = [
     Route("/commitments/{commitment_id}/status", commitment_status, methods=["POST"], name="commitment_status"),
     Route("/teams/{team_id}/reports", add_report, methods=["POST"], name="add_report"),
     Route("/reports/{report_id}/promote", promote_report, methods=["POST"], name="promote_report"),
+    Route("/reports/{report_id}/draft-resource", draft_resource, methods=["POST"], name="draft_resource"),
     Route("/teams/{team_id}/value-story", value_story, methods=["POST"], name="value_story"),
 ]
