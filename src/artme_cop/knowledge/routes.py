@@ -190,6 +190,18 @@ async def report_submit(request: Request) -> Response:
     return await _on_resource(request, work, "Thank you: your report was recorded.")
 
 
+async def adapt_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            adaptation = await knowledge.adapt_resource(uow, actor, request.path_params["resource_id"])
+    except Conflict as exc:
+        return await resource_page(request, errors={"_form": exc.message}, status=409)
+    flash.add(request, "Your school's adaptation was saved as a draft: make it yours, then submit it for assessment.")
+    return _redirect(_resource_url(adaptation.public_id))
+
+
 async def version_page(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
@@ -217,6 +229,7 @@ routes = [
     Route("/{resource_id}/reviews", review_submit, methods=["POST"], name="review"),
     Route("/{resource_id}/context", context_submit, methods=["POST"], name="context"),
     Route("/{resource_id}/reports", report_submit, methods=["POST"], name="report"),
+    Route("/{resource_id}/adapt", adapt_submit, methods=["POST"], name="adapt"),
     Route("/{resource_id}/versions/{number}", version_page, name="version"),
     Route("/{resource_id}/diff", diff_page, name="diff"),
 ]

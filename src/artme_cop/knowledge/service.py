@@ -575,6 +575,60 @@ async def report_use(uow: UnitOfWork, actor: Actor, public_id: object, *, kind: 
     return report
 
 
+# --- adaptations -------------------------------------------------------------------------------------
+
+
+async def adapt_resource(uow: UnitOfWork, actor: Actor, public_id: object) -> Resource:
+    """Start an adaptation: a draft of the actor's school copying the text they read, that
+    keeps its lineage (which resource and version it came from).
+
+    Who: `resource.read` on the original and `resource.create` for the actor's school; the
+    original must be shared and from another school. Notifies the original's stewards
+    without naming the adapting school. Raises Conflict, Forbidden, NotFound."""
+    loaded = await access_resource(uow, actor, public_id)
+    original = loaded.resource
+    policy.require(actor, Action.RESOURCE_CREATE, actor.institution_id)
+    if State(original.state) not in cycle.SHARED_STATES or original.institution_id == actor.institution_id:
+        raise Conflict("A resource is adapted by another school once it is shared.")
+    versions = readable_versions(actor, loaded, await queries.list_versions(uow.session, original.id))
+    if not versions:
+        raise Conflict("A resource is adapted by another school once it is shared.")
+    source = versions[-1]
+    tags = (await queries.list_tags(uow.session, [original.id]))[original.id]
+    phases = (await queries.list_phases(uow.session, [original.id]))[original.id]
+    content = Content(original.type, source.title, source.summary, source.body, original.change_target, original.priority, tags, phases)
+    adaptation = await create_resource(uow, actor, content)
+    adaptation.adapted_from_id, adaptation.adapted_from_version = original.id, source.number
+    await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], actor.person_id, f"“{source.title}” is being adapted by another school.", original)
+    return adaptation
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a resource came from and what was adapted from it, as far as the reader may see."""
+
+    parent: tuple[str, str, str, int | None] | None  # (public id, title, origin, version)
+    parent_hidden: bool
+    children: list[tuple[str, str, str]]  # (public id, title, origin)
+
+
+async def _lineage(uow: UnitOfWork, actor: Actor, resource: Resource) -> Lineage:
+    parent, hidden = None, False
+    if resource.adapted_from_id is not None:
+        original = await uow.session.get(Resource, resource.adapted_from_id)
+        loaded = await _load(uow, original) if original is not None else None
+        if loaded is not None and policy.can(actor, Action.RESOURCE_READ, loaded.ref()):
+            parent = (loaded.resource.public_id, await shown_title(uow, actor, loaded.resource), await origin_label(uow, actor, loaded), resource.adapted_from_version)
+        else:
+            hidden = True
+    children = []
+    for child in (await uow.session.execute(select(Resource).where(Resource.adapted_from_id == resource.id).order_by(Resource.id))).scalars():
+        loaded_child = await _load(uow, child)
+        if policy.can(actor, Action.RESOURCE_READ, loaded_child.ref()):
+            children.append((child.public_id, await shown_title(uow, actor, child), await origin_label(uow, actor, loaded_child)))
+    return Lineage(parent, hidden, children)
+
+
 # --- the review-due job ----------------------------------------------------------------------------
 
 _DUE_STATES = (State.SHARED_INSTITUTION.value, State.SHARED_PROGRAM.value, State.IN_USE.value)
@@ -661,6 +715,8 @@ class ResourceView:
     school_people: list[Person]
     reads_working_copy: bool
     discussion_id: int | None = None
+    lineage: Lineage | None = None
+    can_adapt: bool = False
 
     @property
     def applied_count(self) -> int:
@@ -726,6 +782,11 @@ async def resource_view(uow: UnitOfWork, actor: Actor, public_id: object) -> Res
         school_people=await queries.school_people(uow.session, resource.institution_id) if steward else [],
         reads_working_copy=working,
         discussion_id=await _discussion_for(uow, actor, resource),
+        lineage=await _lineage(uow, actor, resource),
+        can_adapt=(
+            State(resource.state) in cycle.SHARED_STATES and bool(versions) and actor.institution_id not in (None, resource.institution_id)
+            and policy.can(actor, Action.RESOURCE_CREATE, actor.institution_id)
+        ),
     )
 
 
