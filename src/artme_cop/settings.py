@@ -143,7 +143,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_SMTP_PASSWORD", "smtp_password", "", "SMTP password (optional).", Secret),
     Setting("ARTME_SMTP_STARTTLS", "smtp_starttls", "true", "Use STARTTLS with the SMTP server.", _bool),
     Setting("ARTME_MAIL_FROM", "mail_from", "ARTME Community <no-reply@localhost>", "Sender address of outgoing mail.", str),
-    Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's checks for due daily notification digests (each person gets at most one a day); 0 turns the check off, for running `artme-cop notifications digest` from cron instead.", _non_negative_int),
+    Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's checks for due daily notification digests (each person gets at most one a day) and for knowledge resources due for update or review; 0 turns both checks off, for running `artme-cop notifications digest` and `artme-cop knowledge review-due` from cron instead.", _non_negative_int),
     Setting("ARTME_LOG_LEVEL", "log_level", "INFO", "Log level: DEBUG, INFO, WARNING or ERROR.", _log_level),
 )
 
