@@ -401,7 +401,7 @@ async def _share_institution(uow: UnitOfWork, actor: Actor, loaded: Loaded, requ
     version.scope = _wider(version.scope, KnowledgeScope.INSTITUTION.value)
     resource.scope = _wider(resource.scope, KnowledgeScope.INSTITUTION.value)
     resource.review_due_on = (uow.clock.now() + REVIEW_PERIOD).date()
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _propose_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -433,7 +433,7 @@ async def _publish_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, reques
     version = await _current_version(uow, resource)
     assert version is not None
     version.scope = resource.scope = KnowledgeScope.PROGRAM.value
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -446,7 +446,7 @@ async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request
     if resource.scope == KnowledgeScope.PROGRAM.value:
         resource.scope = KnowledgeScope.INSTITUTION.value
     resource.approved_by_id, resource.approved_at = None, None
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _flag_update(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -456,10 +456,10 @@ async def _flag_update(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: M
 
 async def _retire(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
     await _move(uow, actor, loaded, Move.RETIRE, reason=request.reason, facts=await _facts(uow, loaded.resource))
-    await _follow_reach(uow, loaded.resource)
+    await follow_reach(uow, loaded.resource)
 
 
-async def _follow_reach(uow: UnitOfWork, resource: Resource) -> None:
+async def follow_reach(uow: UnitOfWork, resource: Resource) -> None:
     """Open or re-scope the resource's live discussion so that exactly its readers take part.
 
     A discussion is program-wide only for a resource shared with the program by name: people
