@@ -249,7 +249,16 @@ async def edit_resource(uow: UnitOfWork, actor: Actor, public_id: object, conten
         raise Conflict(f"The text can be changed only as a draft or when an update is due; it is “{cycle.STATE_LABELS[State(resource.state)]}”.")
     _apply_content(uow, resource, content)
     await _replace_tags_and_phases(uow, resource.id, content)
+    await _keep_partner_anonymous(uow, resource)
     return resource
+
+
+async def _keep_partner_anonymous(uow: UnitOfWork, resource: Resource) -> None:
+    """Tags, the change target and the context show beside every version, so a resource
+    attributed to "a partner school" may not gain words naming the school later either."""
+    if resource.attribution == Attribution.PARTNER.value:
+        await uow.flush()
+        await _check_partner_text(uow, resource)
 
 
 async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, conditions: object, when_not_to_use: object, contact: object) -> Resource:
@@ -265,6 +274,7 @@ async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, con
     resource.when_not_to_use = fields.long_text(when_not_to_use, field="when_not_to_use", label="When not to use it")
     [contact_id] = await _school_person_ids(uow, resource.institution_id, [contact], field="contact")
     resource.contact_id, resource.updated_at = contact_id, uow.clock.now()
+    await _keep_partner_anonymous(uow, resource)
     return resource
 
 
