@@ -12,8 +12,7 @@ the browse page; `(state, review_due_on)` the review-due job; `knowledge_people.
 the "involves this person" visibility test; `knowledge_tags.tag` and `knowledge_phases.phase`
 the tag and phase facets; `resource_id` on transitions, reviews and reports a resource's
 page; `(decision, due_at)` the reviewers' reminders; `conversation_id` (no index) points at the
-resource's live discussion in the messaging core; `adapted_from_id` serves a resource's list
-of adaptations (its lineage); `reviewer_id` "my reviews". No data step.
+resource's live discussion in the messaging core; `reviewer_id` "my reviews". No data step.
 """
 
 from __future__ import annotations
@@ -51,15 +50,12 @@ def upgrade() -> None:
     sa.Column('when_not_to_use', sa.Text(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
-    sa.Column('adapted_from_id', sa.Integer(), nullable=True),
-    sa.Column('adapted_from_version', sa.Integer(), nullable=True),
     sa.Column('review_due_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("attribution IS NULL OR attribution IN ('named', 'partner')", name=op.f('ck_knowledge_resources_attribution_known')),
     sa.CheckConstraint("scope IN ('private', 'institution', 'program')", name=op.f('ck_knowledge_resources_scope_known')),
-    sa.ForeignKeyConstraint(['adapted_from_id'], ['knowledge_resources.id'], name=op.f('fk_knowledge_resources_adapted_from_id_knowledge_resources')),
     sa.ForeignKeyConstraint(['approved_by_id'], ['people.id'], name=op.f('fk_knowledge_resources_approved_by_id_people')),
     sa.ForeignKeyConstraint(['contact_id'], ['people.id'], name=op.f('fk_knowledge_resources_contact_id_people')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_knowledge_resources_conversation_id_conversations')),
@@ -69,7 +65,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('public_id', name=op.f('uq_knowledge_resources_public_id'))
     )
     with op.batch_alter_table('knowledge_resources', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_knowledge_resources_adapted_from_id'), ['adapted_from_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_knowledge_resources_institution_id'), ['institution_id'], unique=False)
         batch_op.create_index('ix_knowledge_resources_scope_updated_at', ['scope', 'updated_at'], unique=False)
         batch_op.create_index('ix_knowledge_resources_state_review_due_on', ['state', 'review_due_on'], unique=False)
@@ -211,6 +206,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_knowledge_resources_state_review_due_on')
         batch_op.drop_index('ix_knowledge_resources_scope_updated_at')
         batch_op.drop_index(batch_op.f('ix_knowledge_resources_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_knowledge_resources_adapted_from_id'))
 
     op.drop_table('knowledge_resources')
