@@ -1,5 +1,5 @@
 """The `artme-cop` command: serve, migrate, create-admin, institution, cohort, invite, demo,
-notifications digest, knowledge review-due.
+notifications digest, knowledge review-due|export|import.
 
 Each subcommand is a thin wrapper over the functions the app itself uses. `main(argv)`
 returns an exit code so tests can call it directly; invalid settings exit with 2 and a
@@ -27,6 +27,7 @@ from artme_cop.identity import queries
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Constituency, Role
 from artme_cop.mail import make_mailer
+from artme_cop.knowledge import archive as knowledge_archive
 from artme_cop.knowledge import service as knowledge
 from artme_cop.notifications import service as notifications
 from artme_cop.settings import Settings, SettingsError, load_settings
@@ -169,7 +170,21 @@ def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _progress_bar(step: int, total: int, label: str) -> None:
+    filled = round(20 * step / total)
+    end = "\n" if step == total else ""
+    print(f"\r[{'#' * filled}{'.' * (20 - filled)}] {step}/{total} {label:<40}", end=end, file=sys.stderr, flush=True)
+
+
 def cmd_knowledge(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "export":
+        count = _with_uow(settings, lambda uow: knowledge_archive.export_archive(uow, Path(args.path), _progress_bar))
+        print(f"Exported {count} resource(s) to {args.path}.")
+        return 0
+    if args.action == "import":
+        count = _with_uow(settings, lambda uow: knowledge_archive.import_archive(uow, Path(args.path), _progress_bar))
+        print(f"Imported {count} resource(s) from {args.path}.")
+        return 0
     moved, reminded = _with_uow(settings, knowledge.run_review_due)
     print(f"Resources now due for update: {moved}. Reviewers reminded: {reminded}.")
     return 0
@@ -239,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge_parser = sub.add_parser("knowledge", help="knowledge repository jobs")
     knowledge_sub = knowledge_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     knowledge_sub.add_parser("review-due", help="move resources past their review date to 'update due', tell their stewards, remind reviewers near their time limit (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
+    export = knowledge_sub.add_parser("export", help="write the whole repository (resources, versions, history, reviews, reports) to a zip archive")
+    export.add_argument("path", help="the archive to write")
+    imported = knowledge_sub.add_parser("import", help="add an exported repository to this database (its people and schools must exist here)")
+    imported.add_argument("path", help="the archive to read")
     knowledge_parser.set_defaults(handler=cmd_knowledge)
 
     labs = sub.add_parser("labs", help="team learning lab jobs")

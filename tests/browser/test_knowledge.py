@@ -126,6 +126,11 @@ async def test_resource_goes_through_the_cycle_and_is_applied_elsewhere(live_ser
     await expect(other.locator("#use-counts")).to_contain_text("Applied 1 time")
     await check_accessibility(other, "resource page with a report")
 
+    await other.get_by_role("link", name="Knowledge repository").click()
+    await other.get_by_role("link", name="Knowledge health").click()
+    await expect(other.locator("#health-applied")).to_contain_text(TITLE)
+    await check_accessibility(other, "knowledge health")
+
     await author.goto(url)
     await author.get_by_role("link", name="changes from version 1").click()
     await expect(author.locator(".diff-added", has_text="Word list from the published rubric studies.")).to_have_count(1)

@@ -30,6 +30,26 @@ async def test_browse_and_read_as_json_with_partner_attribution(app: Any, world:
         assert (await api.http.get("/api/knowledge/resources", params={"origin": str(world.institution_a.id)})).json() == {"resources": []}
 
 
+async def test_reports_and_lineage_as_json(app: Any, world: World) -> None:
+    from artme_cop.knowledge import service as knowledge
+    from tests.knowledge.helpers import actor_of
+
+    public_id = await resource_in(app, world, State.SHARED_PROGRAM, attribution="partner")
+    async with app.state.uow() as uow:
+        faculty = await actor_of(uow, world.faculty_a)
+        await knowledge.report_use(uow, faculty, public_id, kind="value_story", where="Our wards", applied_on="2026-09-01", what_happened="It helped.", evidence="")
+        adaptation = await knowledge.adapt_resource(uow, await actor_of(uow, world.lead_b), public_id)
+    async with api_client(app, world.participant_b) as api:
+        spec = (await api.http.get("/api/openapi.json")).json()
+        original = (await api.http.get(f"/api/knowledge/resources/{public_id}")).json()
+        assert_schema(spec, "Resource", original)
+        assert original["reports"] == [{"kind": "value_story", "where": "Our wards", "applied_on": "2026-09-01", "what_happened": "It helped.", "evidence": "", "who": "someone at the originating school"}]
+        assert original["adaptations"] == []  # Birch's draft is not the student's to read
+    async with api_client(app, world.lead_b) as api:
+        adapted = (await api.http.get(f"/api/knowledge/resources/{adaptation.public_id}")).json()
+        assert adapted["adapted_from"] == {"id": public_id, "title": CONTENT["title"], "origin": "A partner school", "version": 1}
+
+
 async def test_draft_is_not_found_for_outsiders(app: Any, world: World) -> None:
     public_id = await resource_in(app, world, State.DRAFT)
     async with api_client(app, world.participant_b) as api:

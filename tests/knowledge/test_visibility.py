@@ -149,3 +149,18 @@ async def test_notifications_go_only_to_the_people_concerned(app: Any, world: Wo
     assert world.participant_b.id not in recipients
     assert all("Alder" not in row.summary for row in rows)
     assert any(row.link == f"/knowledge/{public_id}" for row in rows)
+
+
+async def test_partner_resource_cannot_later_gain_words_naming_the_school(app: Any, world: World) -> None:
+    """Tags and context show beside every version: editing them may not undo the alias."""
+    from artme_cop.errors import Invalid
+
+    public_id = await resource_in(app, world, State.UPDATE_DUE, attribution="partner")
+    with pytest.raises(Invalid, match="names the school"):  # raised out of the unit of work: it rolls back
+        async with app.state.uow() as uow:
+            await knowledge.edit_resource(uow, await actor_of(uow, world.coalition_a), public_id, knowledge.clean_content(**{**CONTENT, "tags": "alder, climate"}))
+    with pytest.raises(Invalid, match="names the school"):
+        async with app.state.uow() as uow:
+            await knowledge.contextualize(uow, await actor_of(uow, world.coalition_a), public_id, conditions="Only at Alder.", when_not_to_use="x", contact=str(world.coalition_a.id))
+    async with app.state.uow(read_only=True) as uow:
+        assert (await knowledge.queries.list_tags(uow.session, [(await knowledge.queries.get_resource(uow.session, public_id)).id])).popitem()[1] == ["bystander", "climate"]

@@ -397,6 +397,7 @@ REQUESTS.update({
     "/knowledge/{resource_id}/transitions": _as("lead_a", _then(_resource("shared_institution"), "/transitions"), {"move": "flag_update", "reason": "Out of date."}),
     "/knowledge/{resource_id}/reviews": _as("coach", _then(_resource("in_assessment"), "/reviews"), {"role": "content", "decision": "accept", "comments": ""}),
     "/knowledge/{resource_id}/context": _as("coalition_a", _then(_resource("contextualizing"), "/context"), lambda w: {**knowledge_helpers.CONTEXT, "contact": str(w.coalition_a.id)}),
+    "/knowledge/{resource_id}/adapt": _as("lead_b", _then(_resource("shared_program"), "/adapt"), {}),
     "/knowledge/{resource_id}/reports": _as("student_a", _then(_resource("shared_program"), "/reports"), {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-01", "what_happened": "It helped.", "evidence": ""}),
 })
 

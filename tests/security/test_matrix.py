@@ -1340,6 +1340,12 @@ MATRIX += [
         _outcomes(participant=303, coalition_member=303, facilitator=303, coach=303, lead_a=303, lead_b=303, admin=403),
     ),
     Row("report use on a school's resource", "POST", "/knowledge/{resource_id}/reports", _program(_knowledge("shared_institution", "/reports"), _REPORT_FORM), _missing_resource("/reports", _REPORT_FORM), _IN_A_WRITE),
+    Row(
+        "adapt a resource", "POST", "/knowledge/{resource_id}/adapt", _program(_knowledge("shared_program", "/adapt"), {}), None,
+        # another school's lead adapts it; its own school (409) and those who cannot post resources (403) do not
+        _outcomes(participant=403, coalition_member=409, facilitator=403, coach=403, lead_a=409, lead_b=303, admin=403),
+    ),
+    Row("adapt a school's resource", "POST", "/knowledge/{resource_id}/adapt", _program(_knowledge("shared_institution", "/adapt"), {}), _missing_resource("/adapt", {}), _outcomes(participant=403, coalition_member=409, facilitator=403, coach=403, lead_a=409, lead_b=404, admin=404)),
     Row("a version", "GET", "/knowledge/{resource_id}/versions/{number}", _program(_knowledge("shared_institution", "/versions/1")), _missing_resource("/versions/1"), _IN_A_READ),
     Row("a diff", "GET", "/knowledge/{resource_id}/diff", _program(_knowledge("shared_institution", "/diff?from=1&to=1")), _missing_resource("/diff?from=1&to=1"), _IN_A_READ),
 ]

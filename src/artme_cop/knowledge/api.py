@@ -51,10 +51,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "context": _object({"conditions": _STR, "when_not_to_use": _STR, "contact": {"type": ["string", "null"]}}),
             "versions": {"type": "array", "items": _INT}, "history": {"type": "array", "items": _ref("HistoryEntry")},
             "applied": _INT, "value_stories": _INT, "moves": {**_STRS, "description": "The steps of the cycle the caller may ask for now."},
+            "reports": {"type": "array", "items": _ref("UseReport")},
+            "adapted_from": {"type": ["object", "null"], "description": "The resource this one adapts, when the caller may read it: id, title, origin, version."},
+            "adaptations": {"type": "array", "items": {"type": "object"}, "description": "Adaptations the caller may read: id, title, origin."},
         },
         "A resource as the caller may see it.",
     ),
     "Moved": _object({"id": _STR, "state": _STATE}, "The resource's state after the step (read it again with GET; after returning or withdrawing it you may no longer see it)."),
+    "UseReport": _object({"kind": {"type": "string", "enum": ["applied", "value_story"]}, "where": _STR, "applied_on": _STR, "what_happened": _STR, "evidence": _STR, "who": _STR}),
     "DiffLine": _object({"kind": {"type": "string", "enum": ["same", "added", "removed"]}, "text": _STR}),
     "VersionDiff": _object(
         {"from": _INT, "to": _INT, "changes": _INT, "title": {"type": "array", "items": _ref("DiffLine")}, "summary": {"type": "array", "items": _ref("DiffLine")}, "body": {"type": "array", "items": _ref("DiffLine")}}
@@ -80,7 +84,20 @@ def resource_json(view: knowledge.ResourceView) -> dict[str, Any]:
         "versions": [v.number for v in view.versions],
         "history": [{"at": h.at, "move": h.move, "from": h.from_state, "to": h.to_state, "who": h.who, "reason": h.reason, "version": h.version} for h in view.history],
         "applied": view.applied_count, "value_stories": view.story_count, "moves": [m.value for m in view.moves],
+        "reports": [
+            {"kind": r.report.kind, "where": r.report.where, "applied_on": r.report.applied_on.isoformat(), "what_happened": r.report.what_happened, "evidence": r.report.evidence, "who": r.who}
+            for r in view.reports
+        ],
+        "adapted_from": _parent(view),
+        "adaptations": [{"id": pid, "title": title, "origin": origin} for pid, title, origin in (view.lineage.children if view.lineage else [])],
     }
+
+
+def _parent(view: knowledge.ResourceView) -> dict[str, Any] | None:
+    if view.lineage is None or view.lineage.parent is None:
+        return None
+    pid, title, origin, version = view.lineage.parent
+    return {"id": pid, "title": title, "origin": origin, "version": version}
 
 
 def _lines(rows: list[DiffLine]) -> list[dict[str, str]]:

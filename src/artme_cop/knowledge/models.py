@@ -97,6 +97,9 @@ class Resource(Base):
     # The live discussion (a conversation of kind `resource`), opened when first shared; its
     # space follows the resource's reach.
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    # Lineage: the resource (and its version) another school adapted this one from.
+    adapted_from_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_resources.id"), index=True)
+    adapted_from_version: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ re-renders the resource page with the service's message (400 or 409), never a 50
 
 from __future__ import annotations
 
+from typing import Awaitable, Callable
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
 from artme_cop.knowledge.models import Attribution, Decision, Priority, ReportKind, ResourceType, ReviewRole
 from artme_cop.program import fields as program_fields
+from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
@@ -132,7 +134,10 @@ async def edit_submit(request: Request) -> Response:
     return _redirect(_resource_url(public_id))
 
 
-async def _on_resource(request: Request, work, done: str) -> Response:  # type: ignore[no-untyped-def]
+Work = Callable[[UnitOfWork], Awaitable[object]]
+
+
+async def _on_resource(request: Request, work: Work, done: str) -> Response:
     """Run one write on the resource; a refusal re-renders its page with the reason."""
     try:
         async with request.app.state.uow() as uow:
@@ -150,7 +155,7 @@ async def transition_submit(request: Request) -> Response:
     form = await read_form(request)
     raw = values(form, "move", "reason", "attribution", "content_reviewer", "safety_reviewer")
 
-    async def work(uow):  # type: ignore[no-untyped-def]
+    async def work(uow: UnitOfWork) -> None:
         move = knowledge.clean_move(**raw)
         await knowledge.transition(uow, actor, request.path_params["resource_id"], move)
 
@@ -162,7 +167,7 @@ async def review_submit(request: Request) -> Response:
     form = await read_form(request)
     raw = values(form, "role", "decision", "comments")
 
-    async def work(uow):  # type: ignore[no-untyped-def]
+    async def work(uow: UnitOfWork) -> None:
         await knowledge.decide_review(uow, actor, request.path_params["resource_id"], **raw)
 
     return await _on_resource(request, work, "Your review was recorded.")
@@ -173,7 +178,7 @@ async def context_submit(request: Request) -> Response:
     form = await read_form(request)
     raw = values(form, "conditions", "when_not_to_use", "contact")
 
-    async def work(uow):  # type: ignore[no-untyped-def]
+    async def work(uow: UnitOfWork) -> None:
         await knowledge.contextualize(uow, actor, request.path_params["resource_id"], **raw)
 
     return await _on_resource(request, work, "The context was saved.")
@@ -184,10 +189,22 @@ async def report_submit(request: Request) -> Response:
     form = await read_form(request)
     raw = values(form, "kind", "where", "applied_on", "what_happened", "evidence")
 
-    async def work(uow):  # type: ignore[no-untyped-def]
+    async def work(uow: UnitOfWork) -> None:
         await knowledge.report_use(uow, actor, request.path_params["resource_id"], **raw)
 
     return await _on_resource(request, work, "Thank you: your report was recorded.")
+
+
+async def adapt_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            adaptation = await knowledge.adapt_resource(uow, actor, request.path_params["resource_id"])
+    except Conflict as exc:
+        return await resource_page(request, errors={"_form": exc.message}, status=409)
+    flash.add(request, "Your school's adaptation was saved as a draft: make it yours, then submit it for assessment.")
+    return _redirect(_resource_url(adaptation.public_id))
 
 
 async def version_page(request: Request) -> Response:
@@ -217,6 +234,7 @@ routes = [
     Route("/{resource_id}/reviews", review_submit, methods=["POST"], name="review"),
     Route("/{resource_id}/context", context_submit, methods=["POST"], name="context"),
     Route("/{resource_id}/reports", report_submit, methods=["POST"], name="report"),
+    Route("/{resource_id}/adapt", adapt_submit, methods=["POST"], name="adapt"),
     Route("/{resource_id}/versions/{number}", version_page, name="version"),
     Route("/{resource_id}/diff", diff_page, name="diff"),
 ]

@@ -249,7 +249,16 @@ async def edit_resource(uow: UnitOfWork, actor: Actor, public_id: object, conten
         raise Conflict(f"The text can be changed only as a draft or when an update is due; it is “{cycle.STATE_LABELS[State(resource.state)]}”.")
     _apply_content(uow, resource, content)
     await _replace_tags_and_phases(uow, resource.id, content)
+    await _keep_partner_anonymous(uow, resource)
     return resource
+
+
+async def _keep_partner_anonymous(uow: UnitOfWork, resource: Resource) -> None:
+    """Tags, the change target and the context show beside every version, so a resource
+    attributed to "a partner school" may not gain words naming the school later either."""
+    if resource.attribution == Attribution.PARTNER.value:
+        await uow.flush()
+        await _check_partner_text(uow, resource)
 
 
 async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, conditions: object, when_not_to_use: object, contact: object) -> Resource:
@@ -265,6 +274,7 @@ async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, con
     resource.when_not_to_use = fields.long_text(when_not_to_use, field="when_not_to_use", label="When not to use it")
     [contact_id] = await _school_person_ids(uow, resource.institution_id, [contact], field="contact")
     resource.contact_id, resource.updated_at = contact_id, uow.clock.now()
+    await _keep_partner_anonymous(uow, resource)
     return resource
 
 
@@ -401,7 +411,7 @@ async def _share_institution(uow: UnitOfWork, actor: Actor, loaded: Loaded, requ
     version.scope = _wider(version.scope, KnowledgeScope.INSTITUTION.value)
     resource.scope = _wider(resource.scope, KnowledgeScope.INSTITUTION.value)
     resource.review_due_on = (uow.clock.now() + REVIEW_PERIOD).date()
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _propose_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -433,7 +443,7 @@ async def _publish_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, reques
     version = await _current_version(uow, resource)
     assert version is not None
     version.scope = resource.scope = KnowledgeScope.PROGRAM.value
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -446,7 +456,7 @@ async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request
     if resource.scope == KnowledgeScope.PROGRAM.value:
         resource.scope = KnowledgeScope.INSTITUTION.value
     resource.approved_by_id, resource.approved_at = None, None
-    await _follow_reach(uow, resource)
+    await follow_reach(uow, resource)
 
 
 async def _flag_update(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -456,10 +466,10 @@ async def _flag_update(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: M
 
 async def _retire(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
     await _move(uow, actor, loaded, Move.RETIRE, reason=request.reason, facts=await _facts(uow, loaded.resource))
-    await _follow_reach(uow, loaded.resource)
+    await follow_reach(uow, loaded.resource)
 
 
-async def _follow_reach(uow: UnitOfWork, resource: Resource) -> None:
+async def follow_reach(uow: UnitOfWork, resource: Resource) -> None:
     """Open or re-scope the resource's live discussion so that exactly its readers take part.
 
     A discussion is program-wide only for a resource shared with the program by name: people
@@ -575,6 +585,60 @@ async def report_use(uow: UnitOfWork, actor: Actor, public_id: object, *, kind: 
     return report
 
 
+# --- adaptations -------------------------------------------------------------------------------------
+
+
+async def adapt_resource(uow: UnitOfWork, actor: Actor, public_id: object) -> Resource:
+    """Start an adaptation: a draft of the actor's school copying the text they read, that
+    keeps its lineage (which resource and version it came from).
+
+    Who: `resource.read` on the original and `resource.create` for the actor's school; the
+    original must be shared and from another school. Notifies the original's stewards
+    without naming the adapting school. Raises Conflict, Forbidden, NotFound."""
+    loaded = await access_resource(uow, actor, public_id)
+    original = loaded.resource
+    policy.require(actor, Action.RESOURCE_CREATE, actor.institution_id)
+    if State(original.state) not in cycle.SHARED_STATES or original.institution_id == actor.institution_id:
+        raise Conflict("A resource is adapted by another school once it is shared.")
+    versions = readable_versions(actor, loaded, await queries.list_versions(uow.session, original.id))
+    if not versions:
+        raise Conflict("A resource is adapted by another school once it is shared.")
+    source = versions[-1]
+    tags = (await queries.list_tags(uow.session, [original.id]))[original.id]
+    phases = (await queries.list_phases(uow.session, [original.id]))[original.id]
+    content = Content(original.type, source.title, source.summary, source.body, original.change_target, original.priority, tags, phases)
+    adaptation = await create_resource(uow, actor, content)
+    adaptation.adapted_from_id, adaptation.adapted_from_version = original.id, source.number
+    await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], actor.person_id, f"“{source.title}” is being adapted by another school.", original)
+    return adaptation
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a resource came from and what was adapted from it, as far as the reader may see."""
+
+    parent: tuple[str, str, str, int | None] | None  # (public id, title, origin, version)
+    parent_hidden: bool
+    children: list[tuple[str, str, str]]  # (public id, title, origin)
+
+
+async def _lineage(uow: UnitOfWork, actor: Actor, resource: Resource) -> Lineage:
+    parent, hidden = None, False
+    if resource.adapted_from_id is not None:
+        original = await uow.session.get(Resource, resource.adapted_from_id)
+        loaded = await _load(uow, original) if original is not None else None
+        if loaded is not None and policy.can(actor, Action.RESOURCE_READ, loaded.ref()):
+            parent = (loaded.resource.public_id, await shown_title(uow, actor, loaded.resource), await origin_label(uow, actor, loaded), resource.adapted_from_version)
+        else:
+            hidden = True
+    children = []
+    for child in (await uow.session.execute(select(Resource).where(Resource.adapted_from_id == resource.id).order_by(Resource.id))).scalars():
+        loaded_child = await _load(uow, child)
+        if policy.can(actor, Action.RESOURCE_READ, loaded_child.ref()):
+            children.append((child.public_id, await shown_title(uow, actor, child), await origin_label(uow, actor, loaded_child)))
+    return Lineage(parent, hidden, children)
+
+
 # --- the review-due job ----------------------------------------------------------------------------
 
 _DUE_STATES = (State.SHARED_INSTITUTION.value, State.SHARED_PROGRAM.value, State.IN_USE.value)
@@ -661,6 +725,8 @@ class ResourceView:
     school_people: list[Person]
     reads_working_copy: bool
     discussion_id: int | None = None
+    lineage: Lineage | None = None
+    can_adapt: bool = False
 
     @property
     def applied_count(self) -> int:
@@ -726,6 +792,11 @@ async def resource_view(uow: UnitOfWork, actor: Actor, public_id: object) -> Res
         school_people=await queries.school_people(uow.session, resource.institution_id) if steward else [],
         reads_working_copy=working,
         discussion_id=await _discussion_for(uow, actor, resource),
+        lineage=await _lineage(uow, actor, resource),
+        can_adapt=(
+            State(resource.state) in cycle.SHARED_STATES and bool(versions) and actor.institution_id not in (None, resource.institution_id)
+            and policy.can(actor, Action.RESOURCE_CREATE, actor.institution_id)
+        ),
     )
 
 

@@ -1,0 +1,137 @@
+"""Export then import into another (empty) repository: the same resources, versions, history,
+reviews, reports, tags, phases, people and lineage; a second import, or one whose people are
+missing, is refused and changes nothing; the CLI shows a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from artme_cop import cli
+from artme_cop.app import create_app
+from artme_cop.db import make_engine, make_sessionmaker
+from artme_cop.errors import Invalid
+from artme_cop.knowledge import archive, service as knowledge
+from artme_cop.knowledge.cycle import State
+from artme_cop.settings import Settings
+from artme_cop.unit_of_work import UnitOfWork
+from tests.conftest import BACKEND, SECRET, make_settings
+from tests.factories import World, seed_world
+from tests.knowledge.helpers import actor_of, resource_in, review
+from tests.support import MutableClock, snapshot
+
+pytestmark = pytest.mark.skipif(BACKEND == "postgres", reason="copies the migrated SQLite template for the second database")
+
+
+def _canonical(document: dict[str, Any]) -> dict[str, list[Any]]:
+    """The archive with database ids replaced by what identifies rows anywhere."""
+    public = {r["id"]: r["public_id"] for r in document["resources"]}
+    versions = {v["id"]: (public[v["resource_id"]], v["number"]) for v in document["versions"]}
+    canonical: dict[str, list[Any]] = {}
+    for name, _model in archive.TABLES:
+        rows = []
+        for row in document[name]:
+            row = dict(row)
+            row.pop("id", None)
+            if "resource_id" in row:
+                row["resource_id"] = public[row["resource_id"]]
+            if "version_id" in row:
+                row["version_id"] = versions[row["version_id"]]
+            if row.get("adapted_from_id") is not None:
+                row["adapted_from_id"] = public[row["adapted_from_id"]]
+            rows.append(row)
+        canonical[name] = sorted(rows, key=repr)
+    return canonical
+
+
+async def _export(app: Any, path: Path) -> dict[str, Any]:
+    async with app.state.uow() as uow:
+        await archive.export_archive(uow, path, lambda *_: None)
+    return archive.read_archive(path)
+
+
+async def _fill(app: Any, world: World) -> None:
+    for state in State:
+        await resource_in(app, world, state, attribution="partner" if state is State.IN_USE else "named")
+    shared = await resource_in(app, world, State.SHARED_PROGRAM, title="Shared and applied")
+    await review(app, world.coach, await resource_in(app, world, State.IN_ASSESSMENT), "content", "revise", "More sources.")
+    async with app.state.uow() as uow:
+        other = await actor_of(uow, world.lead_b)
+        await knowledge.report_use(uow, other, shared, kind="applied", where="Ward 3", applied_on="2026-05-01", what_happened="Used it.", evidence="Notes")
+        await knowledge.adapt_resource(uow, other, shared)
+
+
+async def test_round_trip_into_an_empty_repository_loses_nothing(app: Any, world: World, template_database: str, tmp_path: Path, clock: MutableClock) -> None:
+    await _fill(app, world)
+    exported = await _export(app, tmp_path / "knowledge.zip")
+    assert len(exported["resources"]) == 12 and exported["transitions"] and exported["reviews"] and exported["reports"]
+
+    other_path = tmp_path / "other.db"
+    shutil.copyfile(template_database, other_path)
+    other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{other_path}")
+    engine = make_engine(other_settings.database_url)
+    try:
+        async with UnitOfWork(make_sessionmaker(engine), clock, other_settings) as uow:
+            await seed_world(uow)
+    finally:
+        await engine.dispose()
+    other = create_app(other_settings, clock=clock)
+    try:
+        async with other.state.uow() as uow:
+            assert await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None) == 12
+        again = await _export(other, tmp_path / "again.zip")
+        assert _canonical(again) == _canonical(exported)
+
+        before = await snapshot(other)
+        with pytest.raises(Invalid, match="is here already"):
+            async with other.state.uow() as uow:
+                await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None)
+        assert await snapshot(other) == before
+    finally:
+        await other.state.engine.dispose()
+
+
+async def test_import_refused_when_people_are_missing(app: Any, world: World, template_database: str, tmp_path: Path, clock: MutableClock) -> None:
+    await resource_in(app, world, State.SHARED_PROGRAM)
+    await _export(app, tmp_path / "knowledge.zip")
+    empty_path = tmp_path / "empty.db"
+    shutil.copyfile(template_database, empty_path)
+    empty = create_app(make_settings(tmp_path / "empty", f"sqlite+aiosqlite:///{empty_path}"), clock=clock)
+    try:
+        before = await snapshot(empty)
+        with pytest.raises(Invalid, match="not here|no account here"):
+            async with empty.state.uow() as uow:
+                await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None)
+        assert await snapshot(empty) == before
+    finally:
+        await empty.state.engine.dispose()
+
+
+async def test_a_file_that_is_not_an_archive_is_refused(app: Any, world: World, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(Invalid, match="not a knowledge archive"):
+        async with app.state.uow() as uow:
+            await archive.import_archive(uow, bad, lambda *_: None)
+
+
+def test_cli_export_shows_progress(settings: Settings, world: World, clock: MutableClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(settings, clock=clock)
+
+    async def seed() -> None:
+        await resource_in(app, world, State.SHARED_PROGRAM)
+        await app.state.engine.dispose()
+
+    asyncio.run(seed())
+    for name, value in {"ARTME_DATA_DIR": str(tmp_path), "ARTME_DATABASE_URL": settings.database_url, "ARTME_SECRET_KEY": SECRET}.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["knowledge", "export", str(tmp_path / "k.zip")]) == 0
+    out = capsys.readouterr()
+    assert "Exported 1 resource(s)" in out.out
+    assert "[####################] 8/8" in out.err
+    assert cli.main(["knowledge", "import", str(tmp_path / "k.zip")]) == 1  # it is here already
+    assert "is here already" in capsys.readouterr().err
