@@ -109,6 +109,8 @@ def upgrade() -> None:
     sa.Column('removed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('hand_raised_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_posted_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('breakout_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['breakout_id'], ['conversations.id'], name=op.f('fk_dialogue_participants_breakout_id_conversations')),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_dialogue_participants_person_id_people')),
     sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_participants_session_id_dialogue_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_participants')),
@@ -124,6 +126,9 @@ def upgrade() -> None:
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('min_size', sa.Integer(), nullable=False),
+    sa.Column('ends_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_dialogue_rooms_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_rooms_session_id_dialogue_sessions')),
     sa.PrimaryKeyConstraint('conversation_id', name=op.f('pk_dialogue_rooms'))

@@ -59,3 +59,16 @@ async def pseudonymous_post(app: Any, world: World) -> tuple[int, int]:
         session = await queries.get_session(uow.session, session_id)
         assert session is not None
         return session_id, session.main_conversation_id
+
+
+async def affinity_room(app: Any, world: World) -> tuple[int, int]:
+    """An open A1 session with the student inside and two affinity rooms offered: (session, first room)."""
+    from artme_cop.dialogue import breakouts
+
+    session_id = await make_session(app, world)
+    await enter(app, session_id, world.student_a)
+    await open_room(app, world, session_id)
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [world.facilitator_a.id])
+        rooms = await breakouts.open_affinity(uow, actor, session_id, names="Students\nStaff", min_size=2)
+        return session_id, rooms[0].conversation_id

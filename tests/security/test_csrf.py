@@ -395,6 +395,11 @@ async def _dialogue_reveal(app: Any, world: World) -> str:
     return f"/dialogue/{session_id}/reveal"
 
 
+async def _dialogue_affinity(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id, room = await dialogue_helpers.affinity_room(app, world)
+    return Post(f"/dialogue/{session_id}/affinity", {"room": str(room)}, "student_a")
+
+
 REQUESTS.update({
     "/dialogue/": _as("facilitator_a", _at(lambda w: "/dialogue/"), lambda w: {
         "title": "CSRF dialogue", "cohorts": str(w.cohort_a1.id), "facilitators": [str(w.facilitator_a.id), str(w.coach.id)],
@@ -402,6 +407,7 @@ REQUESTS.update({
     }),
     "/dialogue/{session_id}/accept": _as("student_a", _then(_dialogue_session, "/accept"), {"version": "1"}),
     "/dialogue/{session_id}/hand": _as("student_a", _then(_dialogue_inside, "/hand"), {"up": "1"}),
+    "/dialogue/{session_id}/affinity": _dialogue_affinity,
     "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })

@@ -1310,6 +1310,14 @@ async def _revealed(app: Any, world: World) -> None:
     assert actions == ["dialogue_reveal"]
 
 
+def _affinity(*, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id, room = (MISSING_ID, MISSING_ID) if missing else await dialogue_helpers.affinity_room(app, world)
+        return Call("POST", f"/dialogue/{session_id}/affinity", {"room": str(room)})
+
+    return build
+
+
 _DIALOGUE_VIEW = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
 # The session's co-facilitators (Frankie, Casey) run it; everyone else who sees it is refused.
 _DIALOGUE_FACILITATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
@@ -1335,6 +1343,10 @@ MATRIX += [
     Row(
         "open a dialogue room", "POST", "/dialogue/{session_id}/facilitate", _dialogue("/facilitate", {"action": "move", "to": "open"}),
         _dialogue("/facilitate", {"action": "move", "to": "open"}, missing=True), _DIALOGUE_FACILITATE,
+    ),
+    Row(
+        "choose an affinity room", "POST", "/dialogue/{session_id}/affinity", _affinity(), _affinity(missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),
     ),
     Row(
         "break-glass reveal in a dialogue", "POST", "/dialogue/{session_id}/reveal", _reveal(), _reveal(missing=True),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from artme_cop.dialogue import breakouts, facilitation
 from artme_cop.dialogue import service as dialogue
 from artme_cop.realtime import protocol
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
@@ -45,8 +46,14 @@ async def facilitate(context: CommandContext, frame: dict[str, Any]) -> dict[str
     if not isinstance(params, dict):
         raise protocol.FrameError("invalid", "`params` must be an object.")
     async with context.uow() as uow:
-        await dialogue.facilitate(uow, context.actor, _session(frame), action=frame.get("action"), params=params)
+        await facilitation.facilitate(uow, context.actor, _session(frame), action=frame.get("action"), params=params)
     return {"session": _session(frame), "action": frame.get("action")}
+
+
+async def join_affinity(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        room = await breakouts.join_affinity(uow, context.actor, _session(frame), room=frame.get("room"))
+        return {"session": room.session_id, "room": room.conversation_id}
 
 
 def register(registry: CommandRegistry) -> None:
@@ -55,3 +62,4 @@ def register(registry: CommandRegistry) -> None:
     registry.register("dialogue.raise_hand", raise_hand)
     registry.register("dialogue.lower_hand", lower_hand)
     registry.register("dialogue.facilitate", facilitate)
+    registry.register("dialogue.join_affinity", join_affinity)

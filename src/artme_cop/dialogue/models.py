@@ -24,6 +24,8 @@ class IdentityMode(StrEnum):
 class RoomKind(StrEnum):
     MAIN = "main"
     BACKCHANNEL = "backchannel"
+    BREAKOUT = "breakout"
+    AFFINITY = "affinity"
 
 
 class DialogueSession(Base):
@@ -103,6 +105,8 @@ class DialogueParticipant(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hand_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The breakout (its conversation) the person is in or chose, while breakouts run.
+    breakout_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
 
 
 class DialogueRoom(Base):
@@ -115,3 +119,8 @@ class DialogueRoom(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Affinity rooms open only with this many people in them (0: no minimum).
+    min_size: Mapped[int] = mapped_column(Integer, default=0)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when everyone was brought back; the room keeps no members after that.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

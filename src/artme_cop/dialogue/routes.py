@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.conversations import service as conversations
+from artme_cop.dialogue import breakouts, facilitation
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
 from artme_cop.errors import Invalid
@@ -107,12 +108,20 @@ async def hand_submit(request: Request) -> Response:
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#queue-heading", status_code=303)
 
 
+async def affinity_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await breakouts.join_affinity(uow, actor, request.path_params["session_id"], room=text(form, "room"))
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#breakout-heading", status_code=303)
+
+
 async def facilitate_submit(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     params: dict[str, object] = {name: value for name, value in form.items() if isinstance(value, str) and name not in ("csrf_token", "action")}
     async with request.app.state.uow() as uow:
-        await dialogue.facilitate(uow, actor, request.path_params["session_id"], action=text(form, "action"), params=params)
+        await facilitation.facilitate(uow, actor, request.path_params["session_id"], action=text(form, "action"), params=params)
     flash.add(request, "Done.")
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#controls-heading", status_code=303)
 
@@ -134,6 +143,7 @@ routes = [
     Route("/{session_id}", session_page, name="session"),
     Route("/{session_id}/accept", accept_submit, methods=["POST"], name="accept_submit"),
     Route("/{session_id}/hand", hand_submit, methods=["POST"], name="hand_submit"),
+    Route("/{session_id}/affinity", affinity_submit, methods=["POST"], name="affinity_submit"),
     Route("/{session_id}/facilitate", facilitate_submit, methods=["POST"], name="facilitate_submit"),
     Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
 ]

@@ -31,7 +31,6 @@ from artme_cop.dialogue.models import (
 )
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Cohort, Person
-from artme_cop.moderation import flags
 from artme_cop.moderation import service as audit
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, CohortRef, DialoguePlan, DialogueRef, SpaceScope
@@ -303,10 +302,30 @@ async def _sync_members(uow: UnitOfWork, session: DialogueSession) -> None:
         for p in await queries.participants(uow.session, session.id):
             if p.removed_at is None and p.accepted_version == session.agreement_version:
                 main.setdefault(p.person_id, False)
-    for conversation_id, members in ((session.main_conversation_id, main), (session.backchannel_conversation_id, {pid: True for pid in facilitator_ids})):
+    lists = [(session.main_conversation_id, main), (session.backchannel_conversation_id, {pid: True for pid in facilitator_ids})]
+    lists += await _breakout_lists(uow, session, facilitator_ids, main)
+    for conversation_id, members in lists:
         conversation = await uow.session.get(Conversation, conversation_id)
         assert conversation is not None
         await conversations.set_members(uow, conversation, members)
+
+
+async def _breakout_lists(uow: UnitOfWork, session: DialogueSession, facilitator_ids: list[int], main: dict[int, bool]) -> list[tuple[int, dict[int, bool]]]:
+    """Each breakout: the facilitators, and the people in it who are in the main room, once it
+    is open (an affinity room below its minimum size opens to nobody yet). Closed: nobody."""
+    rooms = await queries.breakouts(uow.session, session.id)
+    if not rooms:
+        return []
+    inside: dict[int, list[int]] = {}
+    for p in await queries.participants(uow.session, session.id):
+        if p.breakout_id is not None and main.get(p.person_id) is False:
+            inside.setdefault(p.breakout_id, []).append(p.person_id)
+    lists = []
+    for room in rooms:
+        people = inside.get(room.conversation_id, [])
+        opened = room.closed_at is None and len(people) >= room.min_size
+        lists.append((room.conversation_id, {**{pid: False for pid in (people if opened else [])}, **({pid: True for pid in facilitator_ids} if room.closed_at is None else {})}))
+    return lists
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -551,7 +570,36 @@ async def room_state(uow: UnitOfWork, session: DialogueSession) -> dict[str, Any
         "queue": [entry(p) for p in _queue(participants)],
         "signals": {"ouch": session.ouch_count, "oops": session.oops_count},
         "facilitators": [conversations.author_payload(p) for p in facilitators],
+        "breakouts": await public_rooms(uow, session),
     }
+
+
+async def public_rooms(uow: UnitOfWork, session: DialogueSession) -> list[dict[str, Any]]:
+    """What everyone sees of the breakouts: names, kinds, timers; for affinity rooms how many
+    chose them and the minimum (not who)."""
+    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None]
+    chosen: dict[int, int] = {}
+    for p in await queries.participants(uow.session, session.id):
+        if p.breakout_id is not None:
+            chosen[p.breakout_id] = chosen.get(p.breakout_id, 0) + 1
+    return [
+        {"conversation": r.conversation_id, "name": r.name, "kind": r.kind, "ends_at": r.ends_at.isoformat() if r.ends_at else None,
+         **({"chosen": chosen.get(r.conversation_id, 0), "min_size": r.min_size} if r.kind == RoomKind.AFFINITY.value else {})}
+        for r in rooms
+    ]
+
+
+async def rosters(uow: UnitOfWork, session: DialogueSession, *, only: int | None) -> dict[int, list[dict[str, Any]]]:
+    """Who is in each open breakout (all of them for facilitators, `only` one's own room for
+    a participant), shown in the room's identity mode."""
+    rooms = {r.conversation_id for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None}
+    members = [p for p in await queries.participants(uow.session, session.id) if p.breakout_id in rooms and (only is None or p.breakout_id == only)]
+    people = {p.id: p for p in await _people(uow, [m.person_id for m in members])}
+    result: dict[int, list[dict[str, Any]]] = {}
+    for m in members:
+        assert m.breakout_id is not None
+        result.setdefault(m.breakout_id, []).append({"key": m.key, "person": _shown(session, m, people[m.person_id])})
+    return result
 
 
 async def _people(uow: UnitOfWork, ids: list[int]) -> list[Person]:
@@ -577,6 +625,14 @@ async def snapshot(uow: UnitOfWork, actor: Actor, session_id: object) -> dict[st
         "holds_floor": view.session.floor_person_id == actor.person_id,
         "backchannel": view.session.backchannel_conversation_id if view.is_facilitator else None,
     }
+    if view.is_facilitator:
+        me["rosters"] = {str(k): v for k, v in (await rosters(uow, view.session, only=None)).items()}
+    elif p is not None and p.breakout_id is not None:
+        room = await queries.get_room(uow.session, p.breakout_id)
+        roster = (await rosters(uow, view.session, only=p.breakout_id)).get(p.breakout_id, [])
+        opened = room is not None and len(roster) >= room.min_size
+        me["breakout"] = {"conversation": p.breakout_id, "name": room.name if room else "", "open": opened, "roster": roster if opened else [],
+                          "guiding_questions": [q for q in view.session.guiding_questions.splitlines() if q.strip()]}
     return {"room": await room_state(uow, view.session), "me": me}
 
 
@@ -613,7 +669,7 @@ def check_send(connection: Connection, actor: Actor, conversation: ConversationR
     standing = floor.Standing(
         State(row.state), facilitator=False,
         accepted_current=me is not None and me.accepted_version == row.agreement_version, removed=me is not None and me.removed_at is not None,
-        muted_until=_aware(me.muted_until) if me is not None else None, floor_mode=row.floor_mode, holds_floor=row.floor_person_id == actor.person_id,
+        muted_until=_aware(me.muted_until) if me is not None else None, floor_mode=row.floor_mode and row.kind == RoomKind.MAIN.value, holds_floor=row.floor_person_id == actor.person_id,
         slow_mode_seconds=row.slow_mode_seconds, last_posted_at=_aware(me.last_posted_at) if me is not None else None,
     )
     floor.check_post(standing, now)
@@ -662,81 +718,3 @@ hooks.on_present(ConversationKind.DIALOGUE.value, present)
 hooks.on_page(ConversationKind.DIALOGUE.value, room_page)
 hooks.keep_hidden_for_author_and_moderators(ConversationKind.DIALOGUE.value)
 
-
-# --- one door for the facilitators' tools (form posts and WebSocket frames) -------------------
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value in ("1", "on", "true"):
-        return True
-    if value in ("0", "off", "false", ""):
-        return False
-    raise Invalid("Choose on or off.", field="on")
-
-
-async def facilitate(uow: UnitOfWork, actor: Actor, session_id: object, *, action: object, params: dict[str, object]) -> None:
-    """Run one facilitator tool by name with its raw parameters (see TOOLS).
-
-    Raises: Invalid for an unknown tool or bad parameters, and whatever the tool raises.
-    """
-    if not isinstance(action, str) or action not in TOOLS:
-        raise Invalid(f"Unknown facilitator action; choose one of {', '.join(sorted(TOOLS))}.", field="action")
-    await TOOLS[action](uow, actor, session_id, params)
-
-
-async def _tool_move(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await move(uow, actor, sid, to=p.get("to"), grounding=p.get("grounding", ""))
-
-
-async def _tool_agenda(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_agenda(uow, actor, sid, step=p.get("step", ""), prompt=p.get("prompt", ""), round_minutes=p.get("round_minutes", ""))
-
-
-async def _tool_slow(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_slow_mode(uow, actor, sid, seconds=p.get("seconds"))
-
-
-async def _tool_floor(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_floor_mode(uow, actor, sid, on=_flag(p.get("on")))
-
-
-async def _tool_next(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await call_next(uow, actor, sid)
-
-
-async def _tool_mute(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await mute(uow, actor, sid, participant=p.get("participant"), minutes=p.get("minutes"))
-
-
-async def _tool_remove(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await remove(uow, actor, sid, participant=p.get("participant"))
-
-
-async def _tool_hide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    session = (await _facilitate(uow, actor, sid)).session
-    await flags.hide_message(uow, actor, session.main_conversation_id, p.get("seq"), reason=p.get("reason") or "Hidden by a facilitator pending review.")
-
-
-async def _tool_unhide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    session = (await _facilitate(uow, actor, sid)).session
-    await flags.unhide_message(uow, actor, session.main_conversation_id, p.get("seq"), note=p.get("note", ""))
-
-
-async def _tool_agreement(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await publish_agreement(uow, actor, sid, text=p.get("agreement_text"))
-
-
-TOOLS = {
-    "move": _tool_move,
-    "agenda": _tool_agenda,
-    "slow_mode": _tool_slow,
-    "floor_mode": _tool_floor,
-    "call_next": _tool_next,
-    "mute": _tool_mute,
-    "remove": _tool_remove,
-    "agreement": _tool_agreement,
-    "hide": _tool_hide,
-    "unhide": _tool_unhide,
-}
