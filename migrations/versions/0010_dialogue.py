@@ -121,6 +121,25 @@ def upgrade() -> None:
     with op.batch_alter_table('dialogue_participants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dialogue_participants_person_id'), ['person_id'], unique=False)
 
+    op.create_table('dialogue_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('reporter_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=1000), nullable=False),
+    sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_dialogue_reports_message_id_messages')),
+    sa.ForeignKeyConstraint(['reporter_id'], ['people.id'], name=op.f('fk_dialogue_reports_reporter_id_people')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['people.id'], name=op.f('fk_dialogue_reports_resolved_by_id_people')),
+    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_reports_session_id_dialogue_sessions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_reports'))
+    )
+    with op.batch_alter_table('dialogue_reports', schema=None) as batch_op:
+        batch_op.create_index('ix_dialogue_reports_session_id', ['session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dialogue_reports_message_id'), ['message_id'], unique=False)
+
     op.create_table('dialogue_rooms',
     sa.Column('conversation_id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -147,6 +166,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_dialogue_rooms_session_id')
 
     op.drop_table('dialogue_rooms')
+    with op.batch_alter_table('dialogue_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dialogue_reports_message_id'))
+        batch_op.drop_index('ix_dialogue_reports_session_id')
+
+    op.drop_table('dialogue_reports')
     with op.batch_alter_table('dialogue_participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dialogue_participants_person_id'))
 

@@ -30,6 +30,7 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.dialogue import commands as dialogue_commands
 from artme_cop.dialogue import routes as dialogue_routes
+from artme_cop.dialogue.retention import run_purge_schedule
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.identity import routes as identity_routes
 from artme_cop.mail import Mailer, make_mailer
@@ -107,9 +108,17 @@ def create_app(
         await broker.start()
         digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.digest_task = digests
+        purges = (
+            asyncio.create_task(run_purge_schedule(uow, interval=settings.dialogue_purge_interval, keep_days=settings.dialogue_report_days))
+            if settings.dialogue_purge_interval else None
+        )
         try:
             yield
         finally:
+            if purges is not None:
+                purges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purges
             if digests is not None:
                 digests.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

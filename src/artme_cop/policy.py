@@ -75,6 +75,7 @@ class Action(StrEnum):
     DIALOGUE_JOIN = "dialogue.join"
     DIALOGUE_FACILITATE = "dialogue.facilitate"
     DIALOGUE_REVEAL = "dialogue.reveal"
+    DIALOGUE_INCIDENTS = "dialogue.incidents"
 
 
 class SpaceScope(StrEnum):
@@ -738,6 +739,8 @@ _CHECKS = {
     Action.DIALOGUE_JOIN: _dialogue_join,
     Action.DIALOGUE_FACILITATE: _dialogue_facilitate,
     Action.DIALOGUE_REVEAL: _dialogue_reveal,
+    # The incident handlers of reported messages: the same people who may break glass.
+    Action.DIALOGUE_INCIDENTS: _dialogue_reveal,
 }
 
 

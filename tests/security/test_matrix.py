@@ -1318,6 +1318,22 @@ def _affinity(*, missing: bool = False) -> Builder:
     return build
 
 
+def _safety(suffix: str, data: dict[str, str], *, missing: bool = False, report: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        if missing:
+            return Call("POST", f"/dialogue/{MISSING_ID}{suffix}".replace("{report}", str(MISSING_ID)), {**data, "conversation": str(MISSING_ID)})
+        session_id, main = await dialogue_helpers.inside(app, world)
+        if report:
+            session_id, main, report_id = await dialogue_helpers.reported(app, world)
+            suffix_made = suffix.replace("{report}", str(report_id))
+        else:
+            suffix_made = suffix
+        return Call("GET" if suffix_made.endswith("/incidents") else "POST", f"/dialogue/{session_id}{suffix_made}", {**data, "conversation": str(main)} if data else {})
+
+    return build
+
+
+_INCIDENT_HANDLERS = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=303)
 _DIALOGUE_VIEW = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
 # The session's co-facilitators (Frankie, Casey) run it; everyone else who sees it is refused.
 _DIALOGUE_FACILITATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
@@ -1343,6 +1359,27 @@ MATRIX += [
     Row(
         "open a dialogue room", "POST", "/dialogue/{session_id}/facilitate", _dialogue("/facilitate", {"action": "move", "to": "open"}),
         _dialogue("/facilitate", {"action": "move", "to": "open"}, missing=True), _DIALOGUE_FACILITATE,
+    ),
+    Row(
+        "say ouch in a dialogue", "POST", "/dialogue/{session_id}/signal", _safety("/signal", {"kind": "ouch"}), _safety("/signal", {"kind": "ouch"}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "open a private line", "POST", "/dialogue/{session_id}/line", _safety("/line", {}), _safety("/line", {}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "report a dialogue message", "POST", "/dialogue/{session_id}/report", _safety("/report", {"seq": "1", "reason": "Hurtful"}),
+        _safety("/report", {"seq": "1", "reason": "Hurtful"}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "a dialogue's incidents", "GET", "/dialogue/{session_id}/incidents", _safety("/incidents", {}, report=True), _get(lambda w: f"/dialogue/{MISSING_ID}/incidents"),
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=200),
+    ),
+    Row(
+        "resolve a dialogue incident", "POST", "/dialogue/{session_id}/incidents/{report_id}/resolve", _safety("/incidents/{report}/resolve", {}, report=True),
+        _safety("/incidents/{report}/resolve", {}, missing=True), _INCIDENT_HANDLERS,
     ),
     Row(
         "choose an affinity room", "POST", "/dialogue/{session_id}/affinity", _affinity(), _affinity(missing=True),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from artme_cop.dialogue import breakouts, facilitation
+from artme_cop.dialogue import breakouts, facilitation, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.realtime import protocol
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
@@ -56,6 +56,22 @@ async def join_affinity(context: CommandContext, frame: dict[str, Any]) -> dict[
         return {"session": room.session_id, "room": room.conversation_id}
 
 
+async def signal(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        return await safety.signal(uow, context.actor, _session(frame), kind=frame.get("kind"))
+
+
+async def private_line(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        return {"conversation": await safety.private_line(uow, context.actor, _session(frame))}
+
+
+async def report(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        made = await safety.report_message(uow, context.actor, _session(frame), conversation=frame.get("conversation"), seq=frame.get("seq"), reason=frame.get("reason", ""))
+        return {"report": made.id}
+
+
 def register(registry: CommandRegistry) -> None:
     registry.register("dialogue.snapshot", snapshot)
     registry.register("dialogue.accept", accept)
@@ -63,3 +79,6 @@ def register(registry: CommandRegistry) -> None:
     registry.register("dialogue.lower_hand", lower_hand)
     registry.register("dialogue.facilitate", facilitate)
     registry.register("dialogue.join_affinity", join_affinity)
+    registry.register("dialogue.signal", signal)
+    registry.register("dialogue.private_line", private_line)
+    registry.register("dialogue.report", report)

@@ -26,6 +26,8 @@ class RoomKind(StrEnum):
     BACKCHANNEL = "backchannel"
     BREAKOUT = "breakout"
     AFFINITY = "affinity"
+    # A participant's private line to the facilitators.
+    LINE = "line"
 
 
 class DialogueSession(Base):
@@ -107,6 +109,24 @@ class DialogueParticipant(Base):
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The breakout (its conversation) the person is in or chose, while breakouts run.
     breakout_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+
+
+class DialogueReport(Base):
+    """A reported message: the facilitators are alerted, and the message is kept past the purge
+    as the incident snapshot, for the incident handlers only, until resolved plus N days."""
+
+    __tablename__ = "dialogue_reports"
+    # serves: the purge's "which messages are kept" and a session's incident list
+    __table_args__ = (Index("ix_dialogue_reports_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class DialogueRoom(Base):

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.conversations import service as conversations
-from artme_cop.dialogue import breakouts, facilitation
+from artme_cop.dialogue import breakouts, facilitation, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
 from artme_cop.errors import Invalid
@@ -136,6 +136,49 @@ async def reveal_submit(request: Request) -> Response:
     return render(request, "dialogue/revealed.html", {"revealed": revealed, "session_id": request.path_params["session_id"]})
 
 
+async def signal_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.signal(uow, actor, request.path_params["session_id"], kind=text(form, "kind"))
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#safety-heading", status_code=303)
+
+
+async def line_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.private_line(uow, actor, request.path_params["session_id"])
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#line-heading", status_code=303)
+
+
+async def report_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.report_message(
+            uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
+        )
+    flash.add(request, "Thank you. The facilitators were alerted; the message is kept for the people who handle incidents.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#safety-heading", status_code=303)
+
+
+async def incidents_page(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        view, found = await safety.incidents(uow, actor, request.path_params["session_id"])
+    return render(request, "dialogue/incidents.html", {"session": view.session, "incidents": found})
+
+
+async def resolve_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.resolve(uow, actor, request.path_params["session_id"], request.path_params["report_id"])
+    flash.add(request, "The incident is resolved.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/incidents", status_code=303)
+
+
 routes = [
     Route("/", index, name="index"),
     Route("/new", new_page, name="new"),
@@ -145,5 +188,10 @@ routes = [
     Route("/{session_id}/hand", hand_submit, methods=["POST"], name="hand_submit"),
     Route("/{session_id}/affinity", affinity_submit, methods=["POST"], name="affinity_submit"),
     Route("/{session_id}/facilitate", facilitate_submit, methods=["POST"], name="facilitate_submit"),
+    Route("/{session_id}/signal", signal_submit, methods=["POST"], name="signal_submit"),
+    Route("/{session_id}/line", line_submit, methods=["POST"], name="line_submit"),
+    Route("/{session_id}/report", report_submit, methods=["POST"], name="report_submit"),
+    Route("/{session_id}/incidents", incidents_page, name="incidents"),
+    Route("/{session_id}/incidents/{report_id}/resolve", resolve_submit, methods=["POST"], name="resolve_submit"),
     Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
 ]

@@ -653,8 +653,9 @@ def check_send(connection: Connection, actor: Actor, conversation: ConversationR
     ).first()
     if row is None:
         raise NotFound("conversation")
-    if row.kind == RoomKind.BACKCHANNEL.value:
-        # Only the co-facilitators are on its list; they talk there until the session closes.
+    if row.kind in (RoomKind.BACKCHANNEL.value, RoomKind.LINE.value):
+        # Only the co-facilitators (and, on a private line, its participant) are on the list;
+        # they talk there until the session closes, also in the lobby and during a pause.
         if row.state in (State.CLOSED.value, State.PURGED.value):
             raise Forbidden("The session is closed.")
         return None
