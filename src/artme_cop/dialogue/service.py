@@ -35,6 +35,7 @@ from artme_cop.moderation import service as audit
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, CohortRef, DialoguePlan, DialogueRef, SpaceScope
 from artme_cop.program import fields
+from artme_cop.program.calendar.models import ProgramSession, SessionKind
 from artme_cop.realtime.events import Event, conversation_topic, person_topic
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -65,6 +66,8 @@ class Scheduled:
     definition: object = ""
     guiding_questions: object = ""
     slow_mode_seconds: object = "0"
+    # The calendar entry (of kind Chats for Change, same school) this session runs, if any.
+    calendar_session_id: object = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
     if ends_at <= starts_at:
         raise Invalid("The end must come after the start.", field="ends_at")
     mode = fields.choice(form.identity_mode, IdentityMode, field="identity_mode", label="an identity mode")
+    calendar_id = await _calendar_entry(uow, form.calendar_session_id, institution_id)
     main = await conversations.open_conversation(uow, kind=ConversationKind.DIALOGUE, scope=SpaceScope.MEMBERS, title=title, institution_id=institution_id)
     back = await conversations.open_conversation(uow, kind=ConversationKind.DIALOGUE, scope=SpaceScope.MEMBERS, title=f"{title}: facilitators", institution_id=institution_id)
     session = DialogueSession(
@@ -219,7 +223,7 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
         frame=fields.long_text(form.frame, field="frame", label="The frame", required=False),
         definition=fields.long_text(form.definition, field="definition", label="The definition", required=False),
         guiding_questions=fields.long_text(form.guiding_questions, field="guiding_questions", label="The guiding questions", required=False),
-        institution_id=institution_id, starts_at=starts_at, ends_at=ends_at, identity_mode=mode.value, state=State.LOBBY.value,
+        institution_id=institution_id, calendar_session_id=calendar_id, starts_at=starts_at, ends_at=ends_at, identity_mode=mode.value, state=State.LOBBY.value,
         paused_from="", grounding_message="", agreement_version=1,
         agreement_text=fields.long_text(form.agreement_text, field="agreement_text", label="The agreement", max_length=8000),
         slow_mode_seconds=_seconds(form.slow_mode_seconds, high=MAX_SLOW_MODE, field="slow_mode_seconds", label="Slow mode"),
@@ -236,6 +240,16 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
     await _sync_members(uow, session)
     _audit(uow, actor, session, "dialogue_scheduled", {"cohorts": cohort_ids, "facilitators": facilitator_ids, "identity_mode": mode.value})
     return session
+
+
+async def _calendar_entry(uow: UnitOfWork, value: object, institution_id: int) -> int | None:
+    if value in ("", None):
+        return None
+    key = fields.maybe_key(value)
+    entry = None if key is None else await uow.session.get(ProgramSession, key)
+    if entry is None or entry.kind != SessionKind.CHATS_FOR_CHANGE.value or entry.institution_id != institution_id:
+        raise Invalid("Link a Chats for Change entry of the school's calendar.", field="calendar_session_id")
+    return entry.id
 
 
 # --- the agreement gate ----------------------------------------------------------------------
