@@ -105,3 +105,14 @@ async def inside(app: Any, world: World) -> tuple[int, int]:
         session = await queries.get_session(uow.session, session_id)
         assert session is not None
         return session_id, session.main_conversation_id
+
+
+async def takeaway(app: Any, world: World) -> tuple[int, int]:
+    """An open A1 session where the student posted a takeaway of the main room: (session, takeaway)."""
+    from artme_cop.dialogue import after
+
+    session_id, main = await inside(app, world)
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [world.student_a.id])
+        made = await after.post_takeaway(uow, actor, session_id, room=main, text="Grades need a second reader.")
+        return session_id, made.id

@@ -398,9 +398,15 @@ async def _dialogue_reveal(app: Any, world: World) -> str:
 def _dialogue_safety(persona: str, suffix: str, data: dict[str, str]) -> Builder:
     async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
         session_id, main = await dialogue_helpers.inside(app, world)
-        return Post(f"/dialogue/{session_id}{suffix}", {**data, "conversation": str(main)} if data else {}, persona)
+        fields = {key: (str(main) if value == "main" else value) for key, value in data.items()}
+        return Post(f"/dialogue/{session_id}{suffix}", {**fields, "conversation": str(main)} if data else {}, persona)
 
     return build
+
+
+async def _dialogue_review(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id, takeaway_id = await dialogue_helpers.takeaway(app, world)
+    return Post(f"/dialogue/{session_id}/takeaways/{takeaway_id}/review", {"decision": "publish"}, "facilitator_a")
 
 
 async def _dialogue_resolve(app: Any, world: World, mailer: RecordingMailer) -> Post:
@@ -425,6 +431,10 @@ REQUESTS.update({
     "/dialogue/{session_id}/line": _dialogue_safety("student_a", "/line", {}),
     "/dialogue/{session_id}/report": _dialogue_safety("student_a", "/report", {"seq": "1", "reason": "Hurtful"}),
     "/dialogue/{session_id}/incidents/{report_id}/resolve": _dialogue_resolve,
+    "/dialogue/{session_id}/takeaways": _dialogue_safety("student_a", "/takeaways", {"text": "A takeaway", "room": "main"}),
+    "/dialogue/{session_id}/takeaways/{takeaway_id}/review": _dialogue_review,
+    "/dialogue/{session_id}/feedback": _dialogue_safety("student_a", "/feedback", {"safety": "5"}),
+    "/dialogue/{session_id}/debrief": _dialogue_safety("facilitator_a", "/debrief", {"note": "Debrief"}),
     "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })

@@ -71,6 +71,8 @@ class DialogueSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The facilitators' private debrief; nobody else reads it.
+    debrief_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class DialogueCohort(Base):
@@ -127,6 +129,45 @@ class DialogueReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class DialogueTakeaway(Base):
+    """One takeaway of a breakout for the harvest board. It has no author column: attribution
+    is stripped at the source. Facilitators review it for re-identifying details first."""
+
+    __tablename__ = "dialogue_takeaways"
+    # serves: a session's harvest board
+    __table_args__ = (Index("ix_dialogue_takeaways_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DialogueFeedback(Base):
+    """An anonymous feedback answer: no person column (who answered is kept apart, below)."""
+
+    __tablename__ = "dialogue_feedback"
+    __table_args__ = (Index("ix_dialogue_feedback_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    learned: Mapped[str] = mapped_column(String(2000), default="")
+    safety: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class DialogueFeedbackGiven(Base):
+    """That a person answered a session's feedback (once each), never which answer is theirs."""
+
+    __tablename__ = "dialogue_feedback_given"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
 
 
 class DialogueRoom(Base):

@@ -227,7 +227,7 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
         paused_from="", grounding_message="", agreement_version=1,
         agreement_text=fields.long_text(form.agreement_text, field="agreement_text", label="The agreement", max_length=8000),
         slow_mode_seconds=_seconds(form.slow_mode_seconds, high=MAX_SLOW_MODE, field="slow_mode_seconds", label="Slow mode"),
-        floor_mode=False, agenda_step="", prompt="", ouch_count=0, oops_count=0, state_version=1,
+        floor_mode=False, agenda_step="", prompt="", debrief_note="", ouch_count=0, oops_count=0, state_version=1,
         main_conversation_id=main.id, backchannel_conversation_id=back.id, created_by_id=actor.person_id, created_at=uow.clock.now(),
     )
     uow.session.add(session)
@@ -614,6 +614,13 @@ async def rosters(uow: UnitOfWork, session: DialogueSession, *, only: int | None
         assert m.breakout_id is not None
         result.setdefault(m.breakout_id, []).append({"key": m.key, "person": _shown(session, m, people[m.person_id])})
     return result
+
+
+async def harvest_rooms(uow: UnitOfWork, session: DialogueSession) -> list[DialogueRoom]:
+    """The rooms a takeaway may come from: the main room and every breakout, open or closed."""
+    rooms = [r for r in await queries.breakouts(uow.session, session.id)]
+    main = await queries.get_room(uow.session, session.main_conversation_id)
+    return ([main] if main is not None else []) + rooms
 
 
 async def _people(uow: UnitOfWork, ids: list[int]) -> list[Person]:
