@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.conversations import service as conversations
-from artme_cop.dialogue import after, breakouts, facilitation, safety
+from artme_cop.dialogue import after, breakouts, facilitation, reveal, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
 from artme_cop.errors import Invalid
@@ -130,7 +130,7 @@ async def reveal_submit(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     async with request.app.state.uow() as uow:
-        revealed = await dialogue.reveal_author(
+        revealed = await reveal.reveal_author(
             uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
         )
     return render(request, "dialogue/revealed.html", {"revealed": revealed, "session_id": request.path_params["session_id"]})
