@@ -105,3 +105,24 @@ def test_breakout_tools_refuse_bad_input_and_participants(app_client: TestClient
         assert s.request({"type": "dialogue.join_affinity", "session": room.session, "room": 999999})["code"] == "not_found"
         assert s.request({"type": "dialogue.join_affinity", "session": room.session, "room": room.main})["code"] == "not_found"
         assert tool(fac, room, "move_person", participant="0123456789abcdef", to="main")["code"] == "not_found"
+
+
+def test_side_room_holds_one_person_and_the_facilitators_unseen_by_the_room(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:
+    room = _room_with_four(app_client, browser, world, mode="pseudonymous")
+    with connect(browser(world.facilitator_a.email)) as raw_f, connect(browser(world.student_a.email)) as raw_s, connect(browser(world.faculty_a.email)) as raw_t:
+        fac, s, t = Socket(raw_f), Socket(raw_s), Socket(raw_t)
+        tool(fac, room, "move", to="open")
+        key = s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["key"]
+        assert tool(t, room, "side_room", participant=key)["code"] == "forbidden"
+        assert tool(fac, room, "side_room", participant=key)["type"] == "ack"
+        side = s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["breakout"]["conversation"]
+        assert s.request({"type": "subscribe", "conversation": side})["type"] == "ack"
+        assert fac.request({"type": "subscribe", "conversation": side})["type"] == "ack"
+        assert say(s, side, "thank you for the space", "x1")["type"] == "ack"
+        assert fac.next("message")["data"]["html"] == "<p>thank you for the space</p>"
+        assert t.request({"type": "subscribe", "conversation": side})["code"] == "not_found"
+        assert t.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"] == []
+        # Ordinary breakouts can still open beside it; the person comes back to the main room.
+        assert tool(fac, room, "breakouts", size=4, method="mixed")["type"] == "ack"
+        assert tool(fac, room, "bring_back")["type"] == "ack"
+        assert s.next("unsubscribed")["conversation"] in {side}

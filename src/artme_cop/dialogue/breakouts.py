@@ -69,7 +69,7 @@ def _running(session: DialogueSession) -> None:
 
 
 async def _none_open(uow: UnitOfWork, session: DialogueSession) -> None:
-    if any(r.closed_at is None for r in await queries.breakouts(uow.session, session.id)):
+    if any(r.closed_at is None and r.kind != RoomKind.SIDE.value for r in await queries.breakouts(uow.session, session.id)):
         raise Conflict("Breakouts are open already; bring everyone back first.")
 
 
@@ -144,6 +144,19 @@ async def move_person(uow: UnitOfWork, actor: Actor, session_id: object, *, part
     return target
 
 
+async def side_room(uow: UnitOfWork, actor: Actor, session_id: object, *, participant: object) -> DialogueRoom:
+    """Move a participant to a side room with the facilitators (the hot-moment playbook's
+    "offer a side room"). Nobody else learns of it; bring them back with `move_person` to "main"."""
+    session = (await _facilitate(uow, actor, session_id)).session
+    _running(session)
+    target = await _participant(uow, session, participant)
+    room = await _new_room(uow, session, RoomKind.SIDE, "Side room with the facilitators")
+    await uow.flush()
+    target.breakout_id = room.conversation_id
+    await _placed(uow, actor, session, "dialogue_side_room", {"participant": target.id})
+    return room
+
+
 async def bring_back(uow: UnitOfWork, actor: Actor, session_id: object) -> None:
     """Close every breakout: everyone is back in the main room; the rooms keep no members."""
     session = (await _facilitate(uow, actor, session_id)).session
@@ -173,7 +186,7 @@ async def broadcast(uow: UnitOfWork, actor: Actor, session_id: object, *, text: 
 async def _open_room_of(uow: UnitOfWork, session: DialogueSession, room: object) -> DialogueRoom:
     key = fields.maybe_key(room)
     found = None if key is None else await queries.get_room(uow.session, key)
-    if found is None or found.session_id != session.id or found.kind not in (RoomKind.BREAKOUT.value, RoomKind.AFFINITY.value) or found.closed_at is not None:
+    if found is None or found.session_id != session.id or found.kind not in (RoomKind.BREAKOUT.value, RoomKind.AFFINITY.value, RoomKind.SIDE.value) or found.closed_at is not None:
         raise NotFound("breakout")
     return found
 
@@ -213,6 +226,10 @@ async def tool_broadcast(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str
 
 async def tool_move_person(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
     await move_person(uow, actor, sid, participant=p.get("participant"), to=p.get("to"))
+
+
+async def tool_side_room(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
+    await side_room(uow, actor, sid, participant=p.get("participant"))
 
 
 async def tool_bring_back(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:

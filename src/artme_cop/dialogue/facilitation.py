@@ -93,4 +93,5 @@ TOOLS = {
     "broadcast": breakouts.tool_broadcast,
     "move_person": breakouts.tool_move_person,
     "bring_back": breakouts.tool_bring_back,
+    "side_room": breakouts.tool_side_room,
 }

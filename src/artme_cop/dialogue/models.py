@@ -28,6 +28,8 @@ class RoomKind(StrEnum):
     AFFINITY = "affinity"
     # A participant's private line to the facilitators.
     LINE = "line"
+    # A person moved aside with the facilitators (a hot moment); not listed to the room.
+    SIDE = "side"
 
 
 class DialogueSession(Base):

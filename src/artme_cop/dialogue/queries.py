@@ -73,7 +73,7 @@ async def people_of_institutions(session: AsyncSession, institution_ids: list[in
 async def breakouts(session: AsyncSession, session_id: int) -> list[DialogueRoom]:
     """The session's breakout and affinity rooms, oldest first."""
     query = (
-        select(DialogueRoom).where(DialogueRoom.session_id == session_id, DialogueRoom.kind.in_(("breakout", "affinity")))
+        select(DialogueRoom).where(DialogueRoom.session_id == session_id, DialogueRoom.kind.in_(("breakout", "affinity", "side")))
         .order_by(DialogueRoom.conversation_id)
     )
     return list((await session.execute(query)).scalars())

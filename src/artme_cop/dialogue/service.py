@@ -545,7 +545,8 @@ async def room_state(uow: UnitOfWork, session: DialogueSession) -> dict[str, Any
 async def public_rooms(uow: UnitOfWork, session: DialogueSession) -> list[dict[str, Any]]:
     """What everyone sees of the breakouts: names, kinds, timers; for affinity rooms how many
     chose them and the minimum (not who)."""
-    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None]
+    # A side room is nobody else's business: it is not listed to the room.
+    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None and r.kind != RoomKind.SIDE.value]
     chosen: dict[int, int] = {}
     for p in await queries.participants(uow.session, session.id):
         if p.breakout_id is not None:
@@ -572,7 +573,7 @@ async def rosters(uow: UnitOfWork, session: DialogueSession, *, only: int | None
 
 async def harvest_rooms(uow: UnitOfWork, session: DialogueSession) -> list[DialogueRoom]:
     """The rooms a takeaway may come from: the main room and every breakout, open or closed."""
-    rooms = [r for r in await queries.breakouts(uow.session, session.id)]
+    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.kind != RoomKind.SIDE.value]
     main = await queries.get_room(uow.session, session.main_conversation_id)
     return ([main] if main is not None else []) + rooms
 
