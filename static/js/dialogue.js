@@ -109,6 +109,7 @@ function showBreakout(info) {
     document.getElementById("breakout-questions").replaceChildren(...info.guiding_questions.map((q) => { const li = document.createElement("li"); li.textContent = q; return li; }));
   }
   if (info.roster) text("breakout-roster", info.roster.map((entry) => entry.person.name).join(", "));
+  text("breakout-ends", info.ends_at ? `Ends at ${info.ends_at.slice(11, 16)} UTC` : "");
   if (breakout !== info.conversation) {
     breakout = info.conversation;
     document.getElementById("breakout-messages").replaceChildren();

@@ -126,3 +126,25 @@ def test_side_room_holds_one_person_and_the_facilitators_unseen_by_the_room(app_
         assert tool(fac, room, "breakouts", size=4, method="mixed")["type"] == "ack"
         assert tool(fac, room, "bring_back")["type"] == "ack"
         assert s.next("unsubscribed")["conversation"] in {side}
+
+
+def test_affinity_room_below_its_minimum_merges_into_another(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:
+    room = _room_with_four(app_client, browser, world)
+    with connect(browser(world.facilitator_a.email)) as raw_f, connect(browser(world.student_a.email)) as raw_s, connect(browser(world.faculty_a.email)) as raw_t:
+        fac, s, t = Socket(raw_f), Socket(raw_s), Socket(raw_t)
+        tool(fac, room, "move", to="open")
+        assert tool(fac, room, "affinity", names="First\nSecond", min_size=2, minutes=10)["type"] == "ack"
+        first, second = (r["conversation"] for r in fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"])
+        assert s.request({"type": "dialogue.join_affinity", "session": room.session, "room": first})["type"] == "ack"
+        assert t.request({"type": "dialogue.join_affinity", "session": room.session, "room": second})["type"] == "ack"
+        assert s.request({"type": "subscribe", "conversation": first})["code"] == "not_found"  # one person: not open
+        def merge(ws: Socket, source: int, into: int) -> dict[str, object]:
+            return ws.request({"type": "dialogue.facilitate", "session": room.session, "action": "merge", "params": {"room": source, "into": into}})
+
+        assert merge(fac, first, first)["code"] == "invalid"
+        assert merge(t, first, second)["code"] == "forbidden"
+        assert merge(fac, first, second)["type"] == "ack"
+        mine = s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["breakout"]
+        assert (mine["conversation"], mine["open"], len(mine["roster"])) == (second, True, 2) and mine["ends_at"] is not None
+        assert s.request({"type": "subscribe", "conversation": second})["type"] == "ack"
+        assert [r["conversation"] for r in fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"]] == [second]

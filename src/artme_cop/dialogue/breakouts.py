@@ -144,6 +144,21 @@ async def move_person(uow: UnitOfWork, actor: Actor, session_id: object, *, part
     return target
 
 
+async def merge_affinity(uow: UnitOfWork, actor: Actor, session_id: object, *, room: object, into: object) -> DialogueRoom:
+    """Merge an affinity room that did not reach its minimum size into another: everyone who
+    chose it moves over, and it closes. Who: `dialogue.facilitate`."""
+    session = (await _facilitate(uow, actor, session_id)).session
+    source, target = await _open_room_of(uow, session, room), await _open_room_of(uow, session, into)
+    if source.conversation_id == target.conversation_id or RoomKind.AFFINITY.value not in (source.kind, target.kind) or source.kind != target.kind:
+        raise Invalid("Merge one affinity room into another.", field="into")
+    for p in await queries.participants(uow.session, session.id):
+        if p.breakout_id == source.conversation_id:
+            p.breakout_id = target.conversation_id
+    source.closed_at = uow.clock.now()
+    await _placed(uow, actor, session, "dialogue_affinity_merged", {"room": source.conversation_id, "into": target.conversation_id})
+    return target
+
+
 async def side_room(uow: UnitOfWork, actor: Actor, session_id: object, *, participant: object) -> DialogueRoom:
     """Move a participant to a side room with the facilitators (the hot-moment playbook's
     "offer a side room"). Nobody else learns of it; bring them back with `move_person` to "main"."""
@@ -226,6 +241,10 @@ async def tool_broadcast(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str
 
 async def tool_move_person(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
     await move_person(uow, actor, sid, participant=p.get("participant"), to=p.get("to"))
+
+
+async def tool_merge(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
+    await merge_affinity(uow, actor, sid, room=p.get("room"), into=p.get("into"))
 
 
 async def tool_side_room(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:

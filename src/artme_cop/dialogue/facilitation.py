@@ -94,4 +94,5 @@ TOOLS = {
     "move_person": breakouts.tool_move_person,
     "bring_back": breakouts.tool_bring_back,
     "side_room": breakouts.tool_side_room,
+    "merge": breakouts.tool_merge,
 }

@@ -608,6 +608,7 @@ async def snapshot(uow: UnitOfWork, actor: Actor, session_id: object) -> dict[st
         roster = (await rosters(uow, view.session, only=p.breakout_id)).get(p.breakout_id, [])
         opened = room is not None and len(roster) >= room.min_size
         me["breakout"] = {"conversation": p.breakout_id, "name": room.name if room else "", "open": opened, "roster": roster if opened else [],
+                          "ends_at": _iso(room.ends_at) if room else None,
                           "guiding_questions": [q for q in view.session.guiding_questions.splitlines() if q.strip()]}
     return {"room": await room_state(uow, view.session), "me": me}
 
