@@ -66,7 +66,6 @@ def upgrade() -> None:
     sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('purged_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('debrief_note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['backchannel_conversation_id'], ['conversations.id'], name=op.f('fk_dialogue_sessions_backchannel_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['calendar_session_id'], ['program_sessions.id'], name=op.f('fk_dialogue_sessions_calendar_session_id_program_sessions')),
     sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_dialogue_sessions_created_by_id_people')),
@@ -110,8 +109,6 @@ def upgrade() -> None:
     sa.Column('removed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('hand_raised_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_posted_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('breakout_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['breakout_id'], ['conversations.id'], name=op.f('fk_dialogue_participants_breakout_id_conversations')),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_dialogue_participants_person_id_people')),
     sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_participants_session_id_dialogue_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_participants')),
@@ -122,68 +119,11 @@ def upgrade() -> None:
     with op.batch_alter_table('dialogue_participants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dialogue_participants_person_id'), ['person_id'], unique=False)
 
-    op.create_table('dialogue_takeaways',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('room_id', sa.Integer(), nullable=False),
-    sa.Column('text', sa.String(length=1000), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reviewed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['room_id'], ['conversations.id'], name=op.f('fk_dialogue_takeaways_room_id_conversations')),
-    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_takeaways_session_id_dialogue_sessions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_takeaways'))
-    )
-    with op.batch_alter_table('dialogue_takeaways', schema=None) as batch_op:
-        batch_op.create_index('ix_dialogue_takeaways_session_id', ['session_id'], unique=False)
-
-    op.create_table('dialogue_feedback',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('learned', sa.String(length=2000), nullable=False),
-    sa.Column('safety', sa.Integer(), nullable=False),
-    sa.Column('change', sa.String(length=2000), nullable=False),
-    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_feedback_session_id_dialogue_sessions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_feedback'))
-    )
-    with op.batch_alter_table('dialogue_feedback', schema=None) as batch_op:
-        batch_op.create_index('ix_dialogue_feedback_session_id', ['session_id'], unique=False)
-
-    op.create_table('dialogue_feedback_given',
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_dialogue_feedback_given_person_id_people')),
-    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_feedback_given_session_id_dialogue_sessions')),
-    sa.PrimaryKeyConstraint('session_id', 'person_id', name=op.f('pk_dialogue_feedback_given'))
-    )
-
-    op.create_table('dialogue_reports',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('message_id', sa.Integer(), nullable=False),
-    sa.Column('reporter_id', sa.Integer(), nullable=False),
-    sa.Column('reason', sa.String(length=1000), nullable=False),
-    sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_dialogue_reports_message_id_messages')),
-    sa.ForeignKeyConstraint(['reporter_id'], ['people.id'], name=op.f('fk_dialogue_reports_reporter_id_people')),
-    sa.ForeignKeyConstraint(['resolved_by_id'], ['people.id'], name=op.f('fk_dialogue_reports_resolved_by_id_people')),
-    sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_reports_session_id_dialogue_sessions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dialogue_reports'))
-    )
-    with op.batch_alter_table('dialogue_reports', schema=None) as batch_op:
-        batch_op.create_index('ix_dialogue_reports_session_id', ['session_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_dialogue_reports_message_id'), ['message_id'], unique=False)
-
     op.create_table('dialogue_rooms',
     sa.Column('conversation_id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('min_size', sa.Integer(), nullable=False),
-    sa.Column('ends_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', artme_cop.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_dialogue_rooms_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['session_id'], ['dialogue_sessions.id'], name=op.f('fk_dialogue_rooms_session_id_dialogue_sessions')),
     sa.PrimaryKeyConstraint('conversation_id', name=op.f('pk_dialogue_rooms'))
@@ -202,20 +142,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_dialogue_rooms_session_id')
 
     op.drop_table('dialogue_rooms')
-    with op.batch_alter_table('dialogue_reports', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_dialogue_reports_message_id'))
-        batch_op.drop_index('ix_dialogue_reports_session_id')
-
-    op.drop_table('dialogue_reports')
-    op.drop_table('dialogue_feedback_given')
-    with op.batch_alter_table('dialogue_feedback', schema=None) as batch_op:
-        batch_op.drop_index('ix_dialogue_feedback_session_id')
-
-    op.drop_table('dialogue_feedback')
-    with op.batch_alter_table('dialogue_takeaways', schema=None) as batch_op:
-        batch_op.drop_index('ix_dialogue_takeaways_session_id')
-
-    op.drop_table('dialogue_takeaways')
     with op.batch_alter_table('dialogue_participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dialogue_participants_person_id'))
 
