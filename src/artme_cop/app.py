@@ -30,6 +30,7 @@ from artme_cop.forum import routes as forum_routes
 from artme_cop.conversations.writer import MessageWriter
 from artme_cop.dialogue import commands as dialogue_commands
 from artme_cop.dialogue import routes as dialogue_routes
+from artme_cop.dialogue.retention import run_purge_schedule
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.attachments import routes as attachment_routes
 from artme_cop.identity import routes as identity_routes
@@ -115,14 +116,19 @@ def create_app(
         digests = asyncio.create_task(run_digest_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.digest_task = digests
         # The knowledge review-due check (issue #7) and lab commitment reminders keep the
-        # digest's rhythm (the same setting turns them all off).
+        # digest's rhythm (the same setting turns them all off); closed dialogue sessions are
+        # purged on their own interval.
         reviews = asyncio.create_task(run_review_schedule(uow, interval=settings.digest_interval)) if settings.digest_interval else None
         app.state.knowledge_review_task = reviews
         reminders = asyncio.create_task(run_reminder_schedule(uow, chosen_clock, interval=settings.digest_interval)) if settings.digest_interval else None
+        purges = (
+            asyncio.create_task(run_purge_schedule(uow, interval=settings.dialogue_purge_interval, keep_days=settings.dialogue_report_days))
+            if settings.dialogue_purge_interval else None
+        )
         try:
             yield
         finally:
-            for task in (digests, reviews, reminders):
+            for task in (digests, reviews, reminders, purges):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

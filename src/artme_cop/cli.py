@@ -164,6 +164,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dialogue(args: argparse.Namespace, settings: Settings) -> int:
+    from artme_cop.dialogue import retention
+
+    deleted = _with_uow(settings, lambda uow: retention.purge(uow, keep_days=settings.dialogue_report_days))
+    print(f"Dialogue messages purged: {deleted}.")
+    return 0
+
+
 def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
     sent = _with_uow(settings, lambda uow: notifications.send_daily_digests(uow, uow.clock.now()))
     print(f"Daily digests sent: {sent}.")
@@ -264,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     labs_sub = labs.add_subparsers(dest="action", required=True, metavar="ACTION")
     labs_sub.add_parser("remind", help="remind owners of team commitments whose check date has come (the server also checks every ARTME_DIGEST_INTERVAL seconds)")
     labs.set_defaults(handler=cmd_labs)
+
+    dialogue = sub.add_parser("dialogue", help="Chats for Change jobs")
+    dialogue_sub = dialogue.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dialogue_sub.add_parser("purge", help="delete the messages of closed sessions, except reported ones still kept (the server also purges every ARTME_DIALOGUE_PURGE_INTERVAL seconds)")
+    dialogue.set_defaults(handler=cmd_dialogue)
     return parser
 
 

@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
+from artme_cop.dialogue import service as dialogue
+from artme_cop.program.calendar.models import ProgramSession
 from artme_cop.identity import service as identity
 from artme_cop.forum import service as forum
 from artme_cop.knowledge import service as knowledge
@@ -151,6 +153,7 @@ DEMO_SESSIONS = (
     ("phase_introduction", "Phase 1 introduction: welcome to ARTME", "all", 3, 16, 1.0, 1),
     ("dialogue_framing", "Dialogue and framing: what readiness means here", "cohort:0", 6, 17, 1.5, 1),
     ("coaching_outcome_mapping", "Coaching: boundary partners and outcome challenges", "cohort:1", 8, 15, 1.5, 1),
+    ("chats_for_change", "Chats for Change: race and power in clerkship grading", "school:0", 10, 16, 1.0, 3),
     ("site_visit", "Site visit: Riverside clerkship sites", "school:0", 12, 14, 3.0, None),
     ("community_of_practice", "Community of practice: first conversations across schools", "all", 15, 17, 1.0, 1),
 )
@@ -177,7 +180,7 @@ DEMO_RESOURCES = 2
 
 
 def step_count() -> int:
-    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 3 + len(DEMO_SPHERES) + DEMO_RESOURCES + 1
+    return 1 + sum(2 + len(school.people) for school in SCHOOLS) + 1 + len(SCHOOLS) + len(DEMO_THREADS) + 4 + len(DEMO_SPHERES) + DEMO_RESOURCES + 1
 
 
 async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
@@ -224,6 +227,8 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
     tick("wave 1 schedule, phases and exit checklists")
     await _program_sessions(uow, cohorts)
     tick(f"{len(DEMO_SESSIONS)} calendar sessions")
+    await _chats_for_change(uow, cohorts[0])
+    tick("a Chats for Change session at Riverside, co-facilitated by Keisha Brown and Jordan Lee")
     await _program_readiness(uow, cohorts)
     tick("readiness surveys: Riverside's answered and closed, Northlake's open")
     for short_name, name, description, co_leads in DEMO_SPHERES:
@@ -349,6 +354,30 @@ async def _program_sessions(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
             audience=invited, cohort_ids=cohort_ids,
         )
         await calendar.schedule_session(uow, who, fields)
+
+
+async def _chats_for_change(uow: UnitOfWork, cohort: Cohort) -> None:
+    """Riverside's Chats for Change room, linked to its calendar entry, in the lobby."""
+    keisha = await _demo_actor(uow, "keisha.brown@riverside.example.edu")
+    jordan = await _demo_actor(uow, "jordan.lee@riverside.example.edu")
+    entry = (await uow.session.execute(select(ProgramSession).where(ProgramSession.kind == "chats_for_change"))).scalars().first()
+    assert entry is not None
+    form = dialogue.Scheduled(
+        title=entry.title, cohort_ids=[cohort.id], facilitator_ids=[keisha.person_id, jordan.person_id],
+        starts_at=entry.starts_at.strftime("%Y-%m-%dT%H:%M"), ends_at=entry.ends_at.strftime("%Y-%m-%dT%H:%M"),
+        topic="How race and power shape clerkship grading.", content_note="We will discuss racial bias in assessment, including examples from the wards.",
+        pre_reading="A short summary of the school's grading data by group (shared in advance).",
+        frame="Structural racism works through ordinary processes, such as how narrative comments are written.",
+        definition="Structural racism: the ways institutions produce racially unequal outcomes without any one person intending them.",
+        guiding_questions="Where does bias enter a clerkship grade?\nWhat would make it safe to speak up about a grade?\nWhat is one change within our reach this term?",
+        agreement_text=(
+            "We assume good intent and attend to impact. Brave space: we speak from our own experience.\n"
+            "Chatham House rule. No recording, screenshots or note-taking bots. No patient identifiers.\n"
+            "Limits of confidentiality: facilitators must act on a risk of imminent harm and on legally required reports."
+        ),
+        identity_mode="pseudonymous", calendar_session_id=str(entry.id),
+    )
+    await dialogue.schedule_session(uow, keisha, form)
 
 
 async def _program_readiness(uow: UnitOfWork, cohorts: list[Cohort]) -> None:

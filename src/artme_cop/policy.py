@@ -96,6 +96,7 @@ class Action(StrEnum):
     LAB_SESSION_CREATE = "lab.session.create"
     LAB_SESSION_VIEW = "lab.session.view"
     LAB_SESSION_RUN = "lab.session.run"
+    DIALOGUE_INCIDENTS = "dialogue.incidents"
 
 
 class SpaceScope(StrEnum):
@@ -974,6 +975,8 @@ _CHECKS = {
     Action.LAB_SESSION_CREATE: _lab_session_create,
     Action.LAB_SESSION_VIEW: _lab_session_view,
     Action.LAB_SESSION_RUN: _lab_session_run,
+    # The incident handlers of reported messages: the same people who may break glass.
+    Action.DIALOGUE_INCIDENTS: _dialogue_reveal,
 }
 
 

@@ -144,6 +144,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_SMTP_STARTTLS", "smtp_starttls", "true", "Use STARTTLS with the SMTP server.", _bool),
     Setting("ARTME_MAIL_FROM", "mail_from", "ARTME Community <no-reply@localhost>", "Sender address of outgoing mail.", str),
     Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's scheduled checks: due daily notification digests (each person gets at most one a day), team-lab commitments whose check date has come, knowledge resources past their review date; 0 turns them off, for running `artme-cop notifications digest`, `artme-cop labs remind` and `artme-cop knowledge review-due` from cron instead.", _non_negative_int),
+    Setting("ARTME_DIALOGUE_PURGE_INTERVAL", "dialogue_purge_interval", "300", "Seconds between the server's purges of closed Chats for Change sessions (their messages are deleted, reported ones kept for the incident handlers); 0 turns it off, for running `artme-cop dialogue purge` from cron instead.", _non_negative_int),
+    Setting("ARTME_DIALOGUE_REPORT_DAYS", "dialogue_report_days", "30", "Days a reported dialogue message is kept after its incident is resolved, before the purge deletes it.", _non_negative_int),
     Setting("ARTME_LOG_LEVEL", "log_level", "INFO", "Log level: DEBUG, INFO, WARNING or ERROR.", _log_level),
 )
 
@@ -174,6 +176,8 @@ class Settings:
     smtp_starttls: bool = True
     mail_from: str = "ARTME Community <no-reply@localhost>"
     digest_interval: int = 3600
+    dialogue_purge_interval: int = 300
+    dialogue_report_days: int = 30
     log_level: str = "INFO"
 
     @property

@@ -75,6 +75,8 @@ function showRoom(state) {
   text("slow-mode", state.slow_mode_seconds ? `${state.slow_mode_seconds} s` : "off");
   text("floor-mode", state.floor_mode ? "on" : "off");
   text("floor-holder", state.floor ? state.floor.person.name : "open");
+  text("signal-counts", `ouch ${state.signals.ouch} · oops ${state.signals.oops}`);
+  if (!state.breakouts.length) showBreakout(null);
   const queue = document.getElementById("queue");
   queue.replaceChildren(...state.queue.map((entry) => {
     const li = document.createElement("li");
@@ -83,7 +85,62 @@ function showRoom(state) {
   }));
 }
 
+let breakout = null; // the conversation of my breakout, when I am in one
+let line = null;
+
+function showBreakout(info) {
+  const panel = document.getElementById("breakout-room");
+  if (!info || !info.conversation) {
+    if (breakout) live.unsubscribe(breakout);
+    breakout = null;
+    panel.hidden = true;
+    text("breakout-status", "Everyone is in the main room.");
+    return;
+  }
+  text("breakout-name", info.name || "Your breakout");
+  if (info.open === false) {
+    text("breakout-status", "You chose this room; it opens when enough people join.");
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  text("breakout-status", "You are in a breakout.");
+  if (info.guiding_questions) {
+    document.getElementById("breakout-questions").replaceChildren(...info.guiding_questions.map((q) => { const li = document.createElement("li"); li.textContent = q; return li; }));
+  }
+  if (info.roster) text("breakout-roster", info.roster.map((entry) => entry.person.name).join(", "));
+  text("breakout-ends", info.ends_at ? `Ends at ${info.ends_at.slice(11, 16)} UTC` : "");
+  if (breakout !== info.conversation) {
+    breakout = info.conversation;
+    document.getElementById("breakout-messages").replaceChildren();
+    live.subscribe(breakout, 0, (frame) => {
+      if (frame.type === "message") document.getElementById("breakout-messages").append(messageItem(frame.data));
+    });
+  }
+}
+
+function showRosters(rosters) {
+  const box = document.getElementById("facilitator-rosters");
+  if (!box) return;
+  box.replaceChildren(...Object.entries(rosters || {}).map(([conversation, people]) => {
+    const p = document.createElement("p");
+    p.textContent = `Breakout ${conversation}: ${people.map((e) => `${e.person.name} (handle ${e.key})`).join(", ")}`;
+    return p;
+  }));
+}
+
+function openLine(conversation) {
+  if (line === conversation) return;
+  line = conversation;
+  document.getElementById("line-panel").hidden = false;
+  live.subscribe(line, 0, (frame) => {
+    if (frame.type === "message") document.getElementById("line-messages").append(messageItem(frame.data));
+  });
+}
+
 function showMe(me) {
+  if ("breakout" in me) showBreakout(me.breakout);
+  if (me.rosters) showRosters(me.rosters);
   const button = document.getElementById("hand-button");
   if (button) button.textContent = me.hand_raised ? "Lower my hand" : "Raise my hand";
   const up = document.querySelector("#hand-form input[name=up]");
@@ -169,6 +226,10 @@ live.on("unsubscribed", (frame) => { if (frame.conversation === conversation) lo
 live.on("dialogue", (frame) => {
   if (frame.op === "muted") showMe({ muted_until: frame.data.muted_until, hand_raised: false });
   if (frame.op === "removed") location.reload();
+  if (frame.op === "breakout" || frame.op === "state") {
+    live.request({ type: "dialogue.snapshot", session }).then((reply) => showMe(reply.me)).catch(() => {});
+  }
+  if (frame.op === "report") text("live-status", `A message (#${frame.data.seq}) was reported: ${frame.data.reason || "no reason given"}.`);
 });
 const lastSeq = Number(room.dataset.lastSeq);
 live.subscribe(conversation, lastSeq, onMain, showPresent);
@@ -191,6 +252,39 @@ function sendFrom(form, target) {
 sendFrom(document.getElementById("post-form"), conversation);
 const backForm = document.getElementById("backchannel-form");
 if (backForm) sendFrom(backForm, backchannel);
+
+const breakoutForm = document.getElementById("breakout-form");
+breakoutForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const textarea = breakoutForm.querySelector("textarea");
+  if (!breakout || !textarea.value.trim()) return;
+  live.send(breakout, textarea.value, newClientMsgId()).catch((error) => text("send-error", error.message || "Not sent."));
+  textarea.value = "";
+});
+
+const lineForm = document.getElementById("line-form");
+if (lineForm) {
+  lineForm.addEventListener("submit", (event) => {
+    if (!live.isOpen) return;
+    event.preventDefault();
+    live.request({ type: "dialogue.private_line", session }).then((reply) => openLine(reply.conversation)).catch(() => {});
+  });
+}
+document.getElementById("line-send").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const textarea = event.target.querySelector("textarea");
+  if (!line || !textarea.value.trim()) return;
+  live.send(line, textarea.value, newClientMsgId()).catch((error) => text("send-error", error.message || "Not sent."));
+  textarea.value = "";
+});
+
+for (const form of document.querySelectorAll("form.dialogue-signal")) {
+  form.addEventListener("submit", (event) => {
+    if (!live.isOpen) return;
+    event.preventDefault();
+    live.request({ type: "dialogue.signal", session, kind: form.querySelector("input[name=kind]").value }).catch(() => {});
+  });
+}
 
 const handForm = document.getElementById("hand-form");
 if (handForm) {

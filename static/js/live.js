@@ -147,6 +147,11 @@ export class LiveConnection {
     this.request({ type: "subscribe", conversation, after_seq: sub.lastSeq }).then(sub.onAck, () => {});
   }
 
+  unsubscribe(conversation) {
+    if (!this.subscriptions.delete(conversation)) return;
+    this.write({ type: "unsubscribe", conversation, ref: this.ref() });
+  }
+
   send(conversation, body, clientMsgId = newClientMsgId()) {
     return new Promise((resolve, reject) => {
       const frame = { type: "send", conversation, body, client_msg_id: clientMsgId, ref: this.ref() };

@@ -59,3 +59,60 @@ async def pseudonymous_post(app: Any, world: World) -> tuple[int, int]:
         session = await queries.get_session(uow.session, session_id)
         assert session is not None
         return session_id, session.main_conversation_id
+
+
+async def affinity_room(app: Any, world: World) -> tuple[int, int]:
+    """An open A1 session with the student inside and two affinity rooms offered: (session, first room)."""
+    from artme_cop.dialogue import breakouts
+
+    session_id = await make_session(app, world)
+    await enter(app, session_id, world.student_a)
+    await open_room(app, world, session_id)
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [world.facilitator_a.id])
+        rooms = await breakouts.open_affinity(uow, actor, session_id, names="Students\nStaff", min_size=2)
+        return session_id, rooms[0].conversation_id
+
+
+async def reported(app: Any, world: World) -> tuple[int, int, int]:
+    """An open A1 session where the faculty member said something and the student reported it:
+    (session, main conversation, report id)."""
+    from artme_cop.dialogue import queries, safety
+
+    session_id = await make_session(app, world)
+    await enter(app, session_id, world.student_a)
+    await enter(app, session_id, world.faculty_a)
+    await open_room(app, world, session_id)
+    seq = await say(app, session_id, world.faculty_a, "a remark to report")
+    async with app.state.uow() as uow:
+        session = await queries.get_session(uow.session, session_id)
+        assert session is not None
+        [actor] = await identity.actors_for(uow, [world.student_a.id])
+        report = await safety.report_message(uow, actor, session_id, conversation=session.main_conversation_id, seq=seq, reason="Hurtful")
+        return session_id, session.main_conversation_id, report.id
+
+
+async def inside(app: Any, world: World) -> tuple[int, int]:
+    """An open A1 session with the student inside and one message by the faculty member: (session, main)."""
+    from artme_cop.dialogue import queries
+
+    session_id = await make_session(app, world)
+    await enter(app, session_id, world.student_a)
+    await enter(app, session_id, world.faculty_a)
+    await open_room(app, world, session_id)
+    await say(app, session_id, world.faculty_a, "words to report")
+    async with app.state.uow() as uow:
+        session = await queries.get_session(uow.session, session_id)
+        assert session is not None
+        return session_id, session.main_conversation_id
+
+
+async def takeaway(app: Any, world: World) -> tuple[int, int]:
+    """An open A1 session where the student posted a takeaway of the main room: (session, takeaway)."""
+    from artme_cop.dialogue import after
+
+    session_id, main = await inside(app, world)
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [world.student_a.id])
+        made = await after.post_takeaway(uow, actor, session_id, room=main, text="Grades need a second reader.")
+        return session_id, made.id

@@ -420,6 +420,30 @@ async def _dialogue_reveal(app: Any, world: World) -> str:
     return f"/dialogue/{session_id}/reveal"
 
 
+def _dialogue_safety(persona: str, suffix: str, data: dict[str, str]) -> Builder:
+    async def build(app: Any, world: World, mailer: RecordingMailer) -> Post:
+        session_id, main = await dialogue_helpers.inside(app, world)
+        fields = {key: (str(main) if value == "main" else value) for key, value in data.items()}
+        return Post(f"/dialogue/{session_id}{suffix}", {**fields, "conversation": str(main)} if data else {}, persona)
+
+    return build
+
+
+async def _dialogue_review(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id, takeaway_id = await dialogue_helpers.takeaway(app, world)
+    return Post(f"/dialogue/{session_id}/takeaways/{takeaway_id}/review", {"decision": "publish"}, "facilitator_a")
+
+
+async def _dialogue_resolve(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id, _main, report_id = await dialogue_helpers.reported(app, world)
+    return Post(f"/dialogue/{session_id}/incidents/{report_id}/resolve", {}, "facilitator_a")
+
+
+async def _dialogue_affinity(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    session_id, room = await dialogue_helpers.affinity_room(app, world)
+    return Post(f"/dialogue/{session_id}/affinity", {"room": str(room)}, "student_a")
+
+
 REQUESTS.update({
     "/dialogue/": _as("facilitator_a", _at(lambda w: "/dialogue/"), lambda w: {
         "title": "CSRF dialogue", "cohorts": str(w.cohort_a1.id), "facilitators": [str(w.facilitator_a.id), str(w.coach.id)],
@@ -427,6 +451,15 @@ REQUESTS.update({
     }),
     "/dialogue/{session_id}/accept": _as("student_a", _then(_dialogue_session, "/accept"), {"version": "1"}),
     "/dialogue/{session_id}/hand": _as("student_a", _then(_dialogue_inside, "/hand"), {"up": "1"}),
+    "/dialogue/{session_id}/affinity": _dialogue_affinity,
+    "/dialogue/{session_id}/signal": _dialogue_safety("student_a", "/signal", {"kind": "oops"}),
+    "/dialogue/{session_id}/line": _dialogue_safety("student_a", "/line", {}),
+    "/dialogue/{session_id}/report": _dialogue_safety("student_a", "/report", {"seq": "1", "reason": "Hurtful"}),
+    "/dialogue/{session_id}/incidents/{report_id}/resolve": _dialogue_resolve,
+    "/dialogue/{session_id}/takeaways": _dialogue_safety("student_a", "/takeaways", {"text": "A takeaway", "room": "main"}),
+    "/dialogue/{session_id}/takeaways/{takeaway_id}/review": _dialogue_review,
+    "/dialogue/{session_id}/feedback": _dialogue_safety("student_a", "/feedback", {"safety": "5"}),
+    "/dialogue/{session_id}/debrief": _dialogue_safety("facilitator_a", "/debrief", {"note": "Debrief"}),
     "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })

@@ -1414,6 +1414,45 @@ async def _revealed(app: Any, world: World) -> None:
     assert actions == ["dialogue_reveal"]
 
 
+def _affinity(*, missing: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        session_id, room = (MISSING_ID, MISSING_ID) if missing else await dialogue_helpers.affinity_room(app, world)
+        return Call("POST", f"/dialogue/{session_id}/affinity", {"room": str(room)})
+
+    return build
+
+
+def _safety(suffix: str, data: dict[str, str], *, missing: bool = False, report: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        if missing:
+            return Call("POST", f"/dialogue/{MISSING_ID}{suffix}".replace("{report}", str(MISSING_ID)), {**data, "conversation": str(MISSING_ID)})
+        session_id, main = await dialogue_helpers.inside(app, world)
+        if report:
+            session_id, main, report_id = await dialogue_helpers.reported(app, world)
+            suffix_made = suffix.replace("{report}", str(report_id))
+        else:
+            suffix_made = suffix
+        return Call("GET" if suffix_made.endswith("/incidents") else "POST", f"/dialogue/{session_id}{suffix_made}", {**data, "conversation": str(main)} if data else {})
+
+    return build
+
+
+def _after(suffix: str, data: dict[str, str] | None, *, missing: bool = False, with_takeaway: bool = False, with_room: bool = False) -> Builder:
+    async def build(app: Any, world: World) -> Call:
+        if missing:
+            return Call("GET" if data is None else "POST", f"/dialogue/{MISSING_ID}{suffix}".replace("{t}", str(MISSING_ID)), {**(data or {}), "room": str(MISSING_ID)} if with_room else (data or {}))
+        if with_takeaway:
+            session_id, takeaway_id = await dialogue_helpers.takeaway(app, world)
+            return Call("POST", f"/dialogue/{session_id}{suffix}".replace("{t}", str(takeaway_id)), data or {})
+        session_id, main = await dialogue_helpers.inside(app, world)
+        return Call("GET" if data is None else "POST", f"/dialogue/{session_id}{suffix}", {**(data or {}), "room": str(main)} if with_room else (data or {}))
+
+    return build
+
+
+_DIALOGUE_FACILITATORS_ONLY = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
+_DIALOGUE_PARTICIPANT_ONLY = _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403)
+_INCIDENT_HANDLERS = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=303)
 _DIALOGUE_VIEW = _outcomes(participant=200, coalition_member=200, facilitator=200, coach=200, lead_a=200, lead_b=404, admin=200)
 # The session's co-facilitators (Frankie, Casey) run it; everyone else who sees it is refused.
 _DIALOGUE_FACILITATE = _outcomes(participant=403, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403)
@@ -1439,6 +1478,44 @@ MATRIX += [
     Row(
         "open a dialogue room", "POST", "/dialogue/{session_id}/facilitate", _dialogue("/facilitate", {"action": "move", "to": "open"}),
         _dialogue("/facilitate", {"action": "move", "to": "open"}, missing=True), _DIALOGUE_FACILITATE,
+    ),
+    Row(
+        "say ouch in a dialogue", "POST", "/dialogue/{session_id}/signal", _safety("/signal", {"kind": "ouch"}), _safety("/signal", {"kind": "ouch"}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "open a private line", "POST", "/dialogue/{session_id}/line", _safety("/line", {}), _safety("/line", {}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "report a dialogue message", "POST", "/dialogue/{session_id}/report", _safety("/report", {"seq": "1", "reason": "Hurtful"}),
+        _safety("/report", {"seq": "1", "reason": "Hurtful"}, missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=303, coach=303, lead_a=403, lead_b=404, admin=403),
+    ),
+    Row(
+        "a dialogue's incidents", "GET", "/dialogue/{session_id}/incidents", _safety("/incidents", {}, report=True), _get(lambda w: f"/dialogue/{MISSING_ID}/incidents"),
+        _outcomes(participant=403, coalition_member=403, facilitator=200, coach=200, lead_a=403, lead_b=404, admin=200),
+    ),
+    Row(
+        "resolve a dialogue incident", "POST", "/dialogue/{session_id}/incidents/{report_id}/resolve", _safety("/incidents/{report}/resolve", {}, report=True),
+        _safety("/incidents/{report}/resolve", {}, missing=True), _INCIDENT_HANDLERS,
+    ),
+    Row("a dialogue's harvest and feedback", "GET", "/dialogue/{session_id}/after", _after("/after", None), _after("/after", None, missing=True), _DIALOGUE_VIEW),
+    Row(
+        "post a takeaway", "POST", "/dialogue/{session_id}/takeaways", _after("/takeaways", {"text": "A takeaway"}, with_room=True),
+        _after("/takeaways", {"text": "A takeaway"}, missing=True, with_room=True), _DIALOGUE_PARTICIPANT_ONLY,
+    ),
+    Row(
+        "publish a takeaway", "POST", "/dialogue/{session_id}/takeaways/{takeaway_id}/review", _after("/takeaways/{t}/review", {"decision": "publish"}, with_takeaway=True),
+        _after("/takeaways/{t}/review", {"decision": "publish"}, missing=True), _DIALOGUE_FACILITATORS_ONLY,
+    ),
+    Row("answer the dialogue feedback", "POST", "/dialogue/{session_id}/feedback", _after("/feedback", {"safety": "4", "learned": "x", "change": "y"}),
+        _after("/feedback", {"safety": "4"}, missing=True), _DIALOGUE_PARTICIPANT_ONLY),
+    Row("save the facilitators' debrief", "POST", "/dialogue/{session_id}/debrief", _after("/debrief", {"note": "It went well."}),
+        _after("/debrief", {"note": "x"}, missing=True), _DIALOGUE_FACILITATORS_ONLY),
+    Row(
+        "choose an affinity room", "POST", "/dialogue/{session_id}/affinity", _affinity(), _affinity(missing=True),
+        _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),
     ),
     Row(
         "break-glass reveal in a dialogue", "POST", "/dialogue/{session_id}/reveal", _reveal(), _reveal(missing=True),

@@ -338,6 +338,8 @@ CASES: list[tuple[str, Case]] = [
     ("dialogue-join-a1", (Action.DIALOGUE_JOIN, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), {"facilitator_a", "lead_a", "coalition_a", "faculty_a"})),
     ("dialogue-facilitate", (Action.DIALOGUE_FACILITATE, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), {"coach", "student_a"})),
     ("dialogue-reveal", (Action.DIALOGUE_REVEAL, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), ADMINS | {"coach", "student_a"})),
+    ("dialogue-incidents", (Action.DIALOGUE_INCIDENTS, DialogueRef(A, frozenset({A1}), frozenset({2, 6}), 3), ADMINS | {"coach", "student_a"})),
+    ("dialogue-incidents-not-a-dialogue", (Action.DIALOGUE_INCIDENTS, None, frozenset())),
     ("dialogue-reveal-not-a-dialogue", (Action.DIALOGUE_REVEAL, A1, frozenset())),
     # Readiness: members answer; coach, lead and admins run it; results to lead and coach only.
     ("readiness-view-a1", (Action.READINESS_VIEW, CohortRef(A1, A), ADMINS | {"coach", "facilitator_a", "lead_a", "coalition_a", "student_a", "faculty_a"})),

@@ -71,6 +71,11 @@ def alias_payload(alias: str) -> dict[str, Any]:
     return {"id": None, "name": alias, "pronouns": ""}
 
 
+def shown_author(message: Message, author: Person) -> dict[str, Any]:
+    """The author as readers of the message see them: its alias where the feature set one."""
+    return author_payload(author) if message.author_alias is None else alias_payload(message.author_alias)
+
+
 def message_payload(message: Message, author: Person) -> dict[str, Any]:
     removed = message.deleted_at is not None or message.hidden_at is not None
     alias = message.author_alias

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from artme_cop.dialogue import breakouts, facilitation, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.realtime import protocol
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
@@ -45,8 +46,30 @@ async def facilitate(context: CommandContext, frame: dict[str, Any]) -> dict[str
     if not isinstance(params, dict):
         raise protocol.FrameError("invalid", "`params` must be an object.")
     async with context.uow() as uow:
-        await dialogue.facilitate(uow, context.actor, _session(frame), action=frame.get("action"), params=params)
+        await facilitation.facilitate(uow, context.actor, _session(frame), action=frame.get("action"), params=params)
     return {"session": _session(frame), "action": frame.get("action")}
+
+
+async def join_affinity(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        room = await breakouts.join_affinity(uow, context.actor, _session(frame), room=frame.get("room"))
+        return {"session": room.session_id, "room": room.conversation_id}
+
+
+async def signal(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        return await safety.signal(uow, context.actor, _session(frame), kind=frame.get("kind"))
+
+
+async def private_line(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        return {"conversation": await safety.private_line(uow, context.actor, _session(frame))}
+
+
+async def report(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
+    async with context.uow() as uow:
+        made = await safety.report_message(uow, context.actor, _session(frame), conversation=frame.get("conversation"), seq=frame.get("seq"), reason=frame.get("reason", ""))
+        return {"report": made.id}
 
 
 def register(registry: CommandRegistry) -> None:
@@ -55,3 +78,7 @@ def register(registry: CommandRegistry) -> None:
     registry.register("dialogue.raise_hand", raise_hand)
     registry.register("dialogue.lower_hand", lower_hand)
     registry.register("dialogue.facilitate", facilitate)
+    registry.register("dialogue.join_affinity", join_affinity)
+    registry.register("dialogue.signal", signal)
+    registry.register("dialogue.private_line", private_line)
+    registry.register("dialogue.report", report)

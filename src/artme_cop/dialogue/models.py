@@ -24,6 +24,12 @@ class IdentityMode(StrEnum):
 class RoomKind(StrEnum):
     MAIN = "main"
     BACKCHANNEL = "backchannel"
+    BREAKOUT = "breakout"
+    AFFINITY = "affinity"
+    # A participant's private line to the facilitators.
+    LINE = "line"
+    # A person moved aside with the facilitators (a hot moment); not listed to the room.
+    SIDE = "side"
 
 
 class DialogueSession(Base):
@@ -67,6 +73,8 @@ class DialogueSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The facilitators' private debrief; nobody else reads it.
+    debrief_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class DialogueCohort(Base):
@@ -103,6 +111,65 @@ class DialogueParticipant(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hand_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The breakout (its conversation) the person is in or chose, while breakouts run.
+    breakout_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+
+
+class DialogueReport(Base):
+    """A reported message: the facilitators are alerted, and the message is kept past the purge
+    as the incident snapshot, for the incident handlers only, until resolved plus N days."""
+
+    __tablename__ = "dialogue_reports"
+    # serves: the purge's "which messages are kept" and a session's incident list
+    __table_args__ = (Index("ix_dialogue_reports_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class DialogueTakeaway(Base):
+    """One takeaway of a breakout for the harvest board. It has no author column: attribution
+    is stripped at the source. Facilitators review it for re-identifying details first."""
+
+    __tablename__ = "dialogue_takeaways"
+    # serves: a session's harvest board
+    __table_args__ = (Index("ix_dialogue_takeaways_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DialogueFeedback(Base):
+    """An anonymous feedback answer: no person column (who answered is kept apart, below)."""
+
+    __tablename__ = "dialogue_feedback"
+    __table_args__ = (Index("ix_dialogue_feedback_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
+    learned: Mapped[str] = mapped_column(String(2000), default="")
+    safety: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class DialogueFeedbackGiven(Base):
+    """That a person answered a session's feedback (once each), never which answer is theirs."""
+
+    __tablename__ = "dialogue_feedback_given"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
 
 
 class DialogueRoom(Base):
@@ -115,3 +182,8 @@ class DialogueRoom(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("dialogue_sessions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Affinity rooms open only with this many people in them (0: no minimum).
+    min_size: Mapped[int] = mapped_column(Integer, default=0)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when everyone was brought back; the room keeps no members after that.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

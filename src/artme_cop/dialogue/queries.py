@@ -68,3 +68,12 @@ async def people_of_institutions(session: AsyncSession, institution_ids: list[in
         return []
     query = select(Person).where(Person.institution_id.in_(institution_ids), Person.is_deleted.is_(False)).order_by(Person.display_name, Person.id)
     return list((await session.execute(query)).scalars())
+
+
+async def breakouts(session: AsyncSession, session_id: int) -> list[DialogueRoom]:
+    """The session's breakout and affinity rooms, oldest first."""
+    query = (
+        select(DialogueRoom).where(DialogueRoom.session_id == session_id, DialogueRoom.kind.in_(("breakout", "affinity", "side")))
+        .order_by(DialogueRoom.conversation_id)
+    )
+    return list((await session.execute(query)).scalars())

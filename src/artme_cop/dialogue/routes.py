@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.conversations import service as conversations
+from artme_cop.dialogue import after, breakouts, facilitation, reveal, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
 from artme_cop.errors import Invalid
@@ -107,12 +108,20 @@ async def hand_submit(request: Request) -> Response:
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#queue-heading", status_code=303)
 
 
+async def affinity_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await breakouts.join_affinity(uow, actor, request.path_params["session_id"], room=text(form, "room"))
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#breakout-heading", status_code=303)
+
+
 async def facilitate_submit(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     params: dict[str, object] = {name: value for name, value in form.items() if isinstance(value, str) and name not in ("csrf_token", "action")}
     async with request.app.state.uow() as uow:
-        await dialogue.facilitate(uow, actor, request.path_params["session_id"], action=text(form, "action"), params=params)
+        await facilitation.facilitate(uow, actor, request.path_params["session_id"], action=text(form, "action"), params=params)
     flash.add(request, "Done.")
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#controls-heading", status_code=303)
 
@@ -121,10 +130,108 @@ async def reveal_submit(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     async with request.app.state.uow() as uow:
-        revealed = await dialogue.reveal_author(
+        revealed = await reveal.reveal_author(
             uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
         )
     return render(request, "dialogue/revealed.html", {"revealed": revealed, "session_id": request.path_params["session_id"]})
+
+
+async def signal_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.signal(uow, actor, request.path_params["session_id"], kind=text(form, "kind"))
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#safety-heading", status_code=303)
+
+
+async def line_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.private_line(uow, actor, request.path_params["session_id"])
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#line-heading", status_code=303)
+
+
+async def report_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.report_message(
+            uow, actor, request.path_params["session_id"], conversation=text(form, "conversation"), seq=text(form, "seq"), reason=text(form, "reason")
+        )
+    flash.add(request, "Thank you. The facilitators were alerted; the message is kept for the people who handle incidents.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}#safety-heading", status_code=303)
+
+
+async def incidents_page(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        view, found = await safety.incidents(uow, actor, request.path_params["session_id"])
+    return render(request, "dialogue/incidents.html", {"session": view.session, "incidents": found})
+
+
+async def resolve_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    async with request.app.state.uow() as uow:
+        await safety.resolve(uow, actor, request.path_params["session_id"], request.path_params["report_id"])
+    flash.add(request, "The incident is resolved.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/incidents", status_code=303)
+
+
+async def after_page(request: Request, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        view, takeaways = await after.harvest(uow, actor, request.path_params["session_id"])
+        results = await after.feedback_results(uow, actor, view.session.id) if view.is_facilitator else None
+        rooms = await dialogue.harvest_rooms(uow, view.session)
+    context = {"view": view, "session": view.session, "takeaways": takeaways, "results": results, "rooms": rooms, "errors": errors or {}, "min_answers": after.MIN_ANSWERS}
+    return render(request, "dialogue/after.html", context, status_code=status)
+
+
+async def takeaway_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            await after.post_takeaway(uow, actor, request.path_params["session_id"], room=text(form, "room"), text=text(form, "text"))
+    except Invalid as exc:
+        return await after_page(request, errors={exc.field or "_form": exc.message}, status=400)
+    flash.add(request, "Thank you. The facilitators review takeaways before the cohort sees them.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/after", status_code=303)
+
+
+async def review_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await after.review_takeaway(
+            uow, actor, request.path_params["session_id"], request.path_params["takeaway_id"], decision=text(form, "decision"), text=text(form, "text")
+        )
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/after", status_code=303)
+
+
+async def feedback_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            await after.answer_feedback(
+                uow, actor, request.path_params["session_id"], learned=text(form, "learned"), safety=text(form, "safety"), change=text(form, "change")
+            )
+    except Invalid as exc:
+        return await after_page(request, errors={exc.field or "_form": exc.message}, status=400)
+    flash.add(request, "Thank you for your feedback. It is anonymous.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/after", status_code=303)
+
+
+async def debrief_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    async with request.app.state.uow() as uow:
+        await after.save_debrief(uow, actor, request.path_params["session_id"], note=text(form, "note"))
+    flash.add(request, "The debrief note is saved.")
+    return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/after#debrief-heading", status_code=303)
 
 
 routes = [
@@ -134,6 +241,17 @@ routes = [
     Route("/{session_id}", session_page, name="session"),
     Route("/{session_id}/accept", accept_submit, methods=["POST"], name="accept_submit"),
     Route("/{session_id}/hand", hand_submit, methods=["POST"], name="hand_submit"),
+    Route("/{session_id}/affinity", affinity_submit, methods=["POST"], name="affinity_submit"),
     Route("/{session_id}/facilitate", facilitate_submit, methods=["POST"], name="facilitate_submit"),
+    Route("/{session_id}/signal", signal_submit, methods=["POST"], name="signal_submit"),
+    Route("/{session_id}/line", line_submit, methods=["POST"], name="line_submit"),
+    Route("/{session_id}/report", report_submit, methods=["POST"], name="report_submit"),
+    Route("/{session_id}/incidents", incidents_page, name="incidents"),
+    Route("/{session_id}/incidents/{report_id}/resolve", resolve_submit, methods=["POST"], name="resolve_submit"),
+    Route("/{session_id}/after", after_page, name="after"),
+    Route("/{session_id}/takeaways", takeaway_submit, methods=["POST"], name="takeaway_submit"),
+    Route("/{session_id}/takeaways/{takeaway_id}/review", review_submit, methods=["POST"], name="review_submit"),
+    Route("/{session_id}/feedback", feedback_submit, methods=["POST"], name="feedback_submit"),
+    Route("/{session_id}/debrief", debrief_submit, methods=["POST"], name="debrief_submit"),
     Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
 ]

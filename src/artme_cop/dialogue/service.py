@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select
 
 from artme_cop import policy
-from artme_cop.conversations import hooks
-from artme_cop.conversations import queries as conversations_queries
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation, ConversationKind
-from artme_cop.conversations.statements import ConversationRow
 from artme_cop.dialogue import floor, queries
 from artme_cop.dialogue.lifecycle import Move, State, admits_entry, next_state
 from artme_cop.dialogue.models import (
@@ -31,11 +28,10 @@ from artme_cop.dialogue.models import (
 )
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Cohort, Person
-from artme_cop.moderation import flags
 from artme_cop.moderation import service as audit
-from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, CohortRef, DialoguePlan, DialogueRef, SpaceScope
 from artme_cop.program import fields
+from artme_cop.program.calendar.models import ProgramSession, SessionKind
 from artme_cop.realtime.events import Event, conversation_topic, person_topic
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -66,6 +62,8 @@ class Scheduled:
     definition: object = ""
     guiding_questions: object = ""
     slow_mode_seconds: object = "0"
+    # The calendar entry (of kind Chats for Change, same school) this session runs, if any.
+    calendar_session_id: object = ""
 
 
 @dataclass(frozen=True)
@@ -210,6 +208,7 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
     if ends_at <= starts_at:
         raise Invalid("The end must come after the start.", field="ends_at")
     mode = fields.choice(form.identity_mode, IdentityMode, field="identity_mode", label="an identity mode")
+    calendar_id = await _calendar_entry(uow, form.calendar_session_id, institution_id)
     main = await conversations.open_conversation(uow, kind=ConversationKind.DIALOGUE, scope=SpaceScope.MEMBERS, title=title, institution_id=institution_id)
     back = await conversations.open_conversation(uow, kind=ConversationKind.DIALOGUE, scope=SpaceScope.MEMBERS, title=f"{title}: facilitators", institution_id=institution_id)
     session = DialogueSession(
@@ -220,11 +219,11 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
         frame=fields.long_text(form.frame, field="frame", label="The frame", required=False),
         definition=fields.long_text(form.definition, field="definition", label="The definition", required=False),
         guiding_questions=fields.long_text(form.guiding_questions, field="guiding_questions", label="The guiding questions", required=False),
-        institution_id=institution_id, starts_at=starts_at, ends_at=ends_at, identity_mode=mode.value, state=State.LOBBY.value,
+        institution_id=institution_id, calendar_session_id=calendar_id, starts_at=starts_at, ends_at=ends_at, identity_mode=mode.value, state=State.LOBBY.value,
         paused_from="", grounding_message="", agreement_version=1,
         agreement_text=fields.long_text(form.agreement_text, field="agreement_text", label="The agreement", max_length=8000),
         slow_mode_seconds=_seconds(form.slow_mode_seconds, high=MAX_SLOW_MODE, field="slow_mode_seconds", label="Slow mode"),
-        floor_mode=False, agenda_step="", prompt="", ouch_count=0, oops_count=0, state_version=1,
+        floor_mode=False, agenda_step="", prompt="", debrief_note="", ouch_count=0, oops_count=0, state_version=1,
         main_conversation_id=main.id, backchannel_conversation_id=back.id, created_by_id=actor.person_id, created_at=uow.clock.now(),
     )
     uow.session.add(session)
@@ -237,6 +236,16 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
     await _sync_members(uow, session)
     _audit(uow, actor, session, "dialogue_scheduled", {"cohorts": cohort_ids, "facilitators": facilitator_ids, "identity_mode": mode.value})
     return session
+
+
+async def _calendar_entry(uow: UnitOfWork, value: object, institution_id: int) -> int | None:
+    if value in ("", None):
+        return None
+    key = fields.maybe_key(value)
+    entry = None if key is None else await uow.session.get(ProgramSession, key)
+    if entry is None or entry.kind != SessionKind.CHATS_FOR_CHANGE.value or entry.institution_id != institution_id:
+        raise Invalid("Link a Chats for Change entry of the school's calendar.", field="calendar_session_id")
+    return entry.id
 
 
 # --- the agreement gate ----------------------------------------------------------------------
@@ -303,10 +312,30 @@ async def _sync_members(uow: UnitOfWork, session: DialogueSession) -> None:
         for p in await queries.participants(uow.session, session.id):
             if p.removed_at is None and p.accepted_version == session.agreement_version:
                 main.setdefault(p.person_id, False)
-    for conversation_id, members in ((session.main_conversation_id, main), (session.backchannel_conversation_id, {pid: True for pid in facilitator_ids})):
+    lists = [(session.main_conversation_id, main), (session.backchannel_conversation_id, {pid: True for pid in facilitator_ids})]
+    lists += await _breakout_lists(uow, session, facilitator_ids, main)
+    for conversation_id, members in lists:
         conversation = await uow.session.get(Conversation, conversation_id)
         assert conversation is not None
         await conversations.set_members(uow, conversation, members)
+
+
+async def _breakout_lists(uow: UnitOfWork, session: DialogueSession, facilitator_ids: list[int], main: dict[int, bool]) -> list[tuple[int, dict[int, bool]]]:
+    """Each breakout: the facilitators, and the people in it who are in the main room, once it
+    is open (an affinity room below its minimum size opens to nobody yet). Closed: nobody."""
+    rooms = await queries.breakouts(uow.session, session.id)
+    if not rooms:
+        return []
+    inside: dict[int, list[int]] = {}
+    for p in await queries.participants(uow.session, session.id):
+        if p.breakout_id is not None and main.get(p.person_id) is False:
+            inside.setdefault(p.breakout_id, []).append(p.person_id)
+    lists = []
+    for room in rooms:
+        people = inside.get(room.conversation_id, [])
+        opened = room.closed_at is None and len(people) >= room.min_size
+        lists.append((room.conversation_id, {**{pid: False for pid in (people if opened else [])}, **({pid: True for pid in facilitator_ids} if room.closed_at is None else {})}))
+    return lists
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -448,48 +477,6 @@ def _queue(participants: list[DialogueParticipant]) -> list[DialogueParticipant]
     return sorted(raised, key=lambda p: (p.hand_raised_at, p.id))
 
 
-# --- break-glass reveal ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Revealed:
-    person: Person
-    shown_as: str
-    seq: int
-
-
-async def reveal_author(uow: UnitOfWork, actor: Actor, session_id: object, *, conversation: object, seq: object, reason: object) -> Revealed:
-    """Tell a facilitator or program admin who wrote a pseudonymous or anonymous message.
-
-    Who: `dialogue.reveal`. A reason is required; the reveal is audited with it and the
-    school's lead is notified (DOMAIN.md: every reveal needs a reason, is logged, the lead is told).
-    Raises: Forbidden, NotFound (message not of this session), Invalid (no reason).
-    """
-    view = await access_session(uow, actor, session_id)
-    if not policy.can(actor, Action.DIALOGUE_REVEAL, view.ref):
-        raise Forbidden("Only the session's facilitators and program admins can reveal an author.")
-    why = fields.long_text(reason, field="reason", label="The reason", max_length=1000)
-    if len(why) < 10:
-        raise Invalid("Give the reason for revealing this author (at least 10 characters).", field="reason")
-    session = view.session
-    # The main room unless another of the session's rooms is named.
-    conversation_id = session.main_conversation_id if conversation in (None, "") else fields.maybe_key(conversation)
-    room = None if conversation_id is None else await queries.get_room(uow.session, conversation_id)
-    message = None if room is None or room.session_id != session.id else await conversations_queries.get_message_by_seq(uow.session, room.conversation_id, fields.maybe_key(seq) or 0)
-    if message is None or message.author_alias is None:
-        raise NotFound("message")
-    person = await uow.session.get(Person, message.author_id)
-    assert person is not None
-    _audit(uow, actor, session, "dialogue_reveal", {"conversation": message.conversation_id, "seq": message.seq, "reason": why})
-    leads = await queries.institution_leads(uow.session, session.institution_id)
-    await notifications.notify(
-        uow, recipients=leads, kind="warning", conversation=None, seq=None, actor_id=actor.person_id,
-        summary=f"{actor.display_name} revealed the author of a message in the Chats for Change session {session.title!r}. Reason: {why[:200]}",
-        link=f"/dialogue/{session.id}",
-    )
-    return Revealed(person, message.author_alias, message.seq)
-
-
 # --- room state ------------------------------------------------------------------------------
 
 
@@ -551,7 +538,44 @@ async def room_state(uow: UnitOfWork, session: DialogueSession) -> dict[str, Any
         "queue": [entry(p) for p in _queue(participants)],
         "signals": {"ouch": session.ouch_count, "oops": session.oops_count},
         "facilitators": [conversations.author_payload(p) for p in facilitators],
+        "breakouts": await public_rooms(uow, session),
     }
+
+
+async def public_rooms(uow: UnitOfWork, session: DialogueSession) -> list[dict[str, Any]]:
+    """What everyone sees of the breakouts: names, kinds, timers; for affinity rooms how many
+    chose them and the minimum (not who)."""
+    # A side room is nobody else's business: it is not listed to the room.
+    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None and r.kind != RoomKind.SIDE.value]
+    chosen: dict[int, int] = {}
+    for p in await queries.participants(uow.session, session.id):
+        if p.breakout_id is not None:
+            chosen[p.breakout_id] = chosen.get(p.breakout_id, 0) + 1
+    return [
+        {"conversation": r.conversation_id, "name": r.name, "kind": r.kind, "ends_at": r.ends_at.isoformat() if r.ends_at else None,
+         **({"chosen": chosen.get(r.conversation_id, 0), "min_size": r.min_size} if r.kind == RoomKind.AFFINITY.value else {})}
+        for r in rooms
+    ]
+
+
+async def rosters(uow: UnitOfWork, session: DialogueSession, *, only: int | None) -> dict[int, list[dict[str, Any]]]:
+    """Who is in each open breakout (all of them for facilitators, `only` one's own room for
+    a participant), shown in the room's identity mode."""
+    rooms = {r.conversation_id for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None}
+    members = [p for p in await queries.participants(uow.session, session.id) if p.breakout_id in rooms and (only is None or p.breakout_id == only)]
+    people = {p.id: p for p in await _people(uow, [m.person_id for m in members])}
+    result: dict[int, list[dict[str, Any]]] = {}
+    for m in members:
+        assert m.breakout_id is not None
+        result.setdefault(m.breakout_id, []).append({"key": m.key, "person": _shown(session, m, people[m.person_id])})
+    return result
+
+
+async def harvest_rooms(uow: UnitOfWork, session: DialogueSession) -> list[DialogueRoom]:
+    """The rooms a takeaway may come from: the main room and every breakout, open or closed."""
+    rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.kind != RoomKind.SIDE.value]
+    main = await queries.get_room(uow.session, session.main_conversation_id)
+    return ([main] if main is not None else []) + rooms
 
 
 async def _people(uow: UnitOfWork, ids: list[int]) -> list[Person]:
@@ -577,166 +601,18 @@ async def snapshot(uow: UnitOfWork, actor: Actor, session_id: object) -> dict[st
         "holds_floor": view.session.floor_person_id == actor.person_id,
         "backchannel": view.session.backchannel_conversation_id if view.is_facilitator else None,
     }
+    if view.is_facilitator:
+        me["rosters"] = {str(k): v for k, v in (await rosters(uow, view.session, only=None)).items()}
+    elif p is not None and p.breakout_id is not None:
+        room = await queries.get_room(uow.session, p.breakout_id)
+        roster = (await rosters(uow, view.session, only=p.breakout_id)).get(p.breakout_id, [])
+        opened = room is not None and len(roster) >= room.min_size
+        me["breakout"] = {"conversation": p.breakout_id, "name": room.name if room else "", "open": opened, "roster": roster if opened else [],
+                          "ends_at": _iso(room.ends_at) if room else None,
+                          "guiding_questions": [q for q in view.session.guiding_questions.splitlines() if q.strip()]}
     return {"room": await room_state(uow, view.session), "me": me}
 
 
-# --- the core's hooks: the accept check, presence, the room's page ---------------------------
-
-_S = DialogueSession.__table__
-_R = DialogueRoom.__table__
-_F = DialogueFacilitator.__table__
-_P = DialogueParticipant.__table__
-
-
-def check_send(connection: Connection, actor: Actor, conversation: ConversationRow, now: datetime) -> str | None:
-    """The accept check of dialogue rooms, in the write transaction: the floor rules, then note
-    the post time for slow mode; returns the author alias of the room's identity mode."""
-    row = connection.execute(
-        select(_S.c.id, _S.c.state, _S.c.institution_id, _S.c.floor_mode, _S.c.floor_person_id, _S.c.slow_mode_seconds, _S.c.identity_mode, _S.c.agreement_version, _R.c.kind)
-        .join(_R, _R.c.session_id == _S.c.id).where(_R.c.conversation_id == conversation.id)
-    ).first()
-    if row is None:
-        raise NotFound("conversation")
-    if row.kind == RoomKind.BACKCHANNEL.value:
-        # Only the co-facilitators are on its list; they talk there until the session closes.
-        if row.state in (State.CLOSED.value, State.PURGED.value):
-            raise Forbidden("The session is closed.")
-        return None
-    facilitator_ids = frozenset(connection.execute(select(_F.c.person_id).where(_F.c.session_id == row.id)).scalars())
-    if policy.can(actor, Action.DIALOGUE_FACILITATE, DialogueRef(row.institution_id, frozenset(), facilitator_ids)):
-        floor.check_post(floor.Standing(State(row.state), facilitator=True), now)
-        return None
-    me = connection.execute(
-        select(_P.c.id, _P.c.accepted_version, _P.c.removed_at, _P.c.muted_until, _P.c.last_posted_at, _P.c.alias)
-        .where(_P.c.session_id == row.id, _P.c.person_id == actor.person_id)
-    ).first()
-    standing = floor.Standing(
-        State(row.state), facilitator=False,
-        accepted_current=me is not None and me.accepted_version == row.agreement_version, removed=me is not None and me.removed_at is not None,
-        muted_until=_aware(me.muted_until) if me is not None else None, floor_mode=row.floor_mode, holds_floor=row.floor_person_id == actor.person_id,
-        slow_mode_seconds=row.slow_mode_seconds, last_posted_at=_aware(me.last_posted_at) if me is not None else None,
-    )
-    floor.check_post(standing, now)
-    assert me is not None
-    connection.execute(update(_P).where(_P.c.id == me.id).values(last_posted_at=now))
-    if row.identity_mode == IdentityMode.PSEUDONYMOUS.value:
-        return str(me.alias)
-    return ANONYMOUS_NAME if row.identity_mode == IdentityMode.ANONYMOUS.value else None
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
-async def present(uow: UnitOfWork, conversation: Conversation, person_ids: list[int]) -> dict[int, dict[str, Any] | None]:
-    """How people appear in a dialogue room's presence list (facilitators by name, with a badge)."""
-    room = await queries.get_room(uow.session, conversation.id)
-    session = None if room is None else await queries.get_session(uow.session, room.session_id)
-    people = {p.id: p for p in await _people(uow, person_ids)}
-    if session is None:
-        return {pid: conversations.author_payload(people[pid]) for pid in person_ids if pid in people}
-    facilitator_ids = {p.id for p in await queries.facilitators(uow.session, session.id)}
-    standing = {p.person_id: p for p in await queries.participants(uow.session, session.id)}
-    shown: dict[int, dict[str, Any] | None] = {}
-    for pid in person_ids:
-        if pid not in people:
-            continue
-        if pid in facilitator_ids:
-            shown[pid] = {**conversations.author_payload(people[pid]), "facilitator": True}
-        elif pid in standing:
-            shown[pid] = _shown(session, standing[pid], people[pid])
-        else:
-            shown[pid] = None
-    return shown
-
-
-async def room_page(uow: UnitOfWork, conversation: Conversation, seq: int | None) -> str | None:
-    room = await queries.get_room(uow.session, conversation.id)
-    return None if room is None else f"/dialogue/{room.session_id}"
-
-
-hooks.on_accept(ConversationKind.DIALOGUE.value, check_send)
-hooks.on_present(ConversationKind.DIALOGUE.value, present)
-hooks.on_page(ConversationKind.DIALOGUE.value, room_page)
-hooks.keep_hidden_for_author_and_moderators(ConversationKind.DIALOGUE.value)
-
-
-# --- one door for the facilitators' tools (form posts and WebSocket frames) -------------------
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value in ("1", "on", "true"):
-        return True
-    if value in ("0", "off", "false", ""):
-        return False
-    raise Invalid("Choose on or off.", field="on")
-
-
-async def facilitate(uow: UnitOfWork, actor: Actor, session_id: object, *, action: object, params: dict[str, object]) -> None:
-    """Run one facilitator tool by name with its raw parameters (see TOOLS).
-
-    Raises: Invalid for an unknown tool or bad parameters, and whatever the tool raises.
-    """
-    if not isinstance(action, str) or action not in TOOLS:
-        raise Invalid(f"Unknown facilitator action; choose one of {', '.join(sorted(TOOLS))}.", field="action")
-    await TOOLS[action](uow, actor, session_id, params)
-
-
-async def _tool_move(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await move(uow, actor, sid, to=p.get("to"), grounding=p.get("grounding", ""))
-
-
-async def _tool_agenda(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_agenda(uow, actor, sid, step=p.get("step", ""), prompt=p.get("prompt", ""), round_minutes=p.get("round_minutes", ""))
-
-
-async def _tool_slow(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_slow_mode(uow, actor, sid, seconds=p.get("seconds"))
-
-
-async def _tool_floor(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await set_floor_mode(uow, actor, sid, on=_flag(p.get("on")))
-
-
-async def _tool_next(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await call_next(uow, actor, sid)
-
-
-async def _tool_mute(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await mute(uow, actor, sid, participant=p.get("participant"), minutes=p.get("minutes"))
-
-
-async def _tool_remove(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await remove(uow, actor, sid, participant=p.get("participant"))
-
-
-async def _tool_hide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    session = (await _facilitate(uow, actor, sid)).session
-    await flags.hide_message(uow, actor, session.main_conversation_id, p.get("seq"), reason=p.get("reason") or "Hidden by a facilitator pending review.")
-
-
-async def _tool_unhide(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    session = (await _facilitate(uow, actor, sid)).session
-    await flags.unhide_message(uow, actor, session.main_conversation_id, p.get("seq"), note=p.get("note", ""))
-
-
-async def _tool_agreement(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await publish_agreement(uow, actor, sid, text=p.get("agreement_text"))
-
-
-TOOLS = {
-    "move": _tool_move,
-    "agenda": _tool_agenda,
-    "slow_mode": _tool_slow,
-    "floor_mode": _tool_floor,
-    "call_next": _tool_next,
-    "mute": _tool_mute,
-    "remove": _tool_remove,
-    "agreement": _tool_agreement,
-    "hide": _tool_hide,
-    "unhide": _tool_unhide,
-}
+# The messaging core's hooks for dialogue rooms live in dialogue/room.py; importing it here
+# registers them whenever this service is loaded (it imports this module, hence at the end).
+from artme_cop.dialogue import room as _room  # noqa: E402,F401

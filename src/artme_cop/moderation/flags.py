@@ -267,7 +267,7 @@ def _queue_item(latest: int, message: Message, conversation: Conversation, flags
         conversation_title=conversation.title or f"Conversation {conversation.id}",
         conversation_kind=conversation.kind,
         seq=message.seq,
-        author=conversations.author_payload(people[message.author_id]),
+        author=conversations.shown_author(message, people[message.author_id]),
         html=message.html,
         created_at=message.created_at,
         hidden=message.hidden_at is not None,
@@ -471,9 +471,10 @@ async def message_history(uow: UnitOfWork, actor: Actor, conversation_id: object
     return MessageHistory(
         conversation=conversation,
         seq=message.seq,
-        author=conversations.author_payload(author),
-        current=Version(message.body, message.edited_at or message.created_at, conversations.author_payload(author)["name"]),
-        earlier=[Version(edit.body, edit.edited_at, conversations.author_payload(people[edit.editor_id])["name"]) for edit in edits],
+        # A pseudonymous or anonymous author stays so for moderators too (break-glass only, #5).
+        author=conversations.shown_author(message, author),
+        current=Version(message.body, message.edited_at or message.created_at, conversations.shown_author(message, author)["name"]),
+        earlier=[Version(edit.body, edit.edited_at, conversations.shown_author(message, people[edit.editor_id])["name"]) for edit in edits],
         hidden=message.hidden_at is not None,
         deleted=message.deleted_at is not None,
     )
