@@ -46,6 +46,8 @@ def test_peers_never_see_who_speaks(app_client: TestClient, browser: Callable[[s
         assert say(s, room.main, mention, "s1")["type"] == "ack"
         message = t.next("message")
         assert message["data"]["author"] == {"id": None, "name": alias if shown is None else shown, "pronouns": ""}
+        # A mention names nobody the room cannot already see: no person id, no resolved name.
+        assert "data-person" not in message["data"]["html"] and str(world.faculty_a.id) not in message["data"]["html"]
         mentioned = t.next("mention")
         assert mentioned["data"]["by"]["id"] is None and mentioned["data"]["by"]["name"] != "Sam Student"
         snapshot = t.request({"type": "dialogue.raise_hand", "session": room.session})

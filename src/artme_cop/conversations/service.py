@@ -366,6 +366,13 @@ def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, C
     return _Accepted(request, conversation, client_id, text, reply_seq, mentioned, alias)
 
 
+def _shown_mentions(mentioned: list[Person], author_alias: str | None) -> dict[int, str]:
+    """The mentions rendered as links to people. In a room where people speak under a handle
+    (the author has an alias) none is: a name and person id in the HTML would tell the room who
+    is there. The mention stays text as typed, and the person is still notified."""
+    return {} if author_alias is not None else {p.id: p.display_name for p in mentioned}
+
+
 class _NewMessage(NamedTuple):
     """A message just inserted, as `message_payload` reads it: building an ORM instance per
     message only to read it back cost more than the insert."""
@@ -400,7 +407,7 @@ def _store(db: CoreStatements, items: list[_Accepted], now: datetime, stored: li
             "author_id": item.request.actor.person_id,
             "client_msg_id": item.client_msg_id,
             "body": item.body,
-            "html": render_markdown(item.body, {p.id: p.display_name for p in item.mentioned}),
+            "html": render_markdown(item.body, _shown_mentions(item.mentioned, item.alias)),
             "renderer_version": RENDERER_VERSION,
             "reply_to_seq": item.reply_to,
             "created_at": now,
@@ -474,7 +481,7 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
     mentioned = await uow.session.run_sync(_addressable, conversation, mention_ids)
     message.body = text
-    message.html = render_markdown(text, {p.id: p.display_name for p in mentioned})
+    message.html = render_markdown(text, _shown_mentions(mentioned, message.author_alias))
     message.edited_at = now
     author = await identity.get_profile(uow, actor)
     uow.emit(_change_event("edited", "update", message, author))
