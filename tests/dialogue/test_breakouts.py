@@ -122,8 +122,10 @@ def test_side_room_holds_one_person_and_the_facilitators_unseen_by_the_room(app_
         assert fac.next("message")["data"]["html"] == "<p>thank you for the space</p>"
         assert t.request({"type": "subscribe", "conversation": side})["code"] == "not_found"
         assert t.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"] == []
-        # Ordinary breakouts can still open beside it; the person comes back to the main room.
+        # Ordinary breakouts can still open beside it, without dealing the person out of the
+        # side room; bringing everyone back brings them back to the main room too.
         assert tool(fac, room, "breakouts", size=4, method="mixed")["type"] == "ack"
+        assert s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["breakout"]["conversation"] == side
         assert tool(fac, room, "bring_back")["type"] == "ack"
         assert s.next("unsubscribed")["conversation"] in {side}
 

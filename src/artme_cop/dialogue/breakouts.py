@@ -87,7 +87,9 @@ async def open_breakouts(uow: UnitOfWork, actor: Actor, session_id: object, *, s
         raise Invalid("Choose random or mixed breakouts.", field="method")
     length = _seconds(minutes or "0", high=120, field="minutes", label="The breakout time")
     await _none_open(uow, session)
-    people = await _in_room(uow, session)
+    # Someone a facilitator took to a side room stays there until brought back.
+    aside = {r.conversation_id for r in await queries.breakouts(uow.session, session.id) if r.kind == RoomKind.SIDE.value and r.closed_at is None}
+    people = [p for p in await _in_room(uow, session) if p.breakout_id not in aside]
     if not people:
         raise Conflict("Nobody is in the room yet.")
     constituency = await _constituencies(uow, session) if method == "mixed" else None
