@@ -8,7 +8,8 @@ Chats for Change (#5), after 0010 was merged: breakouts and side rooms (a partic
 `breakout_id`; a room's `min_size`, `ends_at`, `closed_at`), reported messages kept past the
 purge (`dialogue_reports`), the harvest (`dialogue_takeaways`, no author column), anonymous
 feedback (`dialogue_feedback`, and apart from it `dialogue_feedback_given`: who answered, never
-which answer), and the facilitators' `debrief_note`.
+which answer), the facilitators' `debrief_note`, and the knowledge-repository draft made of the harvest
+(`harvest_resource_id`).
 
 Written after 0010 on its own branch; merged after 0011 to 0013 (knowledge, labs), none of
 which it depends on.
@@ -37,6 +38,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('dialogue_sessions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('debrief_note', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('harvest_resource_id', sa.String(length=32), nullable=True))
     with op.batch_alter_table('dialogue_participants', schema=None) as batch_op:
         batch_op.add_column(sa.Column('breakout_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_dialogue_participants_breakout_id_conversations'), 'conversations', ['breakout_id'], ['id'])
@@ -120,4 +122,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_dialogue_participants_breakout_id_conversations'), type_='foreignkey')
         batch_op.drop_column('breakout_id')
     with op.batch_alter_table('dialogue_sessions', schema=None) as batch_op:
+        batch_op.drop_column('harvest_resource_id')
         batch_op.drop_column('debrief_note')

@@ -4,13 +4,13 @@ the facilitators' alone."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import inspect
 from starlette.testclient import TestClient
 
 from artme_cop.dialogue.models import DialogueFeedback, DialogueTakeaway
-from artme_cop.identity.models import Role
+from artme_cop.identity.models import Role, RoleAssignment
 from tests.dialogue.conftest import Room, Socket, accept, connect, run, schedule, tool
 from tests.factories import World, make_person
 from tests.support import csrf_from
@@ -50,6 +50,39 @@ def test_harvest_is_reviewed_before_the_cohort_sees_it(app_client: TestClient, b
     for n in range(2):
         assert _post(student, room, "/takeaways", {"room": str(room.main), "text": f"more {n}"}) == 303
     assert _post(student, room, "/takeaways", {"room": str(room.main), "text": "a fourth"}) == 409
+
+
+def test_a_facilitator_in_the_coalition_drafts_the_published_harvest_for_the_repository(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:
+    """Only published takeaways go into the draft, which is the school's and private to its
+    people; a facilitator outside the coalition, a participant and a second draft are refused."""
+    room = schedule(app_client, world)
+    student, facilitator, coach = browser(world.student_a.email), browser(world.facilitator_a.email), browser(world.coach.email)
+    assert accept(student, room) == 303
+    with connect(facilitator) as raw_f:
+        tool(Socket(raw_f), room, "move", to="open")
+    for text in ("Naming harm early helps.", "Still waiting for review."):
+        assert _post(student, room, "/takeaways", {"room": str(room.main), "text": text}) == 303
+    assert _post(facilitator, room, "/harvest-draft", {"title": "Our harvest"}) == 403  # not in the coalition yet
+    page = facilitator.get(f"/dialogue/{room.session}/after").text
+    first = page.split("/takeaways/")[1].split("/review")[0]
+    assert _post(facilitator, room, f"/takeaways/{first}/review", {"decision": "publish"}) == 303
+    run(app_client, _grant, app_client.app, world.facilitator_a.id, world.institution_a.id)
+    assert "Draft it for the knowledge repository" in facilitator.get(f"/dialogue/{room.session}/after").text
+    assert _post(student, room, "/harvest-draft", {"title": "Mine"}) == 403
+    assert _post(coach, room, "/harvest-draft", {"title": "Coach's"}) == 403  # a co-facilitator outside the school's coalition
+    assert _post(facilitator, room, "/harvest-draft", {"title": ""}) == 400
+    token = csrf_from(facilitator.get(f"/dialogue/{room.session}/after"))
+    drafted = facilitator.post(f"/dialogue/{room.session}/harvest-draft", data={"title": "Harvest of our first dialogue", "csrf_token": token}, follow_redirects=False)
+    assert drafted.status_code == 303 and drafted.headers["location"].startswith("/knowledge/")
+    assert _post(facilitator, room, "/harvest-draft", {"title": "Again"}) == 409
+    resource = facilitator.get(drafted.headers["location"]).text
+    assert "Naming harm early helps." in resource and "Still waiting for review." not in resource and "Sam Student" not in resource
+    assert browser(world.lead_b.email).get(drafted.headers["location"]).status_code == 404
+
+
+async def _grant(app: Any, person_id: int, institution_id: int) -> None:
+    async with app.state.uow() as uow:
+        uow.session.add(RoleAssignment(person_id=person_id, role=Role.COALITION_MEMBER.value, institution_id=institution_id, granted_at=uow.clock.now()))
 
 
 def test_feedback_is_anonymous_once_each_and_shown_from_five_answers(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:

@@ -429,6 +429,18 @@ def _dialogue_safety(persona: str, suffix: str, data: dict[str, str]) -> Builder
     return build
 
 
+async def _dialogue_harvest_draft(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    # A published takeaway, and the facilitator in A's coalition (who may post resources).
+    from artme_cop.dialogue.models import DialogueTakeaway
+    from artme_cop.identity.models import Role, RoleAssignment
+
+    session_id, takeaway_id = await dialogue_helpers.takeaway(app, world)
+    async with app.state.uow() as uow:
+        (await uow.session.get(DialogueTakeaway, takeaway_id)).status = "published"
+        uow.session.add(RoleAssignment(person_id=world.facilitator_a.id, role=Role.COALITION_MEMBER.value, institution_id=world.institution_a.id, granted_at=uow.clock.now()))
+    return Post(f"/dialogue/{session_id}/harvest-draft", {"title": "Harvest digest"}, "facilitator_a")
+
+
 async def _dialogue_review(app: Any, world: World, mailer: RecordingMailer) -> Post:
     session_id, takeaway_id = await dialogue_helpers.takeaway(app, world)
     return Post(f"/dialogue/{session_id}/takeaways/{takeaway_id}/review", {"decision": "publish"}, "facilitator_a")
@@ -460,6 +472,7 @@ REQUESTS.update({
     "/dialogue/{session_id}/takeaways/{takeaway_id}/review": _dialogue_review,
     "/dialogue/{session_id}/feedback": _dialogue_safety("student_a", "/feedback", {"safety": "5"}),
     "/dialogue/{session_id}/debrief": _dialogue_safety("facilitator_a", "/debrief", {"note": "Debrief"}),
+    "/dialogue/{session_id}/harvest-draft": _dialogue_harvest_draft,
     "/dialogue/{session_id}/reveal": _as("facilitator_a", _dialogue_reveal, lambda w: {"seq": "1", "reason": "A disclosure of imminent harm."}),
     "/dialogue/{session_id}/facilitate": _as("facilitator_a", _then(_dialogue_session, "/facilitate"), {"action": "move", "to": "open"}),
 })

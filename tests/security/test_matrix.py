@@ -1513,6 +1513,10 @@ MATRIX += [
         _after("/feedback", {"safety": "4"}, missing=True), _DIALOGUE_PARTICIPANT_ONLY),
     Row("save the facilitators' debrief", "POST", "/dialogue/{session_id}/debrief", _after("/debrief", {"note": "It went well."}),
         _after("/debrief", {"note": "x"}, missing=True), _DIALOGUE_FACILITATORS_ONLY),
+    # The session's facilitators sit in no coalition here, so nobody may post the harvest to the
+    # repository (tests/dialogue/test_after.py grants it); everyone else is refused as ever.
+    Row("draft the harvest for the knowledge repository", "POST", "/dialogue/{session_id}/harvest-draft", _after("/harvest-draft", {"title": "Harvest"}),
+        _after("/harvest-draft", {"title": "x"}, missing=True), _outcomes(participant=403, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403)),
     Row(
         "choose an affinity room", "POST", "/dialogue/{session_id}/affinity", _affinity(), _affinity(missing=True),
         _outcomes(participant=303, coalition_member=403, facilitator=403, coach=403, lead_a=403, lead_b=404, admin=403),

@@ -9,12 +9,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from artme_cop import policy
+
 from artme_cop.dialogue import queries
 from artme_cop.dialogue.lifecycle import State
 from artme_cop.dialogue.models import DialogueFeedback, DialogueFeedbackGiven, DialogueSession, DialogueTakeaway, RoomKind
 from artme_cop.dialogue.service import SessionView, _audit, _facilitate, access_session
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
-from artme_cop.policy import Actor
+from artme_cop.knowledge import service as knowledge
+from artme_cop.knowledge.models import Priority, ResourceType
+from artme_cop.policy import Action, Actor
 from artme_cop.program import fields
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -80,6 +84,44 @@ async def harvest(uow: UnitOfWork, actor: Actor, session_id: object) -> tuple[Se
     if not view.is_facilitator:
         query = query.where(DialogueTakeaway.status == "published")
     return view, list((await uow.session.execute(query)).scalars())
+
+
+def may_draft_harvest(actor: Actor, view: SessionView) -> bool:
+    """Whether the actor may make the harvest a knowledge-repository draft (the form shows)."""
+    return view.is_facilitator and view.session.harvest_resource_id is None and policy.can(actor, Action.RESOURCE_CREATE, view.session.institution_id)
+
+
+async def draft_harvest_resource(uow: UnitOfWork, actor: Actor, session_id: object, *, title: object) -> str:
+    """A facilitator who may post to the knowledge repository (the school's coalition or lead)
+    turns the published harvest into a draft harvest digest of the school. Only published
+    takeaways go in: they carry no names and passed the facilitators' review. The draft stays
+    private to its author, stewards and the school's lead until it passes assessment.
+
+    Who: the session's facilitators with `resource.create`. Audit: dialogue_harvest_drafted.
+    Returns the resource's public id. Raises Forbidden, Conflict, Invalid, NotFound.
+    """
+    session = (await _facilitate(uow, actor, session_id)).session
+    if not policy.can(actor, Action.RESOURCE_CREATE, session.institution_id):
+        raise Forbidden("Only a facilitator who sits in the school's coalition posts to the knowledge repository; ask a coalition member.")
+    if session.harvest_resource_id is not None:
+        raise Conflict("This harvest is a knowledge-repository draft already.")
+    published = [t.text for t in (await harvest(uow, actor, session.id))[1] if t.status == "published"]
+    if not published:
+        raise Conflict("Publish at least one takeaway first.")
+    content = knowledge.clean_content(
+        type=ResourceType.HARVEST_DIGEST.value, title=title, summary=f"Takeaways of the Chats for Change session “{session.title}”."[:1000],
+        body="\n".join(f"- {_as_list_item(text)}" for text in published), change_target="", priority=Priority.MEDIUM.value,
+        tags="chats for change, harvest", phases=["3"],
+    )
+    resource = await knowledge.create_resource(uow, actor, content)
+    session.harvest_resource_id = resource.public_id
+    _audit(uow, actor, session, "dialogue_harvest_drafted", {"resource": resource.public_id, "takeaways": len(published)})
+    return resource.public_id
+
+
+def _as_list_item(text: str) -> str:
+    """A takeaway as one markdown list item: its own line breaks indented under the bullet."""
+    return "\n  ".join(line for line in text.splitlines() if line.strip())
 
 
 async def answer_feedback(uow: UnitOfWork, actor: Actor, session_id: object, *, learned: object, safety: object, change: object) -> None:

@@ -75,6 +75,8 @@ class DialogueSession(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The facilitators' private debrief; nobody else reads it.
     debrief_note: Mapped[str] = mapped_column(Text, default="")
+    # The knowledge-repository draft the facilitators made of the published harvest.
+    harvest_resource_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class DialogueCohort(Base):

@@ -185,7 +185,11 @@ async def after_page(request: Request, *, errors: dict[str, str] | None = None, 
         view, takeaways = await after.harvest(uow, actor, request.path_params["session_id"])
         results = await after.feedback_results(uow, actor, view.session.id) if view.is_facilitator else None
         rooms = await dialogue.harvest_rooms(uow, view.session)
-    context = {"view": view, "session": view.session, "takeaways": takeaways, "results": results, "rooms": rooms, "errors": errors or {}, "min_answers": after.MIN_ANSWERS}
+    may_draft = after.may_draft_harvest(actor, view)
+    context = {
+        "view": view, "session": view.session, "takeaways": takeaways, "results": results, "rooms": rooms, "errors": errors or {},
+        "min_answers": after.MIN_ANSWERS, "may_draft": may_draft,
+    }
     return render(request, "dialogue/after.html", context, status_code=status)
 
 
@@ -209,6 +213,18 @@ async def review_submit(request: Request) -> Response:
             uow, actor, request.path_params["session_id"], request.path_params["takeaway_id"], decision=text(form, "decision"), text=text(form, "text")
         )
     return RedirectResponse(f"/dialogue/{request.path_params['session_id']}/after", status_code=303)
+
+
+async def harvest_draft_submit(request: Request) -> Response:
+    actor = require_actor(request)
+    form = await read_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            public_id = await after.draft_harvest_resource(uow, actor, request.path_params["session_id"], title=text(form, "title"))
+    except Invalid as exc:
+        return await after_page(request, errors={exc.field or "_form": exc.message}, status=400)
+    flash.add(request, "The harvest is a knowledge-repository draft of the school; it is assessed before anyone else reads it.")
+    return RedirectResponse(f"/knowledge/{public_id}", status_code=303)
 
 
 async def feedback_submit(request: Request) -> Response:
@@ -251,6 +267,7 @@ routes = [
     Route("/{session_id}/after", after_page, name="after"),
     Route("/{session_id}/takeaways", takeaway_submit, methods=["POST"], name="takeaway_submit"),
     Route("/{session_id}/takeaways/{takeaway_id}/review", review_submit, methods=["POST"], name="review_submit"),
+    Route("/{session_id}/harvest-draft", harvest_draft_submit, methods=["POST"], name="harvest_draft_submit"),
     Route("/{session_id}/feedback", feedback_submit, methods=["POST"], name="feedback_submit"),
     Route("/{session_id}/debrief", debrief_submit, methods=["POST"], name="debrief_submit"),
     Route("/{session_id}/reveal", reveal_submit, methods=["POST"], name="reveal_submit"),
