@@ -7,7 +7,8 @@ Create Date: 2026-11-28
 Teams, their rosters and channels (members-only conversations), thread reply counts, pins,
 lab sessions with readiness questions, individual answers and team attempts, commitments
 and success reports, value stories, and the shared attachments table (files of
-messages; attachments.conversation_id serves a conversation's files). Indexes: lab_teams.institution_id serves a school's team list for its
+messages and of knowledge resources; attachments.conversation_id serves a conversation's files,
+attachments.resource_id a resource's). Indexes: lab_teams.institution_id serves a school's team list for its
 lead; lab_team_members.person_id "my teams"; lab_channels.team_id a team's channel list;
 lab_session_teams.team_id a team's sessions; lab_commitments.check_on the reminder job.
 """
@@ -76,8 +77,9 @@ def upgrade() -> None:
     op.create_table('attachments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
-    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=True),
+    sa.Column('resource_id', sa.Integer(), nullable=True),
     sa.Column('uploader_id', sa.Integer(), nullable=False),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
@@ -85,6 +87,7 @@ def upgrade() -> None:
     sa.Column('storage_name', sa.String(length=64), nullable=False),
     sa.Column('created_at', artme_cop.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_attachments_conversation_id_conversations')),
+    sa.ForeignKeyConstraint(['resource_id'], ['knowledge_resources.id'], name=op.f('fk_attachments_resource_id_knowledge_resources')),
     sa.ForeignKeyConstraint(['uploader_id'], ['people.id'], name=op.f('fk_attachments_uploader_id_people')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
     sa.UniqueConstraint('public_id', name=op.f('uq_attachments_public_id')),
@@ -92,6 +95,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachments_conversation_id'), ['conversation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachments_resource_id'), ['resource_id'], unique=False)
 
     op.create_table('lab_channels',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -282,6 +286,7 @@ def downgrade() -> None:
 
     op.drop_table('lab_channels')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_resource_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_conversation_id'))
 
     op.drop_table('attachments')

@@ -60,6 +60,8 @@ class Post:
     data: dict[str, str]
     # Who sends it: someone for whom, with a valid token, it really changes something.
     persona: str = "admin"
+    # An upload form's file (sent as multipart/form-data): name -> (file name, bytes, type).
+    files: dict[str, tuple[str, bytes, str]] | None = None
 
 
 Builder = Callable[[Any, World, RecordingMailer], Awaitable[Post]]
@@ -391,7 +393,25 @@ def _resource(state: str) -> Callable[[Any, World], Awaitable[str]]:
 
 _KNOWLEDGE_CONTENT = {k: v for k, v in knowledge_helpers.CONTENT.items() if k != "phases"} | {"phases": "3"}
 
+async def _resource_file(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    public_id = await _resource("draft")(app, world)
+    return Post(f"{public_id}/files", {}, "coalition_a", files={"file": ("worksheet.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+
+
+async def _resource_file_remove(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    from artme_cop.attachments import service as attachments
+    from artme_cop.knowledge import files
+
+    path = await _resource("draft")(app, world)
+    async with app.state.uow() as uow:
+        [actor] = await identity.actors_for(uow, [world.coalition_a.id])
+        made = await files.add_file(uow, actor, path.rsplit("/", 1)[1], attachments.Upload("worksheet.pdf", b"%PDF-1.4\n%%EOF\n"))
+    return Post(f"{path}/files/{made.public_id}/remove", {}, "coalition_a")
+
+
 REQUESTS.update({
+    "/knowledge/{resource_id}/files": _resource_file,
+    "/knowledge/{resource_id}/files/{file_id}/remove": _resource_file_remove,
     "/knowledge/new": _as("lead_a", _at(lambda w: "/knowledge/new"), _KNOWLEDGE_CONTENT),
     "/knowledge/{resource_id}/edit": _as("coalition_a", _then(_resource("draft"), "/edit"), {**_KNOWLEDGE_CONTENT, "title": "A better title"}),
     "/knowledge/{resource_id}/transitions": _as("lead_a", _then(_resource("shared_institution"), "/transitions"), {"move": "flag_update", "reason": "Out of date."}),
@@ -617,7 +637,7 @@ async def test_post_refused_when_token_missing(app: Any, client: httpx.AsyncClie
     post = await _admin_with_request(app, client, world, mailer, clock, route)
     before = await snapshot(app)
 
-    response = await client.post(post.path, data=post.data)
+    response = await client.post(post.path, data=post.data, files=post.files)
 
     assert response.status_code == 403
     assert _is_csrf_page(response)
@@ -637,7 +657,7 @@ async def test_post_refused_when_token_from_another_session(app: Any, client: ht
     assert foreign_token != own_token
     before = await snapshot(app)
 
-    response = await client.post(post.path, data={**post.data, "csrf_token": foreign_token})
+    response = await client.post(post.path, data={**post.data, "csrf_token": foreign_token}, files=post.files)
 
     assert response.status_code == 403
     assert _is_csrf_page(response)
@@ -657,7 +677,7 @@ async def test_post_refused_when_cross_site(app: Any, client: httpx.AsyncClient,
     token = csrf_from(await client.get("/"))
     before = await snapshot(app)
 
-    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers=headers)
+    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers=headers, files=post.files)
 
     assert response.status_code == 403
     assert await snapshot(app) == before
@@ -672,7 +692,7 @@ async def test_post_with_own_token_changes_state(app: Any, client: httpx.AsyncCl
     token = csrf_from(await client.get("/"))
     before = await snapshot(app)
 
-    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers={"Origin": "http://testserver"})
+    response = await client.post(post.path, data={**post.data, "csrf_token": token}, headers={"Origin": "http://testserver"}, files=post.files)
 
     assert response.status_code in (200, 303), response.status_code
     assert not _is_csrf_page(response)

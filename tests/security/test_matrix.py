@@ -1306,7 +1306,30 @@ _CREATE = _outcomes(participant=403, coalition_member=303, facilitator=403, coac
 _CONTEXT_FORM = lambda w: {**knowledge_helpers.CONTEXT, "contact": str(w.coalition_a.id)}  # noqa: E731
 _REPORT_FORM = {"kind": "applied", "where": "Clerkship", "applied_on": "2026-10-01", "what_happened": "It helped.", "evidence": ""}
 
+def _knowledge_file(suffix: str = "") -> Callable[[Any, World], Awaitable[str]]:
+    """A draft of school A with one file; the path to the file (plus `suffix`)."""
+
+    async def make(app: Any, world: World) -> str:
+        from artme_cop.attachments import service as attachments
+        from artme_cop.knowledge import files
+
+        public_id = await knowledge_helpers.resource_in(app, world, KnowledgeState.DRAFT)
+        async with app.state.uow() as uow:
+            [actor] = await identity.actors_for(uow, [world.coalition_a.id])
+            made = await files.add_file(uow, actor, public_id, attachments.Upload("worksheet.pdf", b"%PDF-1.4\n%%EOF\n"))
+        return f"/knowledge/{public_id}/files/{made.public_id}{suffix}"
+
+    return make
+
+
 MATRIX += [
+    # Without a file the stewards (the author and A's lead) are told to choose one (400);
+    # nobody else sees the draft.
+    Row("attach a file to a resource", "POST", "/knowledge/{resource_id}/files", _program(_knowledge("draft", "/files"), {}), _missing_resource("/files", {}),
+        _outcomes(participant=404, coalition_member=400, facilitator=404, coach=404, lead_a=400, lead_b=404, admin=404)),
+    Row("a resource's file", "GET", "/knowledge/{resource_id}/files/{file_id}", _program(_knowledge_file()), _missing_resource(f"/files/{MISSING_RESOURCE}"), _DRAFT_READ),
+    Row("remove a resource's file", "POST", "/knowledge/{resource_id}/files/{file_id}/remove", _program(_knowledge_file("/remove"), {}),
+        _missing_resource(f"/files/{MISSING_RESOURCE}/remove", {}), _DRAFT_WRITE),
     Row("knowledge browse", "GET", "/knowledge/", _forum_call("GET", "/knowledge/"), None, _EVERYONE),
     Row("knowledge health", "GET", "/knowledge/health", _forum_call("GET", "/knowledge/health"), None, _EVERYONE),
     Row("new resource form", "GET", "/knowledge/new", _forum_call("GET", "/knowledge/new"), None, _CREATE_PAGE),

@@ -1,4 +1,5 @@
-"""The attachment table: one stored file, the message it belongs to, and its safe name."""
+"""The attachment table: one stored file, what it belongs to (a message of a conversation, or a
+knowledge resource), and its safe name."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # 128 random bits in the download URL (SEC-A7); the read check is still the control.
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    # Exactly one owner: a message (conversation and, once posted, seq) or a resource.
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     seq: Mapped[int | None] = mapped_column(Integer)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_resources.id"), index=True)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -4,6 +4,8 @@ for the features' upload forms."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -11,6 +13,7 @@ from starlette.routing import Route
 
 from artme_cop.attachments import files
 from artme_cop.attachments import service as attachments
+from artme_cop.attachments.models import Attachment
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import FIELD, MAX_FIELDS, MAX_PART_SIZE, CsrfFailed, matches
 
@@ -21,6 +24,11 @@ async def download(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         attachment, path = await attachments.open_for(uow, actor, request.path_params["public_id"])
+    return file_response(attachment, path)
+
+
+def file_response(attachment: Attachment, path: Path) -> Response:
+    """A stored file as a download that no browser renders or sniffs."""
     headers = {
         "Content-Disposition": files.content_disposition(attachment.filename),
         "X-Content-Type-Options": "nosniff",

@@ -63,15 +63,34 @@ async def attach(uow: UnitOfWork, actor: Actor, conversation: Conversation, uplo
     """Keep a checked file for a message about to be posted in `conversation`; the caller
     sets `seq` once the message exists. The file is written last, after every check."""
     policy.require(actor, Action.MESSAGE_POST, conversation)
+    return await keep(uow, actor.person_id, upload, conversation_id=conversation.id)
+
+
+async def keep(uow: UnitOfWork, uploader_id: int, upload: Upload, *, conversation_id: int | None = None, resource_id: int | None = None) -> Attachment:
+    """Check and store a file for its owner (a conversation's message or a resource); the
+    feature that owns it checked who may attach. The file is written last, after every check."""
     name, kind = check(upload)
     attachment = Attachment(
-        public_id=secrets.token_hex(16), conversation_id=conversation.id, seq=None, uploader_id=actor.person_id, filename=name,
+        public_id=secrets.token_hex(16), conversation_id=conversation_id, seq=None, resource_id=resource_id, uploader_id=uploader_id, filename=name,
         content_type=kind.mime, size=len(upload.data), storage_name=secrets.token_hex(16), created_at=uow.clock.now(),
     )
     uow.session.add(attachment)
     await uow.flush()
     _write_new(storage_dir(uow), attachment.storage_name, upload.data)
     return attachment
+
+
+def stored_path(uow: UnitOfWork, attachment: Attachment) -> Path | None:
+    """Where the attachment's bytes are, or None when the file is gone."""
+    path = storage_dir(uow) / attachment.storage_name
+    return path if path.is_file() else None
+
+
+def store_bytes(uow: UnitOfWork, data: bytes) -> str:
+    """Write bytes under a new random name (an import restoring a checked file); the name."""
+    storage_name = secrets.token_hex(16)
+    _write_new(storage_dir(uow), storage_name, data)
+    return storage_name
 
 
 def _write_new(directory: Path, storage_name: str, data: bytes) -> None:
@@ -88,16 +107,16 @@ async def open_for(uow: UnitOfWork, actor: Actor, public_id: object) -> tuple[At
     if not isinstance(public_id, str) or len(public_id) != 32 or not all(c in "0123456789abcdef" for c in public_id):
         raise NotFound("attachment")
     attachment = (await uow.session.execute(select(Attachment).where(Attachment.public_id == public_id))).scalar_one_or_none()
-    if attachment is None or attachment.seq is None:
-        raise NotFound("attachment")
+    if attachment is None or attachment.seq is None or attachment.conversation_id is None:
+        raise NotFound("attachment")  # a resource's file is served by the knowledge repository
     conversation = await conversation_queries.get_conversation(uow.session, attachment.conversation_id)
     if conversation is None or not policy.can(actor, Action.SPACE_READ, conversation):
         raise NotFound("attachment")
     message = await conversation_queries.get_message_by_seq(uow.session, conversation.id, attachment.seq)
     if message is None or message.deleted_at is not None or message.hidden_at is not None:
         raise NotFound("attachment")
-    path = storage_dir(uow) / attachment.storage_name
-    if not path.is_file():
+    path = stored_path(uow, attachment)
+    if path is None:
         raise NotFound("attachment")
     return attachment, path
 

@@ -1,7 +1,8 @@
 """The knowledge repository's export and import archive, for operators moving or backing up
 a repository (`artme-cop knowledge export|import`): one zip holding `knowledge.json` (every
-resource with its people, tags, phases, versions, history, reviews and reports) and an
-`attachments/` folder (empty until the attachments package exists).
+resource with its people, tags, phases, versions, history, reviews, reports and the list of its
+files) and an `attachments/` folder with each file's bytes under its public id. Imported files
+are checked again like any upload and stored under new random names.
 
 People are written by email and schools by name, so an archive imports into another database
 whose accounts and schools exist (made by invitations or `artme-cop institution add`); the
@@ -21,6 +22,8 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from artme_cop.attachments import service as attachments
+from artme_cop.attachments.models import Attachment
 from artme_cop.errors import Invalid
 from artme_cop.identity.models import Institution, Person
 from artme_cop.knowledge.models import AppliedReport, Resource, ResourcePerson, ResourcePhase, ResourceTag, ResourceVersion, Review, Transition
@@ -33,7 +36,8 @@ TABLES: tuple[tuple[str, type[Any]], ...] = (
     ("resources", Resource), ("people", ResourcePerson), ("tags", ResourceTag), ("phases", ResourcePhase),
     ("versions", ResourceVersion), ("transitions", Transition), ("reviews", Review), ("reports", AppliedReport),
 )
-PERSON_COLUMNS = frozenset({"approved_by_id", "contact_id", "created_by_id", "person_id", "reviewer_id", "actor_id"})
+PERSON_COLUMNS = frozenset({"approved_by_id", "contact_id", "created_by_id", "person_id", "reviewer_id", "actor_id", "uploader_id"})
+FILE_COLUMNS = ("public_id", "resource_id", "uploader_id", "filename", "content_type", "size", "created_at")
 DATE_COLUMNS = frozenset({"review_due_on", "applied_on"})
 Progress = Callable[[int, int, str], None]
 
@@ -63,21 +67,42 @@ async def export_archive(uow: UnitOfWork, path: Path, progress: Progress) -> int
             rows.append(values)
         document[name] = rows
         progress(step, len(TABLES), f"{name}: {len(rows)}")
+    stored = list((await session.execute(select(Attachment).where(Attachment.resource_id.is_not(None)).order_by(Attachment.id))).scalars())
+    document["files"] = [
+        {key: (emails.get(row.uploader_id) if key == "uploader_id" else _plain(getattr(row, key))) for key in FILE_COLUMNS} for row in stored
+    ]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("knowledge.json", json.dumps(document, ensure_ascii=False, indent=1))
         archive.writestr("attachments/", "")
+        for number, row in enumerate(stored, start=1):
+            source = attachments.stored_path(uow, row)
+            if source is None:
+                raise Invalid(f"The file “{row.filename}” of a resource is missing from the data directory; nothing was exported.")
+            archive.write(source, f"attachments/{row.public_id}")
+            progress(number, len(stored), f"file {row.filename}")
     return len(document["resources"])
 
 
 def read_archive(path: Path) -> dict[str, Any]:
+    """The archive's document, with each listed file's bytes under "file_bytes" by public id."""
     try:
         with zipfile.ZipFile(path) as archive:
             document = json.loads(archive.read("knowledge.json"))
+            if not isinstance(document, dict) or document.get("format") != FORMAT:
+                raise Invalid(f"{path} is not a knowledge archive of format {FORMAT}.")
+            document["file_bytes"] = {
+                f["public_id"]: _file_bytes(archive, f) for f in document.get("files", []) if isinstance(f, dict) and isinstance(f.get("public_id"), str)
+            }
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise Invalid(f"{path} is not a knowledge archive ({exc.__class__.__name__}).") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise Invalid(f"{path} is not a knowledge archive of format {FORMAT}.")
     return document
+
+
+def _file_bytes(archive: zipfile.ZipFile, listed: dict[str, Any]) -> bytes:
+    """A listed file's bytes, read no further than the attachment cap (a crafted archive
+    cannot make the import hold a huge member in memory)."""
+    with archive.open(f"attachments/{listed['public_id']}") as member:
+        return member.read(attachments.MAX_BYTES + 1)
 
 
 def _parsed(key: str, value: object) -> object:
@@ -112,6 +137,7 @@ async def import_archive(uow: UnitOfWork, path: Path, progress: Progress) -> int
             if name in new_ids:
                 new_ids[name][values["id"]] = row.id
         progress(step, len(TABLES), f"{name}: {len(rows)}")
+    await _import_files(uow, document, people, new_ids["resources"], progress)
     for old, new in new_ids["resources"].items():
         resource = await session.get(Resource, new)
         assert resource is not None
@@ -119,6 +145,27 @@ async def import_archive(uow: UnitOfWork, path: Path, progress: Progress) -> int
         resource.adapted_from_id = new_ids["resources"].get(parent) if parent is not None else None
         await follow_reach(uow, resource)
     return len(new_ids["resources"])
+
+
+async def _import_files(uow: UnitOfWork, document: dict[str, Any], people: dict[str, int], resources: dict[int, int], progress: Progress) -> None:
+    """Check each file again like an upload, then store it under a new random name. Files are
+    written only after every check passed, so a refused archive leaves none behind."""
+    listed = document.get("files", [])
+    checked = []
+    for values in listed:
+        data = document["file_bytes"].get(values.get("public_id"))
+        if data is None or values.get("resource_id") not in resources or values.get("uploader_id") not in people:
+            raise Invalid("The archive lists a file that it does not hold, or of a resource or person it does not name; nothing was imported.")
+        attachments.check(attachments.Upload(str(values["filename"]), data))
+        checked.append((values, data))
+    for number, (values, data) in enumerate(checked, start=1):
+        uow.session.add(Attachment(
+            public_id=values["public_id"], conversation_id=None, seq=None, resource_id=resources[values["resource_id"]], uploader_id=people[values["uploader_id"]],
+            filename=values["filename"], content_type=values["content_type"], size=len(data), storage_name=attachments.store_bytes(uow, data),
+            created_at=_parsed("created_at", values["created_at"]),
+        ))
+        progress(number, len(checked), f"file {values['filename']}")
+    await uow.flush()
 
 
 async def _insert(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from artme_cop.attachments.models import Attachment
 from artme_cop.identity.models import Institution, Person
 from artme_cop.knowledge.models import AppliedReport, Resource, ResourcePerson, ResourcePhase, ResourceTag, ResourceVersion, Review, Transition
 
@@ -117,3 +118,9 @@ async def reviews_to_remind(session: AsyncSession, due_before: datetime) -> list
         .order_by(Review.id)
     )
     return [(review, resource) for review, resource in (await session.execute(query)).all()]
+
+
+async def file_names(session: AsyncSession, resource_id: int) -> list[str]:
+    """The names of a resource's files (they count as its words for partner attribution)."""
+    query = select(Attachment.filename).where(Attachment.resource_id == resource_id)
+    return list((await session.execute(query)).scalars())

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop.attachments import service as attachments
+from artme_cop.attachments.routes import file_response, read_upload_form
 from artme_cop.errors import Conflict, Invalid
-from artme_cop.knowledge import cycle
+from artme_cop.knowledge import cycle, files
 from artme_cop.knowledge import health as knowledge_health
 from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
@@ -103,7 +105,46 @@ async def resource_page(request: Request, *, errors: dict[str, str] | None = Non
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         view = await knowledge.resource_view(uow, actor, request.path_params["resource_id"])
-    return render(request, "knowledge/resource.html", {"view": view, "resource": view.resource, "errors": errors or {}, **LABELS}, status_code=status)
+        attached = await files.files_of(uow, actor, view.resource.public_id)
+    context = {"view": view, "resource": view.resource, "files": attached, "max_kib": attachments.MAX_BYTES // 1024, "errors": errors or {}, **LABELS}
+    return render(request, "knowledge/resource.html", context, status_code=status)
+
+
+async def file_upload(request: Request) -> Response:
+    actor = require_actor(request)
+    public_id = request.path_params["resource_id"]
+    _form, upload = await read_upload_form(request)
+    try:
+        async with request.app.state.uow() as uow:
+            await files.add_file(uow, actor, public_id, upload)
+    except attachments.TooLarge as exc:
+        return await resource_page(request, errors={"file": exc.message}, status=413)
+    except Invalid as exc:
+        return await resource_page(request, errors={"file": exc.message}, status=400)
+    except Conflict as exc:
+        return await resource_page(request, errors={"file": exc.message}, status=409)
+    flash.add(request, "The file is attached.")
+    return RedirectResponse(f"/knowledge/{public_id}#files", status_code=303)
+
+
+async def file_remove(request: Request) -> Response:
+    actor = require_actor(request)
+    await read_form(request)
+    public_id = request.path_params["resource_id"]
+    try:
+        async with request.app.state.uow() as uow:
+            await files.remove_file(uow, actor, public_id, request.path_params["file_id"])
+    except Conflict as exc:
+        return await resource_page(request, errors={"file": exc.message}, status=409)
+    flash.add(request, "The file is removed.")
+    return RedirectResponse(f"/knowledge/{public_id}#files", status_code=303)
+
+
+async def file_download(request: Request) -> Response:
+    actor = require_actor(request)
+    async with request.app.state.uow(read_only=True) as uow:
+        attachment, path = await files.open_file(uow, actor, request.path_params["resource_id"], request.path_params["file_id"])
+    return file_response(attachment, path)
 
 
 async def edit_page(request: Request, *, errors: dict[str, str] | None = None, form: dict[str, object] | None = None, status: int = 200) -> Response:
@@ -237,4 +278,7 @@ routes = [
     Route("/{resource_id}/adapt", adapt_submit, methods=["POST"], name="adapt"),
     Route("/{resource_id}/versions/{number}", version_page, name="version"),
     Route("/{resource_id}/diff", diff_page, name="diff"),
+    Route("/{resource_id}/files", file_upload, methods=["POST"], name="file_upload"),
+    Route("/{resource_id}/files/{file_id}", file_download, name="file"),
+    Route("/{resource_id}/files/{file_id}/remove", file_remove, methods=["POST"], name="file_remove"),
 ]

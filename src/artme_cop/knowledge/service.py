@@ -249,16 +249,16 @@ async def edit_resource(uow: UnitOfWork, actor: Actor, public_id: object, conten
         raise Conflict(f"The text can be changed only as a draft or when an update is due; it is “{cycle.STATE_LABELS[State(resource.state)]}”.")
     _apply_content(uow, resource, content)
     await _replace_tags_and_phases(uow, resource.id, content)
-    await _keep_partner_anonymous(uow, resource)
+    await keep_partner_anonymous(uow, resource)
     return resource
 
 
-async def _keep_partner_anonymous(uow: UnitOfWork, resource: Resource) -> None:
-    """Tags, the change target and the context show beside every version, so a resource
-    attributed to "a partner school" may not gain words naming the school later either."""
+async def keep_partner_anonymous(uow: UnitOfWork, resource: Resource, more: tuple[str, ...] = ()) -> None:
+    """Tags, the change target, the context and file names show beside every version, so a
+    resource attributed to "a partner school" may not gain words naming the school later either."""
     if resource.attribution == Attribution.PARTNER.value:
         await uow.flush()
-        await _check_partner_text(uow, resource)
+        await _check_partner_text(uow, resource, more)
 
 
 async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, conditions: object, when_not_to_use: object, contact: object) -> Resource:
@@ -274,7 +274,7 @@ async def contextualize(uow: UnitOfWork, actor: Actor, public_id: object, *, con
     resource.when_not_to_use = fields.long_text(when_not_to_use, field="when_not_to_use", label="When not to use it")
     [contact_id] = await _school_person_ids(uow, resource.institution_id, [contact], field="contact")
     resource.contact_id, resource.updated_at = contact_id, uow.clock.now()
-    await _keep_partner_anonymous(uow, resource)
+    await keep_partner_anonymous(uow, resource)
     return resource
 
 
@@ -425,12 +425,14 @@ async def _propose_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, reques
     resource.attribution, resource.approved_by_id, resource.approved_at = request.attribution.value, actor.person_id, uow.clock.now()
 
 
-async def _check_partner_text(uow: UnitOfWork, resource: Resource) -> None:
-    """Refuse "a partner school" while the resource's own words name the school."""
+async def _check_partner_text(uow: UnitOfWork, resource: Resource, more: tuple[str, ...] = ()) -> None:
+    """Refuse "a partner school" while the resource's own words (its files' names too, and
+    `more` words about to be added) name the school."""
     school = await queries.institution(uow.session, resource.institution_id)
     assert school is not None
-    texts = [resource.title, resource.summary, resource.body, resource.change_target, resource.conditions, resource.when_not_to_use]
+    texts = [resource.title, resource.summary, resource.body, resource.change_target, resource.conditions, resource.when_not_to_use, *more]
     texts += (await queries.list_tags(uow.session, [resource.id]))[resource.id]
+    texts += await queries.file_names(uow.session, resource.id)
     for name in (school.name, school.short_name):
         folded = name.strip().casefold()
         if folded and any(folded in text.casefold() for text in texts):
