@@ -180,6 +180,7 @@ class Stats:
     received: dict[str, int] = field(default_factory=lambda: {"bench": 0, "fevt": 0})
     expected: dict[str, int] = field(default_factory=lambda: {"bench": 0, "fevt": 0})
     sent: dict[str, int] = field(default_factory=lambda: {"bench": 0, "fevt": 0})
+    by_action: dict[str, list[float]] = field(default_factory=lambda: {"agenda": [], "broadcast": []})
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     duplicates: int = 0
@@ -259,7 +260,10 @@ class Peer:
             return
         self.seen.add(uid)
         what = found.group(1).decode()
-        self.stats.latencies[what].append(time.time() - float(found.group(2)))
+        latency = time.time() - float(found.group(2))
+        self.stats.latencies[what].append(latency)
+        if what == "fevt":  # even event numbers are agenda changes, odd ones broadcasts
+            self.stats.by_action["agenda" if uid[-1] in b"02468" else "broadcast"].append(latency)
         self.stats.received[what] += 1
 
 
@@ -472,6 +476,9 @@ class Dialogue:
                 "lost": s.expected[what] - s.received[what],
                 **{f"{p}_ms": round(percentile(ordered, f) * 1000, 1) for p, f in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
             }
+        for action, values in s.by_action.items():
+            ordered = sorted(values)
+            out["facilitator_events"][f"{action}_p50_p99_ms"] = [round(percentile(ordered, f) * 1000, 1) for f in (0.5, 0.99)]
         out["server_log"] = self.server.log_counts() if self.server else {}
         out["pass"] = all(out[k]["p99_ms"] <= P99_BOUND_MS and out[k]["lost"] == 0 for k in ("messages", "facilitator_events"))
         return out
@@ -501,6 +508,8 @@ def summary(r: dict[str, Any], args: argparse.Namespace) -> str:
         m = r[key]
         lines.append(f"{label:19}: sent {m['sent']}, deliveries {m['received']}/{m['expected']} (lost {m['lost']}), "
                      f"latency ms p50 {m['p50_ms']} p95 {m['p95_ms']} p99 {m['p99_ms']} max {m['max_ms']}")
+    f = r["facilitator_events"]
+    lines.append(f"  of which agenda p50/p99 ms {f['agenda_p50_p99_ms']}, broadcast p50/p99 ms {f['broadcast_p50_p99_ms']}")
     lines.append(f"errors: {r['errors'] or 'none'} {r['error_samples'] or ''}; sockets closed: {r['sockets_closed']}; "
                  f"alias collisions while seeding: {r['alias_collisions_at_seeding']}; snapshot `internal` errors (retried): "
                  f"{r['snapshot_internal_errors']}; participants not placed: {r['participants_not_placed']}; server log: {r['server_log']}")
