@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export ARTME_DATA_DIR ?= ./var
 
-.PHONY: run test test-postgres test-deps migrate demo bench clean
+.PHONY: run test test-postgres test-deps migrate demo bench bench-dialogue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ demo: $(VENV)/.run-installed
 ## bench: the fan-out benchmark against a bare websockets server (about 5 minutes)
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/fanout.py --full --json var/bench.json
+
+## bench-dialogue: one 300-person Chats for Change session, breakouts + main room (about 2 minutes)
+bench-dialogue: $(VENV)/.test-installed
+	$(BIN)/python bench/dialogue.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
