@@ -144,3 +144,22 @@ def test_moderation_views_keep_the_alias(app_client: TestClient, browser: Callab
     alias = shown["author"]["name"]
     assert shown["author"]["id"] is None and alias != "Sam Student"
     assert shown["names"] == [alias, alias]
+
+
+def test_two_people_never_draw_the_same_alias_in_a_room(app_client: TestClient, browser: Callable[[str], TestClient], world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random handles collide now and then in a large room; the second person gets another
+    one instead of a failed entry (the benchmark's 300-person rooms hit this)."""
+    from artme_cop.dialogue import service as dialogue_service
+    from artme_cop.dialogue.models import DialogueParticipant
+
+    draws = iter(["Calm Heron 11", "Calm Heron 11", "Calm Heron 11", "Warm Finch 12"])
+    monkeypatch.setattr(dialogue_service, "_new_alias", lambda: next(draws))
+    room = schedule(app_client, world, mode="pseudonymous")
+    assert accept(browser(world.student_a.email), room) == 303
+    assert accept(browser(world.faculty_a.email), room) == 303
+
+    async def aliases() -> list[str]:
+        async with app_client.app.state.uow(read_only=True) as uow:  # type: ignore[attr-defined]
+            return sorted((await uow.session.execute(select(DialogueParticipant.alias))).scalars())
+
+    assert run(app_client, aliases) == ["Calm Heron 11", "Warm Finch 12"]

@@ -19,7 +19,8 @@ def _session(frame: dict[str, Any]) -> int:
 
 
 async def snapshot(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
-    async with context.uow() as uow:
+    # A read: on SQLite a writing unit of work would queue behind every writer (BEGIN IMMEDIATE).
+    async with context.uow(read_only=True) as uow:
         return await dialogue.snapshot(uow, context.actor, _session(frame))
 
 

@@ -273,7 +273,7 @@ async def accept_agreement(uow: UnitOfWork, actor: Actor, session_id: object, *,
     if not entered_before and not admits_entry(state, State(session.paused_from) if session.paused_from else None):
         raise Conflict("The room is closed to late entry.")
     if participant is None:
-        participant = DialogueParticipant(session_id=session.id, person_id=actor.person_id, alias=_new_alias(), key=secrets.token_hex(8))
+        participant = DialogueParticipant(session_id=session.id, person_id=actor.person_id, alias=await _unused_alias(uow, session.id), key=secrets.token_hex(8))
         uow.session.add(participant)
     participant.accepted_version = session.agreement_version
     participant.accepted_at = uow.clock.now()
@@ -301,6 +301,17 @@ async def publish_agreement(uow: UnitOfWork, actor: Actor, session_id: object, *
 def _new_alias() -> str:
     # Random for each room: the same person gets unrelated names in two rooms (not linkable).
     return f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)} {secrets.randbelow(90) + 10}"
+
+
+async def _unused_alias(uow: UnitOfWork, session_id: int) -> str:
+    """A random alias nobody in the session has (a few hundred people among some 17,000 names
+    would otherwise collide now and then); a longer number if the draws keep colliding."""
+    taken = set((await uow.session.execute(select(DialogueParticipant.alias).where(DialogueParticipant.session_id == session_id))).scalars())
+    for _ in range(20):
+        alias = _new_alias()
+        if alias not in taken:
+            return alias
+    return f"{_new_alias()}{secrets.randbelow(900) + 100}"
 
 
 async def _sync_members(uow: UnitOfWork, session: DialogueSession) -> None:

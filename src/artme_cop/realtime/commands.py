@@ -27,7 +27,8 @@ class Session(Protocol):
 class CommandContext:
     actor: Actor
     connection: Session
-    uow: Callable[[], UnitOfWork]
+    # Called as uow() or uow(read_only=True), like Realtime.uow.
+    uow: Callable[..., UnitOfWork]
     broker: Broker
 
 
