@@ -27,7 +27,7 @@ async def test_browse_and_read_as_json_with_partner_attribution(app: Any, world:
         assert_schema(spec, "Resource", one.json())
         assert "Alder" not in one.text and "Cam Coalition" not in one.text
         assert one.json()["title"] == CONTENT["title"] and one.json()["version"] == 1
-        assert (await api.http.get("/api/knowledge/resources", params={"origin": str(world.institution_a.id)})).json() == {"resources": []}
+        assert (await api.http.get("/api/knowledge/resources", params={"origin": str(world.institution_a.id)})).json() == {"resources": [], "page": 1, "has_next": False}
 
 
 async def test_reports_and_lineage_as_json(app: Any, world: World) -> None:
@@ -54,7 +54,7 @@ async def test_draft_is_not_found_for_outsiders(app: Any, world: World) -> None:
     public_id = await resource_in(app, world, State.DRAFT)
     async with api_client(app, world.participant_b) as api:
         assert_error(await api.http.get(f"/api/knowledge/resources/{public_id}"), 404, "not_found")
-        assert (await api.http.get("/api/knowledge/resources")).json() == {"resources": []}
+        assert (await api.http.get("/api/knowledge/resources")).json() == {"resources": [], "page": 1, "has_next": False}
 
 
 async def test_steps_through_the_api(app: Any, world: World) -> None:

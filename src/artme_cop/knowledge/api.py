@@ -40,7 +40,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"id": _STR, "title": _STR, "summary": _STR, "type": _STR, "state": _STATE, "origin": _ORIGIN, "tags": _STRS, "phases": {"type": "array", "items": _INT}, "applied": _INT},
         "A resource in a list, as the caller may see it.",
     ),
-    "ResourceList": _object({"resources": {"type": "array", "items": _ref("ResourceCard")}}),
+    "ResourceList": _object({"resources": {"type": "array", "items": _ref("ResourceCard")}, "page": {"type": "integer"}, "has_next": {"type": "boolean"}}),
     "HistoryEntry": _object({"at": _STR, "move": _STR, "from": _STR, "to": _STR, "who": _STR, "reason": _STR, "version": {"type": ["integer", "null"]}}),
     "Resource": _object(
         {
@@ -105,7 +105,7 @@ def _lines(rows: list[DiffLine]) -> list[dict[str, str]]:
 
 
 @router.operation(
-    "GET", "/resources", summary="Browse and search resources", reply=Reply(200, "The resources the caller may see that match every facet, newest change first (at most 50).", "ResourceList"),
+    "GET", "/resources", summary="Browse and search resources", reply=Reply(200, "The resources the caller may see that match every facet, newest change first, 50 a page.", "ResourceList"),
     params=(
         query("q", STRING, "Text to find in the title, summary or text."),
         query("type", STRING, "A type of resource.", enum=tuple(t.value for t in ResourceType)),
@@ -113,6 +113,7 @@ def _lines(rows: list[DiffLine]) -> list[dict[str, str]]:
         query("tag", STRING, "A tag."),
         query("state", STRING, "A state of the cycle.", enum=tuple(s.value for s in cycle.State)),
         query("origin", STRING, "A school's id, or `partner` for resources whose school is not named."),
+        query("page", INTEGER, "The page of 50 results, from 1 (`has_next` says whether another follows).", minimum=1),
     ),
 )
 async def list_resources(call: ApiCall) -> Result:
@@ -120,7 +121,7 @@ async def list_resources(call: ApiCall) -> Result:
     filters = knowledge_search.clean_filters(**{name: "" if value is None else value for name, value in call.query.items()})
     async with call.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, call.actor, filters)
-    return ok({"resources": [card_json(card) for card in found.cards]})
+    return ok({"resources": [card_json(card) for card in found.cards], "page": found.filters.page, "has_next": found.has_next})
 
 
 @router.operation("GET", "/resources/{resource_id}", summary="One resource", reply=Reply(200, "The resource as the caller may see it.", "Resource"), params=(RESOURCE,))

@@ -87,8 +87,8 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def browse(session: AsyncSession, where: list[ColumnElement[bool]], *, limit: int) -> list[Resource]:
-    query = select(Resource).where(*where).order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(limit)
+async def browse(session: AsyncSession, where: list[ColumnElement[bool]], *, limit: int, offset: int = 0) -> list[Resource]:
+    query = select(Resource).where(*where).order_by(Resource.updated_at.desc(), Resource.id.desc()).limit(limit).offset(offset)
     return list((await session.execute(query)).scalars())
 
 

@@ -61,7 +61,7 @@ def _resource_url(public_id: str) -> str:
 async def browse_page(request: Request) -> Response:
     actor = require_actor(request)
     params = request.query_params
-    filters = knowledge_search.clean_filters(**{name: params.get(name, "") for name in ("q", "type", "phase", "tag", "state", "origin")})
+    filters = knowledge_search.clean_filters(**{name: params.get(name, "") for name in ("q", "type", "phase", "tag", "state", "origin", "page")})
     async with request.app.state.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, actor, filters)
     return render(request, "knowledge/index.html", {"browse": found, "query": urlencode(filters.as_query()), **LABELS})

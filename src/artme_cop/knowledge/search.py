@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
 
 from artme_cop import policy
+from artme_cop.errors import Invalid
 from artme_cop.knowledge import cycle, queries
 from artme_cop.knowledge.cycle import State
 from artme_cop.knowledge.models import Attribution, Resource, ResourcePhase, ResourceTag, ResourceType, ResourceVersion
@@ -24,6 +25,8 @@ from artme_cop.unit_of_work import UnitOfWork
 
 PARTNER_ORIGIN = "partner"
 QUERY_LIMIT = 200
+PAGE_SIZE = 50
+MAX_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,15 @@ class Filters:
     tag: str = ""
     state: str = ""
     origin: str = ""  # an institution id, "partner", or "" for any
+    page: int = 1
 
     def as_query(self) -> dict[str, str]:
+        """The facets as query parameters (without the page: links add it)."""
         values = {"q": self.q, "type": self.type, "phase": str(self.phase or ""), "tag": self.tag, "state": self.state, "origin": self.origin}
         return {k: v for k, v in values.items() if v}
 
 
-def clean_filters(*, q: object = "", type: object = "", phase: object = "", tag: object = "", state: object = "", origin: object = "") -> Filters:
+def clean_filters(*, q: object = "", type: object = "", phase: object = "", tag: object = "", state: object = "", origin: object = "", page: object = "") -> Filters:
     """Parse the facets; an unknown value is Invalid naming it (a 400, never a 500)."""
     text = fields.line(q or "", field="q", label="The search text", max_length=QUERY_LIMIT, required=False)
     chosen_type = fields.choice(type, ResourceType, field="type", label="a type").value if type else ""
@@ -50,7 +55,10 @@ def clean_filters(*, q: object = "", type: object = "", phase: object = "", tag:
     chosen_origin = ""
     if origin:
         chosen_origin = PARTNER_ORIGIN if origin == PARTNER_ORIGIN else str(fields.key(origin, field="origin", label="The origin"))
-    return Filters(text, chosen_type, chosen_phase, chosen_tag, chosen_state, chosen_origin)
+    chosen_page = fields.key(page, field="page", label="The page") if page not in ("", None) else 1
+    if not 1 <= chosen_page <= MAX_PAGE:
+        raise Invalid(f"The page is a number from 1 to {MAX_PAGE}.", field="page")
+    return Filters(text, chosen_type, chosen_phase, chosen_tag, chosen_state, chosen_origin, chosen_page)
 
 
 def _visible(actor: Actor, scope: ColumnElement[str]) -> ColumnElement[bool]:
@@ -123,11 +131,14 @@ class Browse:
     cards: list[Card]
     tags: list[str] = field(default_factory=list)
     origins: list[Option] = field(default_factory=list)
+    has_next: bool = False
 
 
 async def browse(uow: UnitOfWork, actor: Actor, filters: Filters) -> Browse:
-    """The resources the reader may see that match every facet, newest change first."""
-    resources = await queries.browse(uow.session, _where(actor, filters), limit=50)
+    """The resources the reader may see that match every facet, newest change first, a page
+    of PAGE_SIZE at a time."""
+    found = await queries.browse(uow.session, _where(actor, filters), limit=PAGE_SIZE + 1, offset=(filters.page - 1) * PAGE_SIZE)
+    resources = found[:PAGE_SIZE]
     counts = await queries.reports_count(uow.session, [r.id for r in resources])
     tags = await queries.list_tags(uow.session, [r.id for r in resources])
     phases = await queries.list_phases(uow.session, [r.id for r in resources])
@@ -149,4 +160,4 @@ async def browse(uow: UnitOfWork, actor: Actor, filters: Filters) -> Browse:
     hidden_origin = await uow.session.scalar(select(exists().where(visible, Resource.attribution == Attribution.PARTNER.value)))
     if hidden_origin:
         origins.append(Option(PARTNER_ORIGIN, PARTNER_SCHOOL))
-    return Browse(filters, cards, every_tag, origins)
+    return Browse(filters, cards, every_tag, origins, has_next=len(found) > PAGE_SIZE)
