@@ -32,3 +32,12 @@ async def test_more_than_a_page_of_resources_is_reachable(app: Any, world: World
     outsider = make_client(app)
     await sign_in(outsider, world.lead_b.email)
     assert not soup(await outsider.get("/knowledge/?page=2")).select("article.resource-card")
+
+
+async def test_the_post_button_shows_only_to_people_who_may_post(app: Any, world: World) -> None:
+    for person, shown in ((world.coalition_a, True), (world.lead_a, True), (world.student_a, False), (world.admin, False)):
+        http = make_client(app)
+        await sign_in(http, person.email)
+        page = await http.get("/knowledge/")
+        assert (soup(page).find("a", href="/knowledge/new") is not None) is shown, person.email
+        assert (await http.get("/knowledge/new")).status_code == (200 if shown else 403)

@@ -64,7 +64,7 @@ async def browse_page(request: Request) -> Response:
     filters = knowledge_search.clean_filters(**{name: params.get(name, "") for name in ("q", "type", "phase", "tag", "state", "origin", "page")})
     async with request.app.state.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, actor, filters)
-    return render(request, "knowledge/index.html", {"browse": found, "query": urlencode(filters.as_query()), **LABELS})
+    return render(request, "knowledge/index.html", {"browse": found, "query": urlencode(filters.as_query()), "may_post": knowledge.may_post(actor), **LABELS})
 
 
 async def health_page(request: Request) -> Response:

@@ -212,6 +212,11 @@ async def _replace_tags_and_phases(uow: UnitOfWork, resource_id: int, content: C
 # --- posting and editing ---------------------------------------------------------------------------
 
 
+def may_post(actor: Actor) -> bool:
+    """Whether the actor may post a resource for their school (the browse page's button)."""
+    return actor.institution_id is not None and policy.can(actor, Action.RESOURCE_CREATE, actor.institution_id)
+
+
 async def create_resource(uow: UnitOfWork, actor: Actor, content: Content, *, authors: list[object] | None = None, stewards: list[object] | None = None) -> Resource:
     """Post a draft resource for the actor's school; the actor is an author and a steward.
 
