@@ -4,15 +4,21 @@ facilitator reviews safety)."""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+from artme_cop.app import create_app
+from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.knowledge import service as knowledge
 from artme_cop.knowledge.cycle import State
 from artme_cop.policy import Actor
 from artme_cop.unit_of_work import UnitOfWork
-from tests.factories import World
+from tests.factories import World, seed_world
 
 CONTENT: dict[str, Any] = {
     "type": "tool",
@@ -101,3 +107,25 @@ async def resource_in(app: Any, world: World, state: State, *, attribution: str 
     await move(app, world.coalition_a, public_id, "flag_update", reason="Rubric changed.")
     assert state is State.UPDATE_DUE
     return public_id
+
+
+@contextlib.asynccontextmanager
+async def second_repository(template_database: str, folder: Path, clock: Any) -> AsyncIterator[Any]:
+    """Another app on its own copy of the migrated SQLite template, seeded with the same world
+    (the same people and schools), for export and import round trips."""
+    from tests.conftest import make_settings
+
+    path = folder / "other.db"
+    shutil.copyfile(template_database, path)
+    settings = make_settings(folder / "other", f"sqlite+aiosqlite:///{path}")
+    engine = make_engine(settings.database_url)
+    try:
+        async with UnitOfWork(make_sessionmaker(engine), clock, settings) as uow:
+            await seed_world(uow)
+    finally:
+        await engine.dispose()
+    other = create_app(settings, clock=clock)
+    try:
+        yield other
+    finally:
+        await other.state.engine.dispose()

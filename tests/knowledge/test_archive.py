@@ -13,15 +13,13 @@ import pytest
 
 from artme_cop import cli
 from artme_cop.app import create_app
-from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.errors import Invalid
 from artme_cop.knowledge import archive, service as knowledge
 from artme_cop.knowledge.cycle import State
 from artme_cop.settings import Settings
-from artme_cop.unit_of_work import UnitOfWork
 from tests.conftest import BACKEND, SECRET, make_settings
-from tests.factories import World, seed_world
-from tests.knowledge.helpers import actor_of, resource_in, review
+from tests.factories import World
+from tests.knowledge.helpers import actor_of, resource_in, review, second_repository
 from tests.support import MutableClock, snapshot
 
 pytestmark = pytest.mark.skipif(BACKEND == "postgres", reason="copies the migrated SQLite template for the second database")
@@ -70,17 +68,7 @@ async def test_round_trip_into_an_empty_repository_loses_nothing(app: Any, world
     exported = await _export(app, tmp_path / "knowledge.zip")
     assert len(exported["resources"]) == 12 and exported["transitions"] and exported["reviews"] and exported["reports"]
 
-    other_path = tmp_path / "other.db"
-    shutil.copyfile(template_database, other_path)
-    other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{other_path}")
-    engine = make_engine(other_settings.database_url)
-    try:
-        async with UnitOfWork(make_sessionmaker(engine), clock, other_settings) as uow:
-            await seed_world(uow)
-    finally:
-        await engine.dispose()
-    other = create_app(other_settings, clock=clock)
-    try:
+    async with second_repository(template_database, tmp_path, clock) as other:
         async with other.state.uow() as uow:
             assert await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None) == 12
         again = await _export(other, tmp_path / "again.zip")
@@ -91,8 +79,6 @@ async def test_round_trip_into_an_empty_repository_loses_nothing(app: Any, world
             async with other.state.uow() as uow:
                 await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None)
         assert await snapshot(other) == before
-    finally:
-        await other.state.engine.dispose()
 
 
 async def test_import_refused_when_people_are_missing(app: Any, world: World, template_database: str, tmp_path: Path, clock: MutableClock) -> None:

@@ -6,21 +6,17 @@ a partner-school resource's file may not name the school; export and import carr
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from artme_cop.app import create_app
-from artme_cop.db import make_engine, make_sessionmaker
 from artme_cop.knowledge import archive
 from artme_cop.knowledge.cycle import State
-from artme_cop.unit_of_work import UnitOfWork
-from tests.conftest import BACKEND, make_client, make_settings
-from tests.factories import World, seed_world
-from tests.knowledge.helpers import accept_both, add_context, make_resource, move, resource_in, submit
+from tests.conftest import BACKEND, make_client
+from tests.factories import World
+from tests.knowledge.helpers import accept_both, add_context, make_resource, move, resource_in, second_repository, submit
 from tests.support import MutableClock, csrf_from, sign_in, snapshot, soup
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -145,22 +141,10 @@ async def test_export_and_import_carry_the_files(app: Any, world: World, templat
     async with app.state.uow() as uow:
         await archive.export_archive(uow, tmp_path / "knowledge.zip", lambda *_: None)
 
-    other_path = tmp_path / "other.db"
-    shutil.copyfile(template_database, other_path)
-    other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{other_path}")
-    engine = make_engine(other_settings.database_url)
-    try:
-        async with UnitOfWork(make_sessionmaker(engine), clock, other_settings) as uow:
-            await seed_world(uow)
-    finally:
-        await engine.dispose()
-    other = create_app(other_settings, clock=clock)
-    try:
+    async with second_repository(template_database, tmp_path, clock) as other:
         async with other.state.uow() as uow:
             assert await archive.import_archive(uow, tmp_path / "knowledge.zip", lambda *_: None) == 1
         imported = await _as(other, world.coalition_a)
         [(name, href)] = _file_links(await imported.get(f"/knowledge/{public_id}")).items()
         download = await imported.get(href)
         assert name == "worksheet.pdf" and download.status_code == 200 and download.content == PDF
-    finally:
-        await other.state.engine.dispose()
