@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 export ARTME_DATA_DIR ?= ./var
+# pytest-xdist workers: one per core; 0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test test-postgres test-deps migrate demo bench bench-dialogue clean
 
@@ -35,11 +37,11 @@ test-deps: $(VENV)/.test-installed
 
 ## test: the whole suite on SQLite (PostgreSQL/Redis-marked tests use the local servers)
 test: test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 ## test-postgres: the whole suite again with PostgreSQL as the database
 test-postgres: test-deps
-	ARTMETEST_DB=postgres $(BIN)/python -m pytest
+	ARTMETEST_DB=postgres $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 migrate: $(VENV)/.run-installed
 	$(BIN)/artme-cop migrate

@@ -88,14 +88,25 @@ def mailer() -> RecordingMailer:
 
 
 async def _empty_postgres(url: str) -> None:
+    """Empty every table and restart every sequence, as a fresh migrated database would be.
+
+    DELETE with triggers off (session_replication_role, a superuser's setting, as the local
+    server's trust users are) takes ~40 ms; TRUNCATE of the ~80 tables takes ~0.4 s, which
+    thousands of tests would pay. The audit log refuses DELETE by trigger in production."""
     engine = make_engine(url)
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        # The audit log refuses DELETE by trigger; TRUNCATE is the test-only way around it.
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # Reference data the migrations insert comes back as a fresh database would have it.
-        await connection.execute(insert(Category), default_category_rows(datetime.now(timezone.utc)))
-    await engine.dispose()
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("SET LOCAL session_replication_role = replica"))
+            await connection.execute(text("DO $$ BEGIN " + " ".join(f'DELETE FROM "{name}";' for name in tables) + " END $$"))
+            await connection.execute(text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            ))
+            # Reference data the migrations insert comes back as a fresh database would have it.
+            await connection.execute(insert(Category), default_category_rows(datetime.now(timezone.utc)))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

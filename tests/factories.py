@@ -4,6 +4,12 @@ Institution A (cohorts A1, A2) and institution B (cohort B1); a program admin, a
 A1, a facilitator of A1, A's lead, a coalition member of A, a student and a faculty member
 of A1, a participant of A2, B's lead and a participant of B1. Rows are inserted directly
 with one password hash computed once per run, so seeding costs milliseconds.
+
+That hash is a real Argon2id hash with the smallest cost parameters: verification reads the
+parameters from the hash itself, so every sign-in of the suite goes through the production
+verifier but costs microseconds instead of the 0.1 s a production-strength hash costs (the
+suite signs in thousands of times). New passwords chosen through the app are hashed at full
+strength, which tests/unit/test_passwords.py checks.
 """
 
 from __future__ import annotations
@@ -12,14 +18,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from artme_cop.identity.models import Cohort, CohortMembership, Institution, Person, Role, RoleAssignment
-from artme_cop.identity.passwords import hash_password
+from argon2 import PasswordHasher
 from artme_cop.unit_of_work import UnitOfWork
 from tests.support import PASSWORD
 
 
 @lru_cache(maxsize=1)
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 
 
 @dataclass

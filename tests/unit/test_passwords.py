@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import extract_parameters
 
 from artme_cop.errors import Invalid
 from artme_cop.identity import passwords
@@ -21,6 +22,13 @@ def test_hash_is_argon2id_and_not_the_password(unicode_hash: str) -> None:
     assert unicode_hash.startswith("$argon2id$")
     assert UNICODE_64 not in unicode_hash
     assert passwords.hash_password(UNICODE_64) != unicode_hash  # salted
+
+
+def test_new_hashes_use_full_strength_parameters(unicode_hash: str) -> None:
+    """The test world's accounts carry a minimal-cost hash (tests/factories.py); what the app
+    hashes must not: at least RFC 9106's second recommended option (64 MiB, 3 passes)."""
+    parameters = extract_parameters(unicode_hash)
+    assert parameters.memory_cost >= 65536 and parameters.time_cost >= 3
 
 
 def test_64_character_unicode_password_verifies(unicode_hash: str) -> None:

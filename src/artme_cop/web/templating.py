@@ -3,6 +3,7 @@ and the globals every page needs (the actor, the CSRF token, navigation, flash m
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,11 @@ def _date(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "—"
 
 
+@functools.cache
 def make_templates() -> Jinja2Templates:
+    """One environment per process: it holds no per-app state, and sharing it keeps each
+    template compiled once however many apps a process builds (the test suite builds one
+    per test)."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
