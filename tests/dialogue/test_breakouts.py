@@ -54,8 +54,10 @@ def test_members_hear_only_their_breakout_and_come_back(app_client: TestClient, 
         assert s.request({"type": "dialogue.join_affinity", "session": room.session, "room": students})["type"] == "ack"
         # Below the minimum the room is not open: nobody but the facilitators reads it.
         assert s.request({"type": "subscribe", "conversation": students})["code"] == "not_found"
-        waiting = s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["breakout"]
-        assert (waiting["open"], waiting["roster"]) == (False, [])
+        waiting = s.request({"type": "dialogue.snapshot", "session": room.session})
+        assert (waiting["me"]["breakout"]["open"], waiting["me"]["breakout"]["roster"]) == (False, [])
+        # The room sees how many chose each affinity room and its minimum, never who.
+        assert [(r["chosen"], r["min_size"]) for r in waiting["room"]["breakouts"]] == [(1, 2), (0, 2)]
         key_t = t.request({"type": "dialogue.snapshot", "session": room.session})["me"]["key"]
         assert tool(fac, room, "move_person", participant=key_t, to=students)["type"] == "ack"
         assert s.request({"type": "subscribe", "conversation": students})["type"] == "ack"
@@ -73,9 +75,11 @@ def test_members_hear_only_their_breakout_and_come_back(app_client: TestClient, 
         assert "Sam Student" not in lead_snapshot and "Fran Faculty" not in lead_snapshot
         rosters = fac.request({"type": "dialogue.snapshot", "session": room.session})["me"]["rosters"]
         assert sorted(e["person"]["name"] for e in rosters[str(students)]) == ["Fran Faculty", "Sam Student"]
-        # Broadcast reaches every open breakout.
+        # Broadcast reaches every open breakout; the room's state (and its version) is unchanged.
+        version = fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["version"]
         assert tool(fac, room, "broadcast", text="Five minutes left")["type"] == "ack"
         assert t.next("message")["data"]["html"] == "<p>Five minutes left</p>"
+        assert fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["version"] == version
         # Move back to the main room: the socket is told at once.
         assert tool(fac, room, "move_person", participant=key_t, to="main")["type"] == "ack"
         assert t.next("unsubscribed")["conversation"] == students

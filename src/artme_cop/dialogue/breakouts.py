@@ -19,7 +19,7 @@ from artme_cop.conversations.models import ConversationKind
 from artme_cop.dialogue import queries
 from artme_cop.dialogue.lifecycle import State
 from artme_cop.dialogue.models import DialogueParticipant, DialogueRoom, DialogueSession, RoomKind
-from artme_cop.dialogue.service import _changed, _facilitate, _participant, _seconds, _sync_members, access_session
+from artme_cop.dialogue.service import _audit, _changed, _facilitate, _participant, _seconds, _sync_members, access_session
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import CohortMembership
 from artme_cop.dialogue.models import DialogueCohort
@@ -199,7 +199,8 @@ async def broadcast(uow: UnitOfWork, actor: Actor, session_id: object, *, text: 
     for outcome in await conversations.post_messages(uow, requests):
         if isinstance(outcome, DomainError):
             raise outcome
-    await _changed(uow, actor, session, "dialogue_broadcast", {"rooms": len(rooms)})
+    # The room's state is unchanged: audited, but no state event to everyone in the room.
+    _audit(uow, actor, session, "dialogue_broadcast", {"rooms": len(rooms)})
     return len(rooms)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.dialogue.models import DialogueCohort, DialogueFacilitator, DialogueParticipant, DialogueRoom, DialogueSession
@@ -33,6 +33,26 @@ async def facilitators(session: AsyncSession, session_id: int) -> list[Person]:
 async def participants(session: AsyncSession, session_id: int) -> list[DialogueParticipant]:
     query = select(DialogueParticipant).where(DialogueParticipant.session_id == session_id).order_by(DialogueParticipant.id)
     return list((await session.execute(query)).scalars())
+
+
+async def raised_hands(session: AsyncSession, session_id: int) -> list[DialogueParticipant]:
+    """The speaking queue: raised hands of people still in the room, first raised first."""
+    query = (
+        select(DialogueParticipant)
+        .where(DialogueParticipant.session_id == session_id, DialogueParticipant.hand_raised_at.is_not(None), DialogueParticipant.removed_at.is_(None))
+        .order_by(DialogueParticipant.hand_raised_at, DialogueParticipant.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def breakout_counts(session: AsyncSession, session_id: int) -> dict[int, int]:
+    """How many participants are placed in each breakout (counts only, never who)."""
+    query = (
+        select(DialogueParticipant.breakout_id, func.count())
+        .where(DialogueParticipant.session_id == session_id, DialogueParticipant.breakout_id.is_not(None))
+        .group_by(DialogueParticipant.breakout_id)
+    )
+    return {room: count for room, count in (await session.execute(query)).all()}
 
 
 async def get_participant(session: AsyncSession, session_id: int, person_id: int) -> DialogueParticipant | None:

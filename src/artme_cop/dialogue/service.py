@@ -420,7 +420,7 @@ async def call_next(uow: UnitOfWork, actor: Actor, session_id: object) -> Dialog
     Raises: Conflict when no hand is raised.
     """
     session = (await _facilitate(uow, actor, session_id)).session
-    queue = _queue(await queries.participants(uow.session, session.id))
+    queue = await queries.raised_hands(uow.session, session.id)
     if not queue:
         raise Conflict("No hand is raised.")
     first = queue[0]
@@ -483,11 +483,6 @@ async def _participant(uow: UnitOfWork, session: DialogueSession, key: object) -
     return found
 
 
-def _queue(participants: list[DialogueParticipant]) -> list[DialogueParticipant]:
-    raised = [p for p in participants if p.hand_raised_at is not None and p.removed_at is None]
-    return sorted(raised, key=lambda p: (p.hand_raised_at, p.id))
-
-
 # --- room state ------------------------------------------------------------------------------
 
 
@@ -519,19 +514,22 @@ def _shown(session: DialogueSession, participant: DialogueParticipant, person: P
 
 
 async def room_state(uow: UnitOfWork, session: DialogueSession) -> dict[str, Any]:
-    """The room state everyone in the room sees (never a name in a non-named room)."""
-    participants = await queries.participants(uow.session, session.id)
-    people = {p.id: p for p in await _people(uow, [x.person_id for x in participants])}
+    """The room state everyone in the room sees (never a name in a non-named room).
+
+    Built in the facilitator's write transaction for every change, so it reads only what it
+    shows (the queue, the floor, counts per breakout), not the whole room of hundreds."""
+    queue = await queries.raised_hands(uow.session, session.id)
+    holder = session.floor_person_id
+    holder_standing = None if holder is None else await queries.get_participant(uow.session, session.id, holder)
+    people = {p.id: p for p in await _people(uow, [p.person_id for p in queue] + ([holder] if holder is not None else []))}
     facilitators = await queries.facilitators(uow.session, session.id)
-    by_person = {p.person_id: p for p in participants}
 
     def entry(p: DialogueParticipant) -> dict[str, Any]:
         return {"key": p.key, "person": _shown(session, p, people[p.person_id])}
 
-    holder = session.floor_person_id
     floor_entry: dict[str, Any] | None = None
     if holder is not None:
-        floor_entry = entry(by_person[holder]) if holder in by_person else {"key": None, "person": conversations.author_payload(people.get(holder) or facilitators[0])}
+        floor_entry = entry(holder_standing) if holder_standing is not None else {"key": None, "person": conversations.author_payload(people.get(holder) or facilitators[0])}
     return {
         "session": session.id,
         "conversation": session.main_conversation_id,
@@ -546,7 +544,7 @@ async def room_state(uow: UnitOfWork, session: DialogueSession) -> dict[str, Any
         "slow_mode_seconds": session.slow_mode_seconds,
         "floor_mode": session.floor_mode,
         "floor": floor_entry,
-        "queue": [entry(p) for p in _queue(participants)],
+        "queue": [entry(p) for p in queue],
         "signals": {"ouch": session.ouch_count, "oops": session.oops_count},
         "facilitators": [conversations.author_payload(p) for p in facilitators],
         "breakouts": await public_rooms(uow, session),
@@ -558,10 +556,7 @@ async def public_rooms(uow: UnitOfWork, session: DialogueSession) -> list[dict[s
     chose them and the minimum (not who)."""
     # A side room is nobody else's business: it is not listed to the room.
     rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None and r.kind != RoomKind.SIDE.value]
-    chosen: dict[int, int] = {}
-    for p in await queries.participants(uow.session, session.id):
-        if p.breakout_id is not None:
-            chosen[p.breakout_id] = chosen.get(p.breakout_id, 0) + 1
+    chosen = await queries.breakout_counts(uow.session, session.id) if any(r.kind == RoomKind.AFFINITY.value for r in rooms) else {}
     return [
         {"conversation": r.conversation_id, "name": r.name, "kind": r.kind, "ends_at": r.ends_at.isoformat() if r.ends_at else None,
          **({"chosen": chosen.get(r.conversation_id, 0), "min_size": r.min_size} if r.kind == RoomKind.AFFINITY.value else {})}
