@@ -1709,6 +1709,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(summary(bench.results))
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(bench.results, indent=2, default=str) + "\n")
         print(f"JSON written to {args.json}")
     return 0
