@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from artme_cop.identity.models import Cohort, CohortMembership, Institution, Person, Role, RoleAssignment
 from argon2 import PasswordHasher
+
+from artme_cop.identity.models import Cohort, CohortMembership, Institution, Person, Role, RoleAssignment
 from artme_cop.unit_of_work import UnitOfWork
 from tests.support import PASSWORD
 
