@@ -112,6 +112,7 @@ function showBreakout(info) {
   text("breakout-ends", info.ends_at ? `Ends at ${info.ends_at.slice(11, 16)} UTC` : "");
   if (breakout !== info.conversation) {
     breakout = info.conversation;
+    document.getElementById("breakout-form").action = `/conversations/${breakout}/messages`;
     document.getElementById("breakout-messages").replaceChildren();
     live.subscribe(breakout, 0, (frame) => {
       if (frame.type === "message") document.getElementById("breakout-messages").append(messageItem(frame.data));
@@ -133,6 +134,8 @@ function openLine(conversation) {
   if (line === conversation) return;
   line = conversation;
   document.getElementById("line-panel").hidden = false;
+  document.getElementById("line-send").action = `/conversations/${line}/messages`;
+  document.getElementById("line-messages").replaceChildren(); // the replay from 0 refills it
   live.subscribe(line, 0, (frame) => {
     if (frame.type === "message") document.getElementById("line-messages").append(messageItem(frame.data));
   });
@@ -230,20 +233,23 @@ live.on("dialogue", (frame) => {
     live.request({ type: "dialogue.snapshot", session }).then((reply) => showMe(reply.me)).catch(() => {});
   }
   if (frame.op === "report") text("live-status", `A message (#${frame.data.seq}) was reported: ${frame.data.reason || "no reason given"}.`);
+  if (frame.op === "line" && frame.data.session === session) addLineRoom(frame.data.conversation, frame.data.person.name);
 });
 const lastSeq = Number(room.dataset.lastSeq);
 live.subscribe(conversation, lastSeq, onMain, showPresent);
 if (backchannel) live.subscribe(backchannel, Number(room.dataset.backLastSeq), onBack);
 
+// Without a live socket (or a known target) the form posts as a plain form.
 function sendFrom(form, target) {
   form.addEventListener("submit", (event) => {
     const textarea = form.querySelector("textarea[name=body]");
-    if (!textarea.value.trim() || !live.isOpen) return;
+    const to = typeof target === "function" ? target() : target;
+    if (!textarea.value.trim() || !live.isOpen || !to) return;
     event.preventDefault();
     const body = textarea.value;
     textarea.value = "";
     text("send-error", "");
-    live.send(target, body, newClientMsgId()).then((ack) => mine.add(ack.seq)).catch((error) => {
+    live.send(to, body, newClientMsgId()).then((ack) => mine.add(ack.seq)).catch((error) => {
       textarea.value = body;
       text("send-error", error.message || "Not sent; please try again.");
     });
@@ -253,14 +259,7 @@ sendFrom(document.getElementById("post-form"), conversation);
 const backForm = document.getElementById("backchannel-form");
 if (backForm) sendFrom(backForm, backchannel);
 
-const breakoutForm = document.getElementById("breakout-form");
-breakoutForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const textarea = breakoutForm.querySelector("textarea");
-  if (!breakout || !textarea.value.trim()) return;
-  live.send(breakout, textarea.value, newClientMsgId()).catch((error) => text("send-error", error.message || "Not sent."));
-  textarea.value = "";
-});
+sendFrom(document.getElementById("breakout-form"), () => breakout);
 
 const lineForm = document.getElementById("line-form");
 if (lineForm) {
@@ -270,13 +269,60 @@ if (lineForm) {
     live.request({ type: "dialogue.private_line", session }).then((reply) => openLine(reply.conversation)).catch(() => {});
   });
 }
-document.getElementById("line-send").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const textarea = event.target.querySelector("textarea");
-  if (!line || !textarea.value.trim()) return;
-  live.send(line, textarea.value, newClientMsgId()).catch((error) => text("send-error", error.message || "Not sent."));
-  textarea.value = "";
-});
+sendFrom(document.getElementById("line-send"), () => line);
+const linePanel = document.getElementById("line-panel");
+if (linePanel.dataset.conversation) openLine(Number(linePanel.dataset.conversation));
+
+// The facilitators' view of the private lines: the ones on the page, and new ones as they open.
+const lineRooms = new Set();
+function watchLineRoom(box) {
+  const conversationId = Number(box.dataset.conversation);
+  lineRooms.add(conversationId);
+  const list = box.querySelector("ol");
+  live.subscribe(conversationId, Number(box.dataset.lastSeq || 0), (frame) => {
+    if (frame.type === "message" && !document.getElementById(`m${conversationId}-${frame.data.seq}`)) list.append(messageItem(frame.data));
+  });
+  sendFrom(box.querySelector("form"), conversationId);
+}
+function addLineRoom(conversationId, name) {
+  const section = document.getElementById("lines");
+  if (!section || lineRooms.has(conversationId)) return;
+  const box = document.createElement("div");
+  box.className = "line-room";
+  box.dataset.conversation = String(conversationId);
+  const heading = document.createElement("h4");
+  heading.textContent = `From ${name}`;
+  const list = document.createElement("ol");
+  list.className = "messages";
+  list.setAttribute("aria-live", "polite");
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = `/conversations/${conversationId}/messages`;
+  for (const [field, value] of [["csrf_token", section.dataset.csrf], ["client_msg_id", newClientMsgId()]]) {
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = field;
+    hidden.value = value;
+    form.append(hidden);
+  }
+  const label = document.createElement("label");
+  label.htmlFor = `line-reply-${conversationId}`;
+  label.textContent = `Reply to ${name}`;
+  const textarea = document.createElement("textarea");
+  textarea.id = label.htmlFor;
+  textarea.name = "body";
+  textarea.rows = 2;
+  textarea.required = true;
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.textContent = "Reply";
+  form.append(label, textarea, button);
+  box.append(heading, list, form);
+  section.append(box);
+  document.getElementById("no-lines").hidden = true;
+  watchLineRoom(box);
+}
+for (const box of document.querySelectorAll("#lines .line-room")) watchLineRoom(box);
 
 for (const form of document.querySelectorAll("form.dialogue-signal")) {
   form.addEventListener("submit", (event) => {

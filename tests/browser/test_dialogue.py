@@ -83,6 +83,19 @@ async def test_a_facilitated_session_from_agreement_to_feedback(live_server: Liv
     await _tool(keisha, "Bring everyone back")
     await expect(priya.locator("#breakout-room")).to_be_hidden()
 
+    # A private line: the facilitator's page gets it live, under the pseudonym, and answers.
+    await priya.get_by_role("button", name="Open a private line to the facilitators").click()
+    await expect(priya.locator("#line-panel")).to_be_visible()
+    await expect(keisha.locator("#lines .line-room")).to_have_count(1)
+    await priya.get_by_label("Only the facilitators read this").fill("Can we talk about the grading comment?")
+    await priya.locator("#line-send").get_by_role("button", name="Send").click()
+    line = keisha.locator("#lines .line-room")
+    await expect(line).to_contain_text("Can we talk about the grading comment?")
+    await expect(line).not_to_contain_text("Priya")
+    await line.get_by_role("textbox").fill("Yes, right after this round.")
+    await line.get_by_role("button", name="Reply").click()
+    await expect(priya.locator("#line-messages")).to_contain_text("Yes, right after this round.")
+
     # Hide the message: Malik sees that a facilitator hid it; Priya (its author) still reads it.
     await keisha.locator("#hide-seq").fill("1")
     await _tool(keisha, "Hide")

@@ -15,7 +15,7 @@ from artme_cop.dialogue import retention
 from artme_cop.moderation.models import AuditEntry
 from tests.dialogue.conftest import Room, Socket, accept, connect, run, say, schedule, tool
 from tests.factories import World
-from tests.support import MutableClock, csrf_from
+from tests.support import MutableClock, csrf_from, soup
 
 
 def _messages(client: TestClient, room: Room) -> list[str]:
@@ -140,3 +140,79 @@ def test_cli_purge_deletes_closed_sessions_messages(app_client: TestClient, brow
     assert cli.main(["dialogue", "purge"]) == 0
     assert "Dialogue messages purged: 1." in capsys.readouterr().out
     assert _messages(app_client, room) == []
+
+
+def _form_post(client: TestClient, page: str, action: str, **fields: str) -> int:
+    token = csrf_from(client.get(page))
+    return client.post(action, data={"csrf_token": token, **fields}, follow_redirects=False).status_code
+
+
+def test_private_line_shows_the_pseudonym_to_the_facilitators_and_works_without_the_page_script(
+    app_client: TestClient, browser: Callable[[str], TestClient], world: World
+) -> None:
+    """DOMAIN identity modes: facilitators see the pseudonym on the line, never the name; the
+    line opens, posts and reads through plain forms; facilitators hear of a new line live."""
+    room = schedule(app_client, world, mode="pseudonymous")
+    student, facilitator = browser(world.student_a.email), browser(world.facilitator_a.email)
+    assert accept(student, room) == 303
+    page = f"/dialogue/{room.session}"
+    assert 'id="line-panel" hidden' in student.get(page).text  # no line yet
+    with connect(facilitator) as raw_f:
+        fac = Socket(raw_f)
+        assert _form_post(student, page, f"{page}/line") == 303
+        opened = fac.next("dialogue")
+        assert opened["op"] == "line" and opened["data"]["session"] == room.session
+        alias, line = opened["data"]["person"]["name"], opened["data"]["conversation"]
+        assert alias and alias != world.student_a.display_name and opened["data"]["person"]["id"] is None
+        assert fac.request({"type": "subscribe", "conversation": line})["type"] == "ack"
+        shown = soup(student.get(page))
+        form = shown.find("form", id="line-send")
+        assert form is not None and form["action"] == f"/conversations/{line}/messages"
+        client_msg_id = form.find("input", attrs={"name": "client_msg_id"})["value"]
+        assert _form_post(student, page, form["action"], body="I need a moment", client_msg_id=client_msg_id) == 303
+        frame = fac.next("message")["data"]
+        assert frame["html"] == "<p>I need a moment</p>" and frame["author"]["name"] == alias and frame["author"]["id"] is None
+    # The student reads the line on the page; the facilitators' page lists it under the alias.
+    assert "I need a moment" in soup(student.get(page)).find(id="line-messages").get_text()
+    lines = soup(facilitator.get(page)).find(id="lines")
+    assert lines is not None and f"From {alias}" in lines.get_text() and "I need a moment" in lines.get_text()
+    assert world.student_a.display_name not in str(lines)
+    reply = lines.find("form")
+    assert _form_post(facilitator, page, reply["action"], body="We are here.", client_msg_id="reply-1") == 303
+    assert "We are here." in soup(student.get(page)).find(id="line-messages").get_text()
+    # Nobody else sees a line section or its messages.
+    faculty = browser(world.faculty_a.email)
+    assert accept(faculty, room) == 303
+    other = faculty.get(page).text
+    assert "I need a moment" not in other and 'id="lines"' not in other
+
+
+def test_a_participant_talks_in_the_breakout_without_the_page_script(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:
+    """The page renders an open breakout (questions, roster, messages) with a plain form."""
+    room = schedule(app_client, world)
+    clients = [browser(person.email) for person in (world.student_a, world.faculty_a)]
+    for client in clients:
+        accept(client, room)
+    page = f"/dialogue/{room.session}"
+    with connect(browser(world.facilitator_a.email)) as raw_f:
+        fac = Socket(raw_f)
+        tool(fac, room, "move", to="open")
+        assert tool(fac, room, "affinity", names="Students\nStaff", min_size=2)["type"] == "ack"
+        first = fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"][0]["conversation"]
+    student = clients[0]
+    # Below its minimum the room is not open, and the page shows no breakout form.
+    assert _form_post(student, page, f"{page}/affinity", room=str(first)) == 303
+    assert soup(student.get(page)).find(id="breakout-room").has_attr("hidden")
+    assert _form_post(clients[1], page, f"{page}/affinity", room=str(first)) == 303
+    shown = soup(student.get(page))
+    panel = shown.find(id="breakout-room")
+    assert not panel.has_attr("hidden") and "Students" in panel.get_text() and "Where does bias enter grading?" in panel.get_text()
+    assert world.faculty_a.display_name in panel.find(id="breakout-roster").get_text()
+    form = shown.find("form", id="breakout-form")
+    assert form["action"] == f"/conversations/{first}/messages"
+    assert _form_post(student, page, form["action"], body="Breakout by form", client_msg_id="bf-1") == 303
+    assert "Breakout by form" in soup(clients[1].get(page)).find(id="breakout-messages").get_text()
+    # Back in the main room: the panel is gone from the page.
+    with connect(browser(world.facilitator_a.email)) as raw_f:
+        assert tool(Socket(raw_f), room, "bring_back")["type"] == "ack"
+    assert soup(student.get(page)).find(id="breakout-room").has_attr("hidden")

@@ -40,20 +40,23 @@ def check_send(connection: Connection, actor: Actor, conversation: ConversationR
     ).first()
     if row is None:
         raise NotFound("conversation")
+    facilitator_ids = frozenset(connection.execute(select(_F.c.person_id).where(_F.c.session_id == row.id)).scalars())
+    facilitates = policy.can(actor, Action.DIALOGUE_FACILITATE, DialogueRef(row.institution_id, frozenset(), facilitator_ids))
+    me = None if facilitates else connection.execute(
+        select(_P.c.id, _P.c.accepted_version, _P.c.removed_at, _P.c.muted_until, _P.c.last_posted_at, _P.c.alias)
+        .where(_P.c.session_id == row.id, _P.c.person_id == actor.person_id)
+    ).first()
     if row.kind in (RoomKind.BACKCHANNEL.value, RoomKind.LINE.value):
         # Only the co-facilitators (and, on a private line, its participant) are on the list;
         # they talk there until the session closes, also in the lobby and during a pause.
         if row.state in (State.CLOSED.value, State.PURGED.value):
             raise Forbidden("The session is closed.")
-        return None
-    facilitator_ids = frozenset(connection.execute(select(_F.c.person_id).where(_F.c.session_id == row.id)).scalars())
-    if policy.can(actor, Action.DIALOGUE_FACILITATE, DialogueRef(row.institution_id, frozenset(), facilitator_ids)):
+        # The room's identity mode holds on the private line too: facilitators see the
+        # pseudonym or "Participant", never the name, short of a logged reveal.
+        return None if me is None else _alias(row.identity_mode, me.alias)
+    if facilitates:
         floor.check_post(floor.Standing(State(row.state), facilitator=True), now)
         return None
-    me = connection.execute(
-        select(_P.c.id, _P.c.accepted_version, _P.c.removed_at, _P.c.muted_until, _P.c.last_posted_at, _P.c.alias)
-        .where(_P.c.session_id == row.id, _P.c.person_id == actor.person_id)
-    ).first()
     standing = floor.Standing(
         State(row.state), facilitator=False,
         accepted_current=me is not None and me.accepted_version == row.agreement_version, removed=me is not None and me.removed_at is not None,
@@ -63,9 +66,14 @@ def check_send(connection: Connection, actor: Actor, conversation: ConversationR
     floor.check_post(standing, now)
     assert me is not None
     connection.execute(update(_P).where(_P.c.id == me.id).values(last_posted_at=now))
-    if row.identity_mode == IdentityMode.PSEUDONYMOUS.value:
-        return str(me.alias)
-    return ANONYMOUS_NAME if row.identity_mode == IdentityMode.ANONYMOUS.value else None
+    return _alias(row.identity_mode, me.alias)
+
+
+def _alias(identity_mode: str, alias: str) -> str | None:
+    """The name a participant's post carries in the room's identity mode (None: their own)."""
+    if identity_mode == IdentityMode.PSEUDONYMOUS.value:
+        return str(alias)
+    return ANONYMOUS_NAME if identity_mode == IdentityMode.ANONYMOUS.value else None
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -17,6 +17,8 @@ from artme_cop.dialogue import after, breakouts, facilitation, reveal, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
 from artme_cop.errors import Invalid
+from artme_cop.policy import Actor
+from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
@@ -82,13 +84,35 @@ async def session_page(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         view = await dialogue.access_session(uow, actor, request.path_params["session_id"])
-        context: dict[str, object] = {"view": view, "session": view.session, "playbook": PLAYBOOK, "client_msg_id": uuid.uuid4().hex, "backchannel": [], "messages": []}
+        context: dict[str, object] = {"view": view, "session": view.session, "playbook": PLAYBOOK, "client_msg_id": uuid.uuid4().hex, "backchannel": [], "messages": [],
+                                      "breakout": None, "line": None, "lines": []}
         if view.in_room and view.session.state != "purged":
             context["room"] = await dialogue.room_state(uow, view.session)
             _, context["messages"] = await conversations.history(uow, actor, view.session.main_conversation_id, limit=100)
             if view.is_facilitator:
                 _, context["backchannel"] = await conversations.history(uow, actor, view.session.backchannel_conversation_id, limit=50)
+            context.update(await _side_rooms(uow, actor, view))
     return render(request, "dialogue/session.html", context)
+
+
+async def _side_rooms(uow: UnitOfWork, actor: Actor, view: dialogue.SessionView) -> dict[str, object]:
+    """The rooms beside the main one, rendered into the page so they work without the page
+    script too: a participant's open breakout and private line; the facilitators' lines."""
+    if view.is_facilitator:
+        lines = await safety.lines(uow, view)
+        for line in lines:
+            _, line["messages"] = await conversations.history(uow, actor, line["conversation"], limit=50)
+        return {"lines": lines}
+    rooms: dict[str, object] = {}
+    breakout = await dialogue.my_breakout(uow, view)
+    if breakout is not None and breakout["open"]:
+        _, breakout["messages"] = await conversations.history(uow, actor, breakout["conversation"], limit=100)
+        rooms["breakout"] = breakout
+    line = await safety.my_line(uow, view)
+    if line is not None:
+        _, messages = await conversations.history(uow, actor, line, limit=50)
+        rooms["line"] = {"conversation": line, "messages": messages}
+    return rooms
 
 
 async def accept_submit(request: Request) -> Response:

@@ -18,7 +18,7 @@ from artme_cop.conversations.models import ConversationKind, Message
 from artme_cop.dialogue import queries
 from artme_cop.dialogue.lifecycle import State
 from artme_cop.dialogue.models import DialogueReport, DialogueRoom, RoomKind
-from artme_cop.dialogue.service import SessionView, _changed, access_session
+from artme_cop.dialogue.service import SessionView, _changed, _shown, access_session
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Person
 from artme_cop.moderation import service as audit
@@ -58,23 +58,59 @@ async def signal(uow: UnitOfWork, actor: Actor, session_id: object, *, kind: obj
 
 async def private_line(uow: UnitOfWork, actor: Actor, session_id: object) -> int:
     """Open (or find) the participant's private line to the facilitators; returns its
-    conversation. Only the participant and the facilitators are on its list."""
+    conversation. Only the participant and the facilitators are on its list.
+
+    Emits: dialogue/line on each facilitator's person topic when the line is new.
+    """
     view = await access_session(uow, actor, session_id)
     _inside(view)
     if view.is_facilitator or view.participant is None:
         raise Forbidden("The private line is for participants; facilitators have the back-channel.")
-    session, handle = view.session, view.participant.key
-    found = (await uow.session.execute(
-        select(DialogueRoom).where(DialogueRoom.session_id == session.id, DialogueRoom.kind == RoomKind.LINE.value, DialogueRoom.name == handle)
-    )).scalar_one_or_none()
+    session, participant = view.session, view.participant
+    found = await _line_of(uow, session.id, participant.key)
     if found is not None:
-        return found.conversation_id
+        return found
     line = await conversations.open_conversation(
         uow, kind=ConversationKind.DIALOGUE, scope=SpaceScope.MEMBERS, title=f"{session.title}: private line {secrets.token_hex(2)}", institution_id=session.institution_id
     )
-    uow.session.add(DialogueRoom(conversation_id=line.id, session_id=session.id, kind=RoomKind.LINE.value, name=handle, min_size=0))
+    uow.session.add(DialogueRoom(conversation_id=line.id, session_id=session.id, kind=RoomKind.LINE.value, name=participant.key, min_size=0))
     await conversations.set_members(uow, line, {actor.person_id: False, **{p.id: True for p in view.facilitators}})
+    person = await uow.session.get(Person, actor.person_id)
+    assert person is not None
+    opened = {"session": session.id, "conversation": line.id, "person": _shown(session, participant, person)}
+    for facilitator in view.facilitators:
+        uow.emit(Event(person_topic(facilitator.id), "dialogue", "line", line.id, opened))
     return line.id
+
+
+async def my_line(uow: UnitOfWork, view: SessionView) -> int | None:
+    """The participant's private line, if they opened one (None for facilitators)."""
+    if view.is_facilitator or view.participant is None:
+        return None
+    return await _line_of(uow, view.session.id, view.participant.key)
+
+
+async def lines(uow: UnitOfWork, view: SessionView) -> list[dict[str, Any]]:
+    """For the facilitators: every private line of the session, oldest first, each with its
+    participant as the room's identity mode shows them (a pseudonym or "Participant")."""
+    if not view.is_facilitator:
+        raise Forbidden("Only the session's facilitators read the private lines.")
+    rooms = (await uow.session.execute(
+        select(DialogueRoom).where(DialogueRoom.session_id == view.session.id, DialogueRoom.kind == RoomKind.LINE.value).order_by(DialogueRoom.conversation_id)
+    )).scalars().all()
+    found = []
+    for room in rooms:
+        participant = await queries.get_participant_by_key(uow.session, view.session.id, room.name)
+        person = None if participant is None else await uow.session.get(Person, participant.person_id)
+        if participant is not None and person is not None:
+            found.append({"conversation": room.conversation_id, "person": _shown(view.session, participant, person)})
+    return found
+
+
+async def _line_of(uow: UnitOfWork, session_id: int, participant_key: str) -> int | None:
+    return (await uow.session.execute(
+        select(DialogueRoom.conversation_id).where(DialogueRoom.session_id == session_id, DialogueRoom.kind == RoomKind.LINE.value, DialogueRoom.name == participant_key)
+    )).scalar_one_or_none()
 
 
 async def report_message(uow: UnitOfWork, actor: Actor, session_id: object, *, conversation: object, seq: object, reason: object) -> DialogueReport:

@@ -609,14 +609,25 @@ async def snapshot(uow: UnitOfWork, actor: Actor, session_id: object) -> dict[st
     }
     if view.is_facilitator:
         me["rosters"] = {str(k): v for k, v in (await rosters(uow, view.session, only=None)).items()}
-    elif p is not None and p.breakout_id is not None:
-        room = await queries.get_room(uow.session, p.breakout_id)
-        roster = (await rosters(uow, view.session, only=p.breakout_id)).get(p.breakout_id, [])
-        opened = room is not None and len(roster) >= room.min_size
-        me["breakout"] = {"conversation": p.breakout_id, "name": room.name if room else "", "open": opened, "roster": roster if opened else [],
-                          "ends_at": _iso(room.ends_at) if room else None,
-                          "guiding_questions": [q for q in view.session.guiding_questions.splitlines() if q.strip()]}
+    else:
+        breakout = await my_breakout(uow, view)
+        if breakout is not None:
+            me["breakout"] = breakout
     return {"room": await room_state(uow, view.session), "me": me}
+
+
+async def my_breakout(uow: UnitOfWork, view: SessionView) -> dict[str, Any] | None:
+    """The breakout a participant is placed in: its name, whether it is open (an affinity room
+    waits for its minimum), its roster once open, timer and guiding questions."""
+    p = view.participant
+    if view.is_facilitator or p is None or p.breakout_id is None:
+        return None
+    room = await queries.get_room(uow.session, p.breakout_id)
+    roster = (await rosters(uow, view.session, only=p.breakout_id)).get(p.breakout_id, [])
+    opened = room is not None and len(roster) >= room.min_size
+    return {"conversation": p.breakout_id, "name": room.name if room else "", "open": opened, "roster": roster if opened else [],
+            "ends_at": _iso(room.ends_at) if room else None,
+            "guiding_questions": [q for q in view.session.guiding_questions.splitlines() if q.strip()]}
 
 
 # The messaging core's hooks for dialogue rooms live in dialogue/room.py; importing it here
