@@ -16,7 +16,7 @@ from artme_cop.conversations import service as conversations
 from artme_cop.dialogue import after, breakouts, facilitation, reveal, safety
 from artme_cop.dialogue import service as dialogue
 from artme_cop.dialogue.models import IdentityMode
-from artme_cop.errors import Invalid, NotFound
+from artme_cop.errors import Invalid
 from artme_cop.policy import Actor
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
@@ -99,14 +99,10 @@ async def _side_rooms(uow: UnitOfWork, actor: Actor, view: dialogue.SessionView)
     """The rooms beside the main one, rendered into the page so they work without the page
     script too: a participant's open breakout and private line; the facilitators' lines."""
     if view.is_facilitator:
-        readable = []
-        for line in await safety.lines(uow, view):
-            try:  # only the facilitators of the session when the line opened are on its list
-                _, line["messages"] = await conversations.history(uow, actor, line["conversation"], limit=50)
-            except NotFound:
-                continue
-            readable.append(line)
-        return {"lines": readable}
+        lines = await safety.lines(uow, view)
+        for line in lines:
+            _, line["messages"] = await conversations.history(uow, actor, line["conversation"], limit=50)
+        return {"lines": lines}
     rooms: dict[str, object] = {}
     breakout = await dialogue.my_breakout(uow, view)
     if breakout is not None and breakout["open"]:

@@ -17,7 +17,7 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind, Message
 from artme_cop.dialogue import queries
 from artme_cop.dialogue.lifecycle import State
-from artme_cop.dialogue.models import DialogueReport, DialogueRoom, RoomKind
+from artme_cop.dialogue.models import DialogueParticipant, DialogueReport, DialogueRoom, RoomKind
 from artme_cop.dialogue.service import SessionView, _changed, _shown, access_session
 from artme_cop.errors import Conflict, Forbidden, Invalid, NotFound
 from artme_cop.identity.models import Person
@@ -95,16 +95,14 @@ async def lines(uow: UnitOfWork, view: SessionView) -> list[dict[str, Any]]:
     participant as the room's identity mode shows them (a pseudonym or "Participant")."""
     if not view.is_facilitator:
         raise Forbidden("Only the session's facilitators read the private lines.")
-    rooms = (await uow.session.execute(
-        select(DialogueRoom).where(DialogueRoom.session_id == view.session.id, DialogueRoom.kind == RoomKind.LINE.value).order_by(DialogueRoom.conversation_id)
-    )).scalars().all()
-    found = []
-    for room in rooms:
-        participant = await queries.get_participant_by_key(uow.session, view.session.id, room.name)
-        person = None if participant is None else await uow.session.get(Person, participant.person_id)
-        if participant is not None and person is not None:
-            found.append({"conversation": room.conversation_id, "person": _shown(view.session, participant, person)})
-    return found
+    rows = await uow.session.execute(
+        select(DialogueRoom.conversation_id, DialogueParticipant, Person)
+        .join(DialogueParticipant, (DialogueParticipant.session_id == DialogueRoom.session_id) & (DialogueParticipant.key == DialogueRoom.name))
+        .join(Person, Person.id == DialogueParticipant.person_id)
+        .where(DialogueRoom.session_id == view.session.id, DialogueRoom.kind == RoomKind.LINE.value)
+        .order_by(DialogueRoom.conversation_id)
+    )
+    return [{"conversation": conversation_id, "person": _shown(view.session, participant, person)} for conversation_id, participant, person in rows.all()]
 
 
 async def _line_of(uow: UnitOfWork, session_id: int, participant_key: str) -> int | None:
