@@ -250,7 +250,8 @@ def test_binary_frame_gets_error(live_app: TestClient, world: World, spaces: Spa
 
 def test_flood_is_rate_limited_and_server_stays_up(live_app: TestClient, make_client: Callable[[str], TestClient], settings: Settings, world: World, spaces: Spaces) -> None:
     """SEC-F9: 2,000 sends in a burst: most are refused with rate_limited, the socket is
-    closed for ignoring the refusals, and a fresh connection still works."""
+    closed for ignoring the refusals, at most the bucket's worth is stored (every acked one),
+    and a fresh connection still works."""
     signed_in(live_app, world.student_a.email)
     replies: list[dict[str, Any]] = []
     with connect(live_app) as ws:
@@ -263,8 +264,12 @@ def test_flood_is_rate_limited_and_server_stays_up(live_app: TestClient, make_cl
     assert closed.value.code == 1008
     limited = [r for r in replies if r.get("code") == "rate_limited"]
     assert limited and all(r["retry_after"] >= 1 for r in limited)
+    # Every ack means a commit; sends still in flight when the socket closed may or may not
+    # be stored (no ack: the client resends with the same client_msg_id). On a busy machine
+    # the close can come before the first commit, so zero stored is allowed.
+    acked = [r for r in replies if r.get("type") == "ack"]
     stored = count_messages(settings, spaces.cohort_a1)
-    assert 0 < stored < 200
+    assert len(acked) <= stored < 200
     with connect(make_client(world.faculty_a.email)) as ws:
         assert Socket(ws).request({"type": "ping"})["type"] == "ack"
 
