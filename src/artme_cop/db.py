@@ -77,6 +77,12 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_on_driver(connection: Any) -> None:
+    """`_sqlite_begin` for the write thread's plain sqlite3 connection: straight to the
+    driver, without SQLAlchemy's statement machinery (it costs more than the BEGIN)."""
+    connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -138,7 +144,8 @@ class WriteThread:
         # An engine per thread, and one connection kept for the thread's life: it belongs
         # to this thread alone, and a job pays for no pool checkout.
         engine = create_engine(self._url, poolclass=NullPool)
-        _listen_sqlite(engine)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_on_driver)  # it only writes: always IMMEDIATE
         try:
             with engine.connect() as connection:
                 while (job := self._next_job()) is not None:

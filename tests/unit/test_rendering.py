@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import string
 import time
 
 import pytest
 from bs4 import BeautifulSoup
 
-from artme_cop.conversations.rendering import find_mentions, render_markdown
+from artme_cop.conversations.rendering import find_mentions, plain_html, render_markdown, render_markdown_fully
 from artme_cop.conversations.service import MAX_BODY
 
 HOSTILE = [
@@ -126,3 +128,54 @@ def test_bounded_linkify_links_exactly_like_the_library(source: str) -> None:
 
     library = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(["table", "strikethrough", "linkify"])
     assert _markdown.render(source) == library.disable("image").render(source)
+
+
+# --- the plain-text fast path --------------------------------------------------------------
+
+_PIECES = (
+    [" ", " ", "  ", "word", "Race", "equity", "42", "2024", "x"]
+    + list(string.ascii_letters[:8] + string.digits[:4])
+    + list(string.punctuation)
+    + ["http://", "https://x.org", "mailto:", "www.", ".com", ".org", "example.com", "a@b.co", "//",
+       "1.", "2)", "- ", "+ ", "# ", "> ", "***", "~~", "`x`", "[a](b)", "&amp;", "&#", "<b>", "\\",
+       "|", "||", "@**A|1**", "\t", "\n", "é", "\u00a0", "\u2063"]
+)
+
+
+_PROSE = ["word", "Race", "we", "2024", "3", " ", " ", " ", ".", ",", "'", '"', "?", "!", "(", ")", ":", ";", "-", "/", "@", "%"]
+
+
+def _random_body(rng: random.Random) -> str:
+    """Half prose-like (mostly fast-path bodies), half with anything hostile mixed in."""
+    pieces = _PROSE if rng.random() < 0.5 else _PIECES
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+
+
+def test_plain_fast_path_gives_the_full_pipelines_html_byte_for_byte() -> None:
+    rng = random.Random(20261128)
+    taken = 0
+    for _ in range(20000):
+        body = _random_body(rng)
+        fast = plain_html(body)
+        if fast is not None:
+            taken += 1
+            assert fast == render_markdown_fully(body), body
+    # The generator must exercise the fast path, or this test proves nothing.
+    assert taken > 1500
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["see example.com", "www.example.org now", "mail a@b.co", "go to https://x.org", "1. first", "3) third",
+     "# heading", "- item", "> quote", "a *b*", "a_b_", "~~gone~~", "`code`", "a & b", "a < b", "x|y",
+     " leading", "trailing ", "two\nlines", "tab\there", "caf\u00e9", "@**Ann|1**", "\\*"],
+)
+def test_anything_that_may_be_markdown_or_a_link_takes_the_full_pipeline(body: str) -> None:
+    assert plain_html(body) is None
+
+
+@pytest.mark.parametrize(
+    "body", ["bench 1732812345.123456 p001g00s0001n0000001", "I hear you. That's real (and hard)!", 'She said "no", twice?', "100% agree: yes"]
+)
+def test_plain_sentences_take_the_fast_path(body: str) -> None:
+    assert plain_html(body) == render_markdown(body) == render_markdown_fully(body) == f"<p>{body}</p>"
