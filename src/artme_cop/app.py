@@ -103,7 +103,7 @@ def create_app(
     broker = make_broker(hub, settings.redis_url, prefix=settings.redis_prefix, presence_ttl=settings.presence_ttl)
 
     def uow(*, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, mailer=chosen_mailer, read_only=read_only)
+        return UnitOfWork(sessionmaker, chosen_clock, settings, publish=broker.publish, publish_many=broker.publish_many, mailer=chosen_mailer, read_only=read_only)
 
     realtime = Realtime.build(settings, hub, broker, uow)
     writer = MessageWriter(uow, make_write_thread(settings.database_url))

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 
 Publisher = Callable[[Event], Awaitable[None]]
+BatchPublisher = Callable[[list[Event]], Awaitable[None]]
 
 
 async def _discard(_event: Event) -> None:
@@ -37,6 +38,7 @@ class UnitOfWork:
         settings: Settings,
         publish: Publisher = _discard,
         mailer: Mailer | None = None,
+        publish_many: BatchPublisher | None = None,
         *,
         read_only: bool = False,
         strict_events: bool = False,
@@ -45,6 +47,7 @@ class UnitOfWork:
         self.clock = clock
         self.settings = settings
         self._publish = publish
+        self._publish_many = publish_many
         self._strict_events = strict_events
         self.read_only = read_only
         self.outbox: list[Event] = []
@@ -88,13 +91,22 @@ class UnitOfWork:
         finally:
             if session is not None:
                 await session.close()
-        for queued in self.outbox:
+        await self._publish_outbox()
+        await self._send_mail()
+
+    async def _publish_outbox(self) -> None:
+        outbox, self.outbox = self.outbox, []
+        if len(outbox) > 1 and self._publish_many is not None:
+            try:
+                await self._publish_many(outbox)
+            except Exception:  # a failed delivery must not hide the commit from the caller
+                log.exception("publishing %d events failed", len(outbox))
+            return
+        for queued in outbox:
             try:
                 await self._publish(queued)
             except Exception:  # one failed delivery must not hide the commit from the caller
                 log.exception("publishing %s/%s on %s failed", queued.type, queued.op, queued.topic)
-        self.outbox.clear()
-        await self._send_mail()
 
     async def _send_mail(self) -> None:
         for mail in self.mail_outbox:

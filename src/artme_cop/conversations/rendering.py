@@ -109,7 +109,9 @@ def _escape_markdown(text: str) -> str:
 # angle bracket, table pipe or mention, and no block marker at the start (a digit followed
 # by "." or ")" would start a list). Links are ruled out separately, with linkify itself.
 _PLAIN = re.compile(r"""(?!\d{1,9}[.)])[A-Za-z0-9](?:[A-Za-z0-9 '"(),.:;?!/@$%^{}=+#-]*[A-Za-z0-9'"(),.:;?!/@$%^{}=+#-])?""")
-_LINK_HINT = re.compile(r"[.:/@]")
+# What every link linkify can find contains: a scheme's colon, "//", an e-mail's "@", or a
+# dot before a top-level domain (these start with a letter). Without one, skip its test.
+_LINK_HINT = re.compile(r"[:/@]|\.[A-Za-z]")
 
 
 def plain_html(body: str) -> str | None:

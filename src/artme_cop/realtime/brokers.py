@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from artme_cop.realtime.events import Event
 from artme_cop.realtime.hub import Hub
@@ -32,11 +32,22 @@ class Broker(Protocol):
 
     async def publish(self, event: Event) -> None: ...
 
+    async def publish_many(self, events: list[Event]) -> None: ...
+
     async def join(self, topic: str, person_id: int) -> bool: ...
 
     async def leave(self, topic: str, person_id: int) -> bool: ...
 
     async def present(self, topic: str) -> set[int]: ...
+
+
+def _encoded(events: list[Event]) -> Iterator[tuple[str, int | None, str]]:
+    """(topic, seq, text) of each event; one that cannot be encoded is logged and skipped."""
+    for event in events:
+        try:
+            yield event.topic, event.seq, event.wire
+        except Exception:
+            log.exception("encoding %s/%s on %s failed", event.type, event.op, event.topic)
 
 
 class ConnectionCounts:
@@ -81,6 +92,10 @@ class MemoryBroker:
 
     async def publish(self, event: Event) -> None:
         self.hub.deliver(event.topic, event.seq, event.wire)
+
+    async def publish_many(self, events: list[Event]) -> None:
+        """The events of one commit, in order; each subscriber's share leaves in one write."""
+        self.hub.deliver_batch(_encoded(events))
 
     async def join(self, topic: str, person_id: int) -> bool:
         """Count one more connection of the person on the topic; True when they just arrived."""
@@ -135,6 +150,13 @@ class RedisBroker:
     async def publish(self, event: Event) -> None:
         header = "" if event.seq is None else str(event.seq)
         await self._redis.publish(self._channel(event.topic), f"{header}\n{event.wire}")
+
+    async def publish_many(self, events: list[Event]) -> None:
+        for event in events:
+            try:
+                await self.publish(event)
+            except Exception:  # one failed event must not hold back the others
+                log.exception("publishing %s/%s on %s failed", event.type, event.op, event.topic)
 
     async def _listen(self) -> None:
         prefix_length = len(self._prefix) + len(":ev:")

@@ -58,12 +58,14 @@ def text_frame(text: str) -> bytes:
     return frame
 
 
+def writable_now(protocol: Any) -> bool:
+    """Whether a frame may be written now: the socket is open and keeping up."""
+    return not protocol.close_sent and protocol.writable.is_set() and protocol.conn.state is _OPEN and not protocol.transport.is_closing()
+
+
 def write_now(protocol: Any, text: str) -> bool:
     """Write the frame now if the socket is open and keeping up; False leaves it to the caller."""
-    if protocol.close_sent or not protocol.writable.is_set() or protocol.conn.state is not _OPEN:
+    if not writable_now(protocol):
         return False
-    transport = protocol.transport
-    if transport.is_closing():
-        return False
-    transport.write(text_frame(text))
+    protocol.transport.write(text_frame(text))
     return True

@@ -46,7 +46,7 @@ from artme_cop.errors import DomainError, NotFound, RateLimited
 from artme_cop.identity import service as identity
 from artme_cop.policy import Actor
 from artme_cop.realtime import protocol
-from artme_cop.realtime.direct import direct_protocol, write_now
+from artme_cop.realtime.direct import direct_protocol, text_frame, writable_now, write_now
 from artme_cop.realtime.brokers import Broker
 from artme_cop.realtime.commands import CommandContext, CommandRegistry
 from artme_cop.realtime.events import Event, access_topic, conversation_topic, encode, person_topic
@@ -147,6 +147,8 @@ class Connection:
     sender: asyncio.Task[str | None] | None = None
     receiver: asyncio.Task[Any] | None = None
     protocol: Any = None  # uvicorn's protocol when frames may be written directly
+    # Frames of a batch delivery waiting for `release` (Hub.deliver_batch).
+    held: list[bytes] | None = None
     # Made when a frame has to wait, dropped when the sender has emptied it.
     outgoing: deque[tuple[int, str | None, int | None, Any]] | None = None
     # Pipelined commands running now; a set of its own once the connection sends.
@@ -180,6 +182,17 @@ class Connection:
     # --- what the hub and handlers call -------------------------------------------------
 
     def push(self, topic: str, seq: int | None, text: str) -> None:
+        self._push(topic, seq, text, None)
+
+    def hold(self, topic: str, seq: int | None, text: str, holders: list[Any]) -> None:
+        self._push(topic, seq, text, holders)
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held:
+            self.protocol.transport.write(b"".join(held))
+
+    def _push(self, topic: str, seq: int | None, text: str, holders: list[Any] | None) -> None:
         if self.closing is not None:
             return
         if seq is not None and topic in self.replaying:
@@ -189,7 +202,7 @@ class Connection:
             last = self.last_seq.get(topic)
             if last is None or (seq is not None and seq <= last):
                 return  # unsubscribed meanwhile, or already sent: the sender would drop it too
-            if (seq is None or seq == last + 1) and write_now(self.protocol, text):
+            if (seq is None or seq == last + 1) and (write_now(self.protocol, text) if holders is None else self._hold(text, holders)):
                 if seq is not None:
                     self.last_seq[topic] = seq
                 return
@@ -198,6 +211,17 @@ class Connection:
             self.close(protocol.CLOSE_SLOW_CONSUMER)
             return
         self._enqueue((_LIVE, topic, seq, text))
+
+    def _hold(self, text: str, holders: list[Any]) -> bool:
+        """Keep the frame for `release`, which the hub calls before anything else can run, so
+        it still leaves ahead of whatever is queued after it."""
+        if self.held is None:
+            if not writable_now(self.protocol):
+                return False
+            self.held = []
+            holders.append(self)
+        self.held.append(text_frame(text))
+        return True
 
     def reply(self, text: str) -> None:
         if self.closing is not None:
@@ -580,6 +604,12 @@ class _AccessWatcher:
 
     def push(self, topic: str, seq: int | None, text: str) -> None:
         self.connection.access_changed()
+
+    def hold(self, topic: str, seq: int | None, text: str, holders: list[Any]) -> None:
+        self.connection.access_changed()
+
+    def release(self) -> None:
+        return None
 
 
 class SessionEnded(Exception):

@@ -1,21 +1,28 @@
 """The hub: which local connections listen to which topic, and delivery to them.
 
-Delivery never awaits a recipient: each subscriber's `push` only appends to its own
-bounded outgoing queue, and a subscriber that falls too far behind closes itself
-(see gateway). The hub knows no feature and no permission; the gateway checked the policy
-when the subscription was made.
+Delivery never awaits a recipient: each subscriber's `push` writes to its socket at once or
+appends to its own bounded outgoing queue, and a subscriber that falls too far behind
+closes itself (see gateway). The hub knows no feature and no permission; the gateway
+checked the policy when the subscription was made.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Protocol
+from typing import Iterable, Protocol
 
 
 class Subscriber(Protocol):
     person_id: int
 
     def push(self, topic: str, seq: int | None, text: str) -> None: ...
+
+    def hold(self, topic: str, seq: int | None, text: str, holders: list[Subscriber]) -> None:
+        """`push` within a batch: a frame that could be written now may wait for `release`;
+        a subscriber holding frames appends itself to `holders` once."""
+
+    def release(self) -> None:
+        """Write the frames held since the batch began, in one write."""
 
 
 class Hub:
@@ -41,6 +48,21 @@ class Hub:
         for subscriber in tuple(subscribers):
             subscriber.push(topic, seq, text)
         return len(subscribers)
+
+    def deliver_batch(self, events: Iterable[tuple[str, int | None, str]]) -> None:
+        """Deliver several events (topic, seq, text) in order. A subscriber gets its frames
+        of the whole batch in one socket write: under load the group-commit writer stores
+        dozens of messages at once, and a write per frame is most of a delivery's cost."""
+        holders: list[Subscriber] = []
+        try:
+            for topic, seq, text in events:
+                subscribers = self._topics.get(topic)
+                if subscribers:
+                    for subscriber in tuple(subscribers):
+                        subscriber.hold(topic, seq, text, holders)
+        finally:
+            for subscriber in holders:
+                subscriber.release()
 
     def people(self, topic: str) -> set[int]:
         return {s.person_id for s in self._topics.get(topic, ())}
