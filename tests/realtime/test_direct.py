@@ -20,6 +20,7 @@ from artme_cop.app import create_app
 from artme_cop.realtime import direct, gateway, protocol
 from artme_cop.realtime.client import LiveClient, sign_in
 from artme_cop.realtime.events import conversation_topic
+from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings
 from tests.factories import World
 from tests.realtime.conftest import Spaces
@@ -58,15 +59,25 @@ def server_connections(app: Starlette, conversation_id: int) -> list[gateway.Con
 
 
 class Counting:
-    """Wraps direct.write_now to count the frames that left directly."""
+    """Wraps direct.write_now to count the frames that left directly, and Connection._hold to
+    count those that left in a batch's single write."""
 
     def __init__(self) -> None:
         self.written = 0
+        self.held = 0
 
     def __call__(self, protocol_: Any, text: str) -> bool:
         done = direct.write_now(protocol_, text)
         self.written += done
         return done
+
+    def hold(self, original: Any) -> Any:
+        def counted(connection: gateway.Connection, text: str, holders: list[Any]) -> bool:
+            done = bool(original(connection, text, holders))
+            self.held += done
+            return done
+
+        return counted
 
 
 async def test_direct_deliveries_keep_order_and_resume_exactly_once(
@@ -75,6 +86,7 @@ async def test_direct_deliveries_keep_order_and_resume_exactly_once(
     base, app = served
     counting = Counting()
     monkeypatch.setattr(gateway, "write_now", counting)
+    monkeypatch.setattr(gateway.Connection, "_hold", counting.hold(gateway.Connection._hold))
     writer = await LiveClient.connect(base, await sign_in(base, world.student_a.email, PASSWORD))
     reader = await LiveClient.connect(base, await sign_in(base, world.faculty_a.email, PASSWORD))
     await writer.subscribe(spaces.cohort_a1)
@@ -92,7 +104,8 @@ async def test_direct_deliveries_keep_order_and_resume_exactly_once(
     assert [m["seq"] for m in await resumer.messages(total - 100)] == list(range(101, total + 1))
     with pytest.raises(asyncio.TimeoutError):
         await resumer.next_event("message", timeout=0.3)
-    assert counting.written >= total, "the live deliveries left directly"
+    assert counting.written + counting.held >= 2 * total, "the live deliveries to reader and writer left directly"
+    assert counting.held > 0, "200 pipelined sends commit in batches, each reaching a socket in one write"
     for client in (writer, reader, resumer):
         await client.close()
 
@@ -152,6 +165,9 @@ class FakeProtocol:
     def seqs(self) -> list[int]:
         return [int(frame.rsplit(b":", 1)[1].rstrip(b"}")) for frame in self.transport.frames]
 
+    def seqs_in_writes(self) -> list[int]:
+        return [int(payload.rsplit(b":", 1)[1].rstrip(b"}")) for write in self.transport.frames for payload in frames_of(write)]
+
 
 def fake_connection(fake: FakeProtocol) -> gateway.Connection:
     connection = gateway.Connection.__new__(gateway.Connection)
@@ -203,3 +219,58 @@ async def test_slow_consumer_on_the_direct_path_is_closed_once_its_queue_is_full
     assert fake.transport.frames == [], "nothing is written to a consumer being closed"
     if connection.sender is not None:
         connection.sender.cancel()
+
+
+# --- a batch of events (Hub.deliver_batch): one write per socket, same order --------------------
+
+
+def frames_of(data: bytes) -> list[bytes]:
+    """Split a write into the payloads of its unmasked text frames (short ones here)."""
+    payloads = []
+    while data:
+        assert data[0] == 0x81 and data[1] < 126
+        payloads.append(data[2 : 2 + data[1]])
+        data = data[2 + data[1] :]
+    return payloads
+
+
+def event(topic: str, seq: int | None) -> tuple[str, int | None, str]:
+    return topic, seq, f'{{"topic":"{topic}","seq":{seq}}}'
+
+
+def test_a_batch_reaches_each_socket_in_one_write_in_commit_order() -> None:
+    hub = Hub()
+    both, only_first = FakeProtocol(), FakeProtocol()
+    reader_of_both, reader_of_first = fake_connection(both), fake_connection(only_first)
+    reader_of_both.last_seq["conv:2"] = 4
+    for topic in ("conv:1", "conv:2"):
+        hub.add(topic, reader_of_both)
+    hub.add("conv:1", reader_of_first)
+    batch = [event("conv:1", 1), event("conv:2", 5), event("conv:1", 2), event("conv:1", 2), event("conv:2", None), event("conv:9", 1)]
+    hub.deliver_batch(batch)
+    [write] = both.transport.frames
+    assert frames_of(write) == [text.encode() for text in (batch[0][2], batch[1][2], batch[2][2], batch[4][2])], "the duplicate is dropped"
+    [write] = only_first.transport.frames
+    assert frames_of(write) == [batch[0][2].encode(), batch[2][2].encode()]
+    assert reader_of_both.held is None and reader_of_both.sender is None
+    assert reader_of_both.last_seq == {"conv:1": 2, "conv:2": 5}
+    # The next event, alone, goes straight out again.
+    hub.deliver(*event("conv:1", 3))
+    assert frames_of(only_first.transport.frames[-1]) == [event("conv:1", 3)[2].encode()]
+
+
+async def test_a_batch_to_a_paused_socket_queues_behind_nothing_and_keeps_order() -> None:
+    hub = Hub()
+    fake = FakeProtocol()
+    connection = fake_connection(fake)
+    hub.add("conv:1", connection)
+    hub.deliver_batch([event("conv:1", 1), event("conv:1", 2)])
+    fake.writable.clear()  # the peer's buffer is full: the rest must wait, in order
+    hub.deliver_batch([event("conv:1", 3), event("conv:1", 4)])
+    connection.push("conv:1", 5, event("conv:1", 5)[2])
+    assert fake.seqs_in_writes() == [1, 2] and connection.outgoing and connection.held is None
+    fake.writable.set()
+    await asyncio.sleep(0.01)
+    hub.deliver_batch([event("conv:1", 6), event("conv:1", 7)])
+    assert fake.seqs_in_writes() == [1, 2, 3, 4, 5, 6, 7]
+    assert connection.sender is None and not connection.outgoing
