@@ -1274,23 +1274,38 @@ class Bench:
         args = self.args
         steps = []
         best: dict[str, Any] | None = None
+        failed: dict[str, Any] | None = None
         rate = args.ramp_start
         for step in range(args.ramp_steps):
             result = await self.run_load(target, rate=rate, duration=args.ramp_seconds, grace=args.ramp_grace)
             steps.append(result)
             self.say("  ramp step " + str(step + 1) + ": " + self.describe(target, result) + ("  ok" if result["ok"] else f"  FAIL ({', '.join(result['fail_reasons'])})"))
             if not result["ok"]:
+                failed = result
                 break
             best = result
             rate *= args.ramp_factor
             await asyncio.sleep(0.5)
+        # Between the last pass and the first failure, halve the gap (geometrically) a few
+        # times: with x1.5 steps alone the ceiling, and so the ratio to bare, moves in jumps.
+        for step in range(args.ramp_refine if best and failed else 0):
+            assert best is not None and failed is not None
+            rate = (best["target_rate"] * failed["target_rate"]) ** 0.5
+            await asyncio.sleep(0.5)
+            result = await self.run_load(target, rate=rate, duration=args.ramp_seconds, grace=args.ramp_grace)
+            steps.append(result)
+            self.say("  refining " + str(step + 1) + ": " + self.describe(target, result) + ("  ok" if result["ok"] else f"  FAIL ({', '.join(result['fail_reasons'])})"))
+            if result["ok"]:
+                best = result
+            else:
+                failed = result
         return {
             "best_rate": best["target_rate"] if best else None,
             "best_deliveries_per_second": best["deliveries_per_second"] if best else None,
             "best_p99_ms": best["latency_ms"]["p99"] if best else None,
-            "limit_reached": bool(steps) and not steps[-1]["ok"],
-            "failed_step_generator_bound": bool(steps) and not steps[-1]["ok"] and steps[-1]["generator_bound"],
-            "failed_step_machine_saturated": bool(steps) and not steps[-1]["ok"] and steps[-1]["machine_saturated"],
+            "limit_reached": failed is not None,
+            "failed_step_generator_bound": failed is not None and failed["generator_bound"],
+            "failed_step_machine_saturated": failed is not None and failed["machine_saturated"],
             "steps": [{k: s[k] for k in ("target_rate", "sent", "lost", "deliveries_per_second", "latency_ms", "server_cpu_percent", "server_cpu_us_per_delivery",
                                         "generator_cpu_percent", "db_redis_cpu_percent", "other_cpu_percent", "machine_cpu_percent", "generator_bound", "machine_saturated", "errors",
                                         "closed_by_server", "fail_reasons", "ok")} for s in steps],
@@ -1592,7 +1607,7 @@ def summary(results: dict[str, Any]) -> str:
                              fmt(step["latency_ms"]["p50"]), fmt(step["latency_ms"]["p99"]), fmt(step["server_cpu_percent"]), fmt(step["server_cpu_us_per_delivery"], 1),
                              fmt(step["generator_cpu_percent"]), fmt(step["db_redis_cpu_percent"]), fmt(step["other_cpu_percent"]), fmt(step["machine_cpu_percent"]),
                              "ok" if step["ok"] else "FAIL: " + ", ".join(step["fail_reasons"] + (["gen-bound"] if step["generator_bound"] else []) + (["machine saturated"] if step["machine_saturated"] else []))))
-        parts += ["", f"Ramp (x{config['ramp_factor']:g} per {config['ramp_seconds']:g} s step; pass = no loss, no error, p99 <= {config['p99_ms']:g} ms)",
+        parts += ["", f"Ramp (x{config['ramp_factor']:g} per {config['ramp_seconds']:g} s step, then {config.get('ramp_refine', 0)} refining steps; pass = no loss, no error, p99 <= {config['p99_ms']:g} ms)",
                   table(rows, ("server", "target msg/s", "sent", "lost", "deliv/s", "p50 ms", "p99 ms", "srv CPU%", "srv us/deliv", "gen CPU%", "PG+Redis%", "other CPU%", "machine%", "result"))]
         best = [("highest passing rate msg/s", fmt(ours["ramp"]["best_rate"], 0), fmt(bare.get("ramp", {}).get("best_rate"), 0), fmt(ratio.get("ramp_best_rate"), 3)),
                 ("  deliveries/s at it", fmt(ours["ramp"]["best_deliveries_per_second"], 0), fmt(bare.get("ramp", {}).get("best_deliveries_per_second"), 0), fmt(ratio.get("ramp_best_deliveries_per_second"), 3)),
@@ -1646,6 +1661,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ramp.add_argument("--ramp-seconds", type=float, default=3.0, help="seconds of sending per step")
     ramp.add_argument("--ramp-grace", type=float, default=5.0, help="drain time per step")
     ramp.add_argument("--ramp-steps", type=int, default=10, help="most steps")
+    ramp.add_argument("--ramp-refine", type=int, default=2, help="after the first failing step, this many steps halving the gap (geometrically) to the last pass")
     extra = parser.add_argument_group("extra measurements (all on with --full)")
     extra.add_argument("--full", action="store_true", help="same as --ramp --replay --idle")
     extra.add_argument("--replay", action="store_true", help="time to replay stored messages on resume (after_seq=0)")

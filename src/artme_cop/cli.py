@@ -87,7 +87,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def app_from_environment():  # type: ignore[no-untyped-def]
     from artme_cop.app import create_app
 
-    return create_app(load_settings())
+    settings = load_settings()
+    # The event loop takes turns on the interpreter lock with the SQLite write thread.
+    sys.setswitchinterval(settings.gil_switch_us / 1_000_000)
+    return create_app(settings)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,6 +13,7 @@ import os
 import re
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,23 @@ def test_cli_demo_is_idempotent(capsys: pytest.CaptureFixture[str], data_dir: Pa
     assert "nothing changed" in out
     assert f"password {password}" in out
     assert {table: count(data_dir, table) for table in counts} == counts
+
+
+def test_the_server_entry_sets_the_interpreter_lock_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`artme-cop serve` builds its app through cli.app_from_environment, which applies
+    ARTME_GIL_SWITCH_US before the event loop and the write thread start taking turns."""
+    before = sys.getswitchinterval()
+    for name in [name for name in os.environ if name.startswith("ARTME_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ARTME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARTME_GIL_SWITCH_US", "2500")
+    try:
+        cli.app_from_environment()
+        assert sys.getswitchinterval() == pytest.approx(0.0025)
+        monkeypatch.delenv("ARTME_GIL_SWITCH_US")
+        cli.app_from_environment()
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
+    with pytest.raises(SettingsError):
+        load_settings({"ARTME_DATA_DIR": str(tmp_path), "ARTME_GIL_SWITCH_US": "0"})
