@@ -11,7 +11,10 @@ calls the registered handler. Sending has two paths, and they never overlap:
 - Directly: when nothing is queued and no sender task runs, a live event or a reply is
   written to the socket in the caller's step (realtime.direct: uvicorn's protocol, open,
   write buffer below its high-water mark). No task wakes, nothing awaits; this is how most
-  frames leave.
+  frames leave. The events of one commit (a group-commit batch) are delivered together
+  (Hub.deliver_batch): each socket's frames are held and then written with one call, before
+  anything else runs, so under load a socket costs one system call per batch, not per
+  message.
 - Through the queue: otherwise the frame joins the connection's outgoing queue, and a
   sender task, started on demand and gone once the queue is empty, writes it in order. It
   also runs the replays. When the queue passes OUTGOING_LIMIT the consumer is too slow
@@ -352,9 +355,14 @@ class Connection:
         while topic in self.last_seq:
             async with self.realtime.uow(read_only=True) as uow:
                 events = await conversations.replay(uow, self.actor, conversation_id, after_seq=self.last_seq[topic], up_to_seq=up_to)
-            for event in events:
-                await self._send_text(event.wire)
-                self.last_seq[topic] = event.seq or self.last_seq[topic]
+            if events and self.protocol is not None and writable_now(self.protocol):
+                # The whole page in one write; a full buffer then makes the next page wait.
+                self.protocol.transport.write(b"".join([text_frame(event.wire) for event in events]))
+                self.last_seq[topic] = max(self.last_seq[topic], events[-1].seq or 0)
+            else:
+                for event in events:
+                    await self._send_text(event.wire)
+                    self.last_seq[topic] = event.seq or self.last_seq[topic]
             if len(events) < conversations.REPLAY_PAGE:
                 return
 
