@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import gc
 import email.policy
 import os
 import re
@@ -315,10 +316,10 @@ def test_cli_demo_is_idempotent(capsys: pytest.CaptureFixture[str], data_dir: Pa
     assert {table: count(data_dir, table) for table in counts} == counts
 
 
-def test_the_server_entry_sets_the_interpreter_lock_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_server_entry_sets_the_interpreter_lock_turn_and_freezes_the_loaded_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`artme-cop serve` builds its app through cli.app_from_environment, which applies
     ARTME_GIL_SWITCH_US before the event loop and the write thread start taking turns."""
-    before = sys.getswitchinterval()
+    before, thresholds = sys.getswitchinterval(), gc.get_threshold()
     for name in [name for name in os.environ if name.startswith("ARTME_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("ARTME_DATA_DIR", str(tmp_path))
@@ -326,10 +327,15 @@ def test_the_server_entry_sets_the_interpreter_lock_turn(tmp_path: Path, monkeyp
     try:
         cli.app_from_environment()
         assert sys.getswitchinterval() == pytest.approx(0.0025)
+        assert gc.get_freeze_count() > 10_000, "the loaded code is left out of full collections"
+        assert gc.get_threshold()[2] == cli.FULL_COLLECTION_AFTER
+        gc.unfreeze()
         monkeypatch.delenv("ARTME_GIL_SWITCH_US")
         cli.app_from_environment()
         assert sys.getswitchinterval() == pytest.approx(0.001)
     finally:
         sys.setswitchinterval(before)
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
     with pytest.raises(SettingsError):
         load_settings({"ARTME_DATA_DIR": str(tmp_path), "ARTME_GIL_SWITCH_US": "0"})
