@@ -639,7 +639,6 @@ class Server:
         self.log = workdir / f"{name}.log"
         self.env = env or {}
         self.profile = ""
-        self.switch_interval = 0.0
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -650,17 +649,15 @@ class Server:
     def command(self) -> str:
         if self.kind == "ours":
             exe = f"exec {ARTME_COP} serve --host {HOST} --port {self.port} --no-migrate"
-            if self.profile or self.switch_interval:
+            if self.profile:
                 exe = f"exec {sys.executable} {self.runner()}"
         else:
             exe = f"exec {sys.executable} {HERE / 'bare_server.py'} --host {HOST} --port {self.port}"
         return f"ulimit -n {NOFILE} 2>/dev/null || ulimit -n $(ulimit -Hn); {exe}"
 
     def runner(self) -> Path:
-        """Diagnosis only: our server's `main` under cProfile and/or another GIL switch interval."""
+        """Diagnosis only: our server's `main` under cProfile."""
         lines = ["import signal, sys", "from artme_cop.cli import main"]
-        if self.switch_interval:
-            lines.append(f"sys.setswitchinterval({self.switch_interval!r})")
         call = f"main(['serve', '--host', '{HOST}', '--port', '{self.port}', '--no-migrate'])"
         if self.profile:
             # uvicorn re-raises SIGTERM after its shutdown; make it SystemExit so the profile is written.
@@ -1044,7 +1041,8 @@ class Bench:
             name = f"ours-{tag}-{index}"
             server = Server("ours", name, self.workdir)
             server.env = {**self.our_env(name), "ARTME_BASE_URL": server.base_url}
-            server.switch_interval = self.args.switch_interval
+            if self.args.switch_interval:
+                server.env["ARTME_GIL_SWITCH_US"] = str(round(self.args.switch_interval * 1_000_000))
             if self.args.profile_dir:
                 Path(self.args.profile_dir).mkdir(parents=True, exist_ok=True)
                 server.profile = str(Path(self.args.profile_dir).resolve() / f"{name}.prof")
@@ -1680,7 +1678,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     setup.add_argument("--database-url", default="", help="an EMPTY postgresql+asyncpg:// (or sqlite+aiosqlite://) database to use instead; it is migrated and seeded, and not dropped")
     setup.add_argument("--production-hash", action="store_true", help="seed with the server's own Argon2 parameters (sign-ins take ~0.1 s each)")
     setup.add_argument("--profile-dir", metavar="DIR", help="run our server under cProfile and write DIR/<server>.prof (slows it down; for diagnosis only)")
-    setup.add_argument("--switch-interval", type=float, default=0.0, help="run our server with sys.setswitchinterval(X) (diagnosis only; Python's default is 0.005)")
+    setup.add_argument("--switch-interval", type=float, default=0.0, help="run our server with this GIL switch interval in seconds (sets ARTME_GIL_SWITCH_US; the server's default is 0.001, Python's 0.005)")
     setup.add_argument("--keep", action="store_true", help="keep the work directory (database, server logs)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
