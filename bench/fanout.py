@@ -1436,6 +1436,12 @@ class Bench:
                     if args.ramp:
                         entry["ramp"] = await self.ramp(target)
                         self.say(f"{target.label}: highest rate with p99 <= {args.p99_ms:.0f} ms and no loss: {entry['ramp']['best_rate']} msg/s")
+                        best = entry["ramp"]["best_rate"]
+                        if best:
+                            # The latency target is stated at half the sustained rate.
+                            half = await self.run_load(target, rate=best / 2, duration=args.duration, grace=args.grace)
+                            entry["half_rate"] = half
+                            self.say("at half that rate: " + self.describe(target, half))
                     await self.generators.call_all("close", [None] * len(self.generators.pipes))
                 if kind == "ours" and args.replay:
                     entry["replay"] = await self.replay(target)
@@ -1612,6 +1618,11 @@ def summary(results: dict[str, Any]) -> str:
                 ("  limit reached in range?", fmt(ours["ramp"]["limit_reached"]), fmt(bare.get("ramp", {}).get("limit_reached")), ""),
                 ("  failing step generator-bound?", fmt(ours["ramp"]["failed_step_generator_bound"]), fmt(bare.get("ramp", {}).get("failed_step_generator_bound")), ""),
                 ("  failing step machine-saturated?", fmt(ours["ramp"]["failed_step_machine_saturated"]), fmt(bare.get("ramp", {}).get("failed_step_machine_saturated")), "")]
+        for name, entry in (("ours", ours), ("bare", bare)):
+            half = entry.get("half_rate")
+            if half:
+                best.append((f"{name} at half its rate ({fmt(half['target_rate'], 0)} msg/s, {config['duration']:g} s): p50 / p99 / max ms",
+                             *((f"{fmt(half['latency_ms']['p50'])} / {fmt(half['latency_ms']['p99'])} / {fmt(half['latency_ms']['max'])}", "") if name == "ours" else ("", f"{fmt(half['latency_ms']['p50'])} / {fmt(half['latency_ms']['p99'])} / {fmt(half['latency_ms']['max'])}")), ""))
         parts += ["", table(best, ("", "ours", "bare", "ours/bare"))]
     if "replay" in ours:
         rp = ours["replay"]
