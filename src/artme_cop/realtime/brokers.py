@@ -152,11 +152,19 @@ class RedisBroker:
         await self._redis.publish(self._channel(event.topic), f"{header}\n{event.wire}")
 
     async def publish_many(self, events: list[Event]) -> None:
-        for event in events:
+        """The events of one commit: one Redis message per topic, holding that topic's events
+        in order, so every process hands each socket its share in one write (deliver_batch).
+        The message is a line of comma-separated seqs (empty for none), then one line of
+        JSON per event (encoded JSON holds no raw newline)."""
+        by_topic: dict[str, list[tuple[int | None, str]]] = {}
+        for topic, seq, text in _encoded(events):
+            by_topic.setdefault(topic, []).append((seq, text))
+        for topic, items in by_topic.items():
+            header = ",".join("" if seq is None else str(seq) for seq, _ in items)
             try:
-                await self.publish(event)
-            except Exception:  # one failed event must not hold back the others
-                log.exception("publishing %s/%s on %s failed", event.type, event.op, event.topic)
+                await self._redis.publish(self._channel(topic), "\n".join([header, *(text for _, text in items)]))
+            except Exception:  # one failed topic must not hold back the others
+                log.exception("publishing %d events on %s failed", len(items), topic)
 
     async def _listen(self) -> None:
         prefix_length = len(self._prefix) + len(":ev:")
@@ -166,8 +174,12 @@ class RedisBroker:
                     if message.get("type") != "pmessage":
                         continue
                     topic = message["channel"].decode()[prefix_length:]
-                    header, _, text = message["data"].decode().partition("\n")
-                    self.hub.deliver(topic, int(header) if header else None, text)
+                    header, *texts = message["data"].decode().split("\n")
+                    seqs = [int(seq) if seq else None for seq in header.split(",")]
+                    if len(texts) == 1:
+                        self.hub.deliver(topic, seqs[0], texts[0])
+                    else:
+                        self.hub.deliver_batch((topic, seq, text) for seq, text in zip(seqs, texts, strict=True))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a dropped Redis connection: wait, then listen again
