@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.conversations.models import Conversation, ConversationMember, Message, Reaction, ReadMarker
-from artme_cop.conversations.statements import AuthorRow
+from artme_cop.conversations.statements import AUTHOR_COLUMNS, AuthorRow, author_row
 from artme_cop.identity.models import Person
 
 
@@ -48,7 +48,6 @@ class ReplayedMessage(NamedTuple):
 
 
 _REPLAYED_COLUMNS = [getattr(Message, name) for name in ReplayedMessage._fields]
-_AUTHOR_COLUMNS = [Person.id, Person.display_name, Person.pronouns, Person.is_deleted]
 
 
 async def list_messages_after(
@@ -59,7 +58,7 @@ async def list_messages_after(
     instance cost more than encoding it."""
     split = len(_REPLAYED_COLUMNS)
     query = (
-        select(*_REPLAYED_COLUMNS, *_AUTHOR_COLUMNS)
+        select(*_REPLAYED_COLUMNS, *AUTHOR_COLUMNS)
         .join(Person, Person.id == Message.author_id)
         .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq)
@@ -67,7 +66,7 @@ async def list_messages_after(
     )
     if up_to_seq is not None:
         query = query.where(Message.seq <= up_to_seq)
-    return [(ReplayedMessage(*row[:split]), AuthorRow(row[split], row[split + 1], row[split + 2], bool(row[split + 3]))) for row in await session.execute(query)]
+    return [(ReplayedMessage(*row[:split]), author_row(row[split:])) for row in await session.execute(query)]
 
 
 async def list_messages_before(session: AsyncSession, conversation_id: int, before_seq: int | None, *, limit: int) -> list[tuple[Message, Person]]:

@@ -52,7 +52,7 @@ class AuthorRow(NamedTuple):
 
 
 _CONVERSATION_COLUMNS = [_CONVERSATIONS.c[name] for name in ("id", "scope", "institution_id", "cohort_id", "last_seq", "is_locked", "kind")]
-_AUTHOR_COLUMNS = [_PEOPLE.c[name] for name in ("id", "display_name", "pronouns", "is_deleted")]
+AUTHOR_COLUMNS = [_PEOPLE.c[name] for name in ("id", "display_name", "pronouns", "is_deleted")]
 MESSAGE_COLUMNS = (
     "conversation_id", "seq", "author_id", "client_msg_id", "body", "html", "renderer_version", "reply_to_seq", "created_at", "hide_reason", "author_alias",
 )
@@ -63,7 +63,7 @@ def _conversation(row: Any) -> ConversationRow:
     return ConversationRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
 
 
-def _author(row: Any) -> AuthorRow:
+def author_row(row: Any) -> AuthorRow:
     return AuthorRow(row[0], row[1], row[2], bool(row[3]))
 
 
@@ -79,7 +79,7 @@ class CoreStatements:
         .returning(_CONVERSATIONS.c.last_seq)
     )
     _INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
-    _GET_AUTHORS = select(*_AUTHOR_COLUMNS).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+    _GET_AUTHORS = select(*AUTHOR_COLUMNS).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
     _INSERT_MENTIONS = insert(_MENTIONS)
 
     def __init__(self, connection: Connection) -> None:
@@ -103,7 +103,7 @@ class CoreStatements:
         return list(self.connection.execute(self._INSERT_MESSAGES, rows).scalars())
 
     def authors(self, ids: list[int]) -> dict[int, AuthorRow]:
-        return {row.id: row for row in map(_author, self.connection.execute(self._GET_AUTHORS, {"ids": ids}))}
+        return {row.id: row for row in map(author_row, self.connection.execute(self._GET_AUTHORS, {"ids": ids}))}
 
     def insert_mentions(self, rows: list[dict[str, int]]) -> None:
         self.connection.execute(self._INSERT_MENTIONS, rows)
@@ -149,9 +149,9 @@ class SqliteStatements(CoreStatements):
         return ids
 
     def authors(self, ids: list[int]) -> dict[int, AuthorRow]:
-        columns = ", ".join(c.name for c in _AUTHOR_COLUMNS)
+        columns = ", ".join(c.name for c in AUTHOR_COLUMNS)
         rows = self._cursor.execute(f"SELECT {columns} FROM {_PEOPLE.name} WHERE id IN ({_marks(len(ids))})", ids)
-        return {row.id: row for row in map(_author, rows)}
+        return {row.id: row for row in map(author_row, rows)}
 
 
 def statements_for(connection: Connection) -> CoreStatements:
