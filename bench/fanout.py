@@ -1495,6 +1495,20 @@ def code_version() -> str:
     return f"{head}{' + uncommitted changes in src/' if dirty else ''}" if head else "unknown"
 
 
+def cpu_at_same_rate(ours: list[dict[str, Any]], bare: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CPU per delivery of both servers at each ramp rate both passed: the per-delivery
+    target compares the servers under the same load, and at low rates the idle work of
+    1,000 open sockets (keepalive pings) is a large share of a few deliveries."""
+    passed = {round(s["target_rate"]): s for s in bare if s["ok"]}
+    rows = []
+    for step in ours:
+        other = passed.get(round(step["target_rate"]))
+        if step["ok"] and other and other["server_cpu_us_per_delivery"]:
+            rows.append({"rate": step["target_rate"], "ours_us": step["server_cpu_us_per_delivery"], "bare_us": other["server_cpu_us_per_delivery"],
+                         "ratio": round(step["server_cpu_us_per_delivery"] / other["server_cpu_us_per_delivery"], 3)})
+    return rows
+
+
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
     ours, bare = results.get("ours", {}), results.get("bare", {})
     out: dict[str, Any] = {}
@@ -1510,6 +1524,7 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
     if "ramp" in ours and "ramp" in bare:
         out["ramp_best_rate"] = ratio(ours["ramp"]["best_rate"], bare["ramp"]["best_rate"])
         out["ramp_best_deliveries_per_second"] = ratio(ours["ramp"]["best_deliveries_per_second"], bare["ramp"]["best_deliveries_per_second"])
+        out["cpu_at_same_rate"] = cpu_at_same_rate(ours["ramp"]["steps"], bare["ramp"]["steps"])
     idle = results.get("idle", {})
     if "ours" in idle and "bare" in idle:
         out["idle_kib_per_connection"] = ratio(idle["ours"]["kib_per_connection"], idle["bare"]["kib_per_connection"])
@@ -1624,6 +1639,11 @@ def summary(results: dict[str, Any]) -> str:
                 best.append((f"{name} at half its rate ({fmt(half['target_rate'], 0)} msg/s, {config['duration']:g} s): p50 / p99 / max ms",
                              *((f"{fmt(half['latency_ms']['p50'])} / {fmt(half['latency_ms']['p99'])} / {fmt(half['latency_ms']['max'])}", "") if name == "ours" else ("", f"{fmt(half['latency_ms']['p50'])} / {fmt(half['latency_ms']['p99'])} / {fmt(half['latency_ms']['max'])}")), ""))
         parts += ["", table(best, ("", "ours", "bare", "ours/bare"))]
+        same = ratio.get("cpu_at_same_rate")
+        if same:
+            rows = [(fmt(r["rate"], 0), fmt(r["ours_us"], 1), fmt(r["bare_us"], 1), fmt(r["ratio"], 2)) for r in same]
+            parts += ["", "Server CPU per delivery at the same rate (ramp steps both servers passed)",
+                      table(rows, ("msg/s", "ours us", "bare us", "ours/bare"))]
     if "replay" in ours:
         rp = ours["replay"]
         rows = [(f"trial {i + 1}", fmt(t["received"]), fmt(t["seconds_to_last"], 3), fmt(t["seconds_to_ack"], 3), fmt(t["server_cpu_seconds"], 2), fmt(t["in_order"]))
@@ -1669,7 +1689,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ramp.add_argument("--ramp-factor", type=float, default=1.5, help="rate multiplier per step")
     ramp.add_argument("--ramp-seconds", type=float, default=3.0, help="seconds of sending per step")
     ramp.add_argument("--ramp-grace", type=float, default=5.0, help="drain time per step")
-    ramp.add_argument("--ramp-steps", type=int, default=10, help="most steps")
+    ramp.add_argument("--ramp-steps", type=int, default=12, help="most steps (12 reach 4,325 msg/s from 50)")
     ramp.add_argument("--ramp-refine", type=int, default=2, help="after the first failing step, this many steps halving the gap (geometrically) to the last pass")
     extra = parser.add_argument_group("extra measurements (all on with --full)")
     extra.add_argument("--full", action="store_true", help="same as --ramp --replay --idle")

@@ -159,3 +159,58 @@ async def test_live_events_equal_their_replay_on_both_statement_paths(
     assert 'class="mention"' in live[0].data["html"] and live[1].data["reply_to"] == 1
     mentions = [e for e in published.events if e.type == "mention"]
     assert [(m.topic, m.data["seq"]) for m in mentions] == [(f"person:{world.faculty_a.id}", 1), (f"person:{world.faculty_a.id}", 2)]
+
+
+async def test_earlier_client_msg_ids_are_found_by_probing_the_index_with_both_columns(
+    writer_parts: tuple[MessageWriter, Published, Callable[[], UnitOfWork]], world: World, spaces: Spaces, settings: Settings, clock: MutableClock
+) -> None:
+    """Each batch looks up its (author, client_msg_id) pairs among the stored messages. The
+    statement it runs must probe the unique index with both columns: on PostgreSQL the
+    former `author_id IN (...) AND client_msg_id IN (...)` searched the first column only,
+    read every message of the batch's authors, and under load writes stalled as the table
+    grew. The plan is read on a table with statistics and thousands of the author's
+    messages, so the planner chooses as a real table makes it."""
+    from sqlalchemy import event
+
+    from artme_cop.conversations.statements import statements_for
+
+    writer, _, uow = writer_parts
+    student = await actor_of(uow, world.student_a.id)
+    for n in range(3):
+        await writer.post(student, spaces.cohort_a1, body=f"probe {n}", client_msg_id=f"probe-{n}", reply_to=None)
+    # A busy batch: ten authors, 128 client ids (authors that do not exist are only not found).
+    others = [student.person_id + 1000 + n for n in range(9)]
+    keys = [(student.person_id, "probe-1"), (student.person_id, "probe-9"), (world.faculty_a.id, "probe-2")]
+    keys += [(others[n % 9], f"other-{n}") for n in range(125)]
+    engine = make_engine(settings.database_url)
+    executed: list[tuple[str, object]] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda _c, _cur, sql, params, *_: executed.append((sql, params)))
+    try:
+        async with engine.begin() as connection:
+            # A table of a real size, with statistics, so that the planner chooses as it would in use.
+            numbers = (
+                "SELECT generate_series(1, 50000) AS n" if connection.dialect.name == "postgresql"
+                else "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 50000) SELECT n FROM numbers"
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, seq, author_id, client_msg_id, body, html, renderer_version, created_at, hide_reason)"
+                    f" SELECT :conversation, 100 + n, :author, 'bulk-' || n, 'b', '<p>b</p>', 1, :now, '' FROM ({numbers}) AS numbers"
+                ),
+                {"conversation": spaces.cohort_a1, "author": student.person_id, "now": clock.now()},
+            )
+            await connection.exec_driver_sql("ANALYZE")
+        async with engine.connect() as connection:
+            executed.clear()
+            found = await connection.run_sync(lambda sync: statements_for(sync).earlier(keys))
+            assert {(a, c) for a, c, _, _ in found} & set(keys) == {(student.person_id, "probe-1")}
+            sql, params = executed[-1]
+            if connection.dialect.name == "postgresql":
+                plan = "\n".join(row[0] for row in (await connection.exec_driver_sql("EXPLAIN " + sql, params)).all())
+                conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+                assert any("author_id" in line and "client_msg_id" in line for line in conditions), plan
+            else:
+                plan = " ".join(str(row[-1]) for row in (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)).all())
+                assert "author_id=? AND client_msg_id=?" in plan, plan
+    finally:
+        await engine.dispose()
