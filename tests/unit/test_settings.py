@@ -328,7 +328,7 @@ def test_the_server_entry_sets_the_interpreter_lock_turn_and_freezes_the_loaded_
         cli.app_from_environment()
         assert sys.getswitchinterval() == pytest.approx(0.0025)
         assert gc.get_freeze_count() > 10_000, "the loaded code is left out of full collections"
-        assert gc.get_threshold()[2] == cli.FULL_COLLECTION_AFTER
+        assert gc.get_threshold()[0] == cli.YOUNG_COLLECTION_AFTER and gc.get_threshold()[2] == cli.FULL_COLLECTION_AFTER
         gc.unfreeze()
         monkeypatch.delenv("ARTME_GIL_SWITCH_US")
         cli.app_from_environment()
