@@ -103,9 +103,9 @@ def app_from_environment():  # type: ignore[no-untyped-def]
     # out of the walk. A full collection waits for 100 younger ones instead of 10. And a
     # young collection comes after 10,000 new objects instead of 700: under load fewer of a
     # message's short-lived objects are still alive at one, so fewer are promoted to the
-    # older generations, whose collections are the long pauses. At 2,162 msg/s p99 fell from
-    # 75-99 to 42-63 ms over three runs each; a young collection stays under 5 ms
-    # (docs/performance.md).
+    # older generations, whose collections are the long pauses. At 2,162 msg/s p99 was
+    # 52-99 ms in five runs before and 42-63 ms in three after; a young collection stays
+    # under 5 ms (docs/performance.md).
     gc.collect()
     gc.freeze()
     _, middle, _ = gc.get_threshold()
