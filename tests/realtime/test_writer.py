@@ -178,7 +178,7 @@ async def test_earlier_client_msg_ids_are_found_by_probing_the_index_with_both_c
     student = await actor_of(uow, world.student_a.id)
     for n in range(3):
         await writer.post(student, spaces.cohort_a1, body=f"probe {n}", client_msg_id=f"probe-{n}", reply_to=None)
-    # A busy batch: ten authors, 128 client ids (authors that do not exist are only not found).
+    # A busy batch: eleven authors, 128 client ids (authors that do not exist are only not found).
     others = [student.person_id + 1000 + n for n in range(9)]
     keys = [(student.person_id, "probe-1"), (student.person_id, "probe-9"), (world.faculty_a.id, "probe-2")]
     keys += [(others[n % 9], f"other-{n}") for n in range(125)]
