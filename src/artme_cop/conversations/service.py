@@ -334,8 +334,7 @@ def _earlier(db: CoreStatements, keys: set[tuple[int, str]]) -> dict[tuple[int, 
     """(author_id, client_msg_id) -> (conversation_id, seq) for the keys already stored."""
     if not keys:
         return {}
-    rows = db.earlier(sorted(keys))
-    return {(a, c): (conv, seq) for a, c, conv, seq in rows if (a, c) in keys}
+    return {(a, c): (conv, seq) for a, c, conv, seq in db.earlier(sorted(keys))}
 
 
 def _maybe_key(value: object) -> int | None:

@@ -68,9 +68,6 @@ def author_row(row: Any) -> AuthorRow:
 
 
 class CoreStatements:
-    _EARLIER = select(_MESSAGES.c.author_id, _MESSAGES.c.client_msg_id, _MESSAGES.c.conversation_id, _MESSAGES.c.seq).where(
-        _MESSAGES.c.author_id.in_(bindparam("authors", expanding=True)), _MESSAGES.c.client_msg_id.in_(bindparam("client_ids", expanding=True))
-    )
     _GET_CONVERSATIONS = select(*_CONVERSATION_COLUMNS).where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
     _ADVANCE_SEQ = (
         update(_CONVERSATIONS)
@@ -82,11 +79,12 @@ class CoreStatements:
     _GET_AUTHORS = select(*AUTHOR_COLUMNS).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
     _INSERT_MENTIONS = insert(_MENTIONS)
 
-    # PostgreSQL (before 17) searches the (author_id, client_msg_id) index by its first
-    # column only for `author_id IN (...) AND client_msg_id IN (...)`, so every message of
-    # the batch's authors was read: a cost that grew with the table until writes stalled
-    # under load. Joined to the pairs, it is one index probe per send and one statement text
-    # whatever the batch's size.
+    # The batch's (author_id, client_msg_id) pairs are joined to the table: one probe of the
+    # unique index per send. The former `author_id IN (...) AND client_msg_id IN (...)` made
+    # PostgreSQL (before 17) search the index by its first column only and read every
+    # message of the batch's authors, and SQLite probe every combination of the two lists
+    # (or scan the table): costs that grew with the table or the batch until writes stalled
+    # under load. On PostgreSQL the statement text is the same whatever the batch's size.
     _EARLIER_PAIRS = text(
         "SELECT m.author_id, m.client_msg_id, m.conversation_id, m.seq"
         " FROM unnest(CAST(:authors AS INTEGER[]), CAST(:client_ids AS VARCHAR[])) AS wanted(author_id, client_msg_id)"
@@ -98,13 +96,12 @@ class CoreStatements:
 
     def earlier(self, keys: list[tuple[int, str]]) -> list[tuple[int, str, int, int]]:
         """(author_id, client_msg_id, conversation_id, seq) of the stored messages among the
-        (author_id, client_msg_id) keys; it may also return other pairs of the same authors
-        and ids, which the caller ignores."""
-        if self.connection.dialect.name == "postgresql":
+        (author_id, client_msg_id) keys."""
+        if self.connection.dialect.name == "sqlite":
+            rows = self.connection.exec_driver_sql(*_earlier_on_sqlite(keys))
+        else:
             params = {"authors": [a for a, _ in keys], "client_ids": [c for _, c in keys]}
             rows = self.connection.execute(self._EARLIER_PAIRS, params)
-        else:
-            rows = self.connection.execute(self._EARLIER, _crossed(keys))  # SQLite probes the index per combination
         return [(a, c, conv, seq) for a, c, conv, seq in rows]
 
     def conversations(self, ids: list[int]) -> dict[int, ConversationRow]:
@@ -126,8 +123,14 @@ class CoreStatements:
         self.connection.execute(self._INSERT_MENTIONS, rows)
 
 
-def _crossed(keys: list[tuple[int, str]]) -> dict[str, list[Any]]:
-    return {"authors": sorted({a for a, _ in keys}), "client_ids": sorted({c for _, c in keys})}
+def _earlier_on_sqlite(keys: list[tuple[int, str]]) -> tuple[str, tuple[Any, ...]]:
+    """`CoreStatements._EARLIER_PAIRS` for SQLite: the pairs as a list of VALUES."""
+    sql = (
+        f"WITH wanted(author_id, client_msg_id) AS (VALUES {', '.join('(?, ?)' for _ in keys)})"
+        " SELECT m.author_id, m.client_msg_id, m.conversation_id, m.seq FROM wanted"
+        f" JOIN {_MESSAGES.name} AS m ON m.author_id = wanted.author_id AND m.client_msg_id = wanted.client_msg_id"
+    )
+    return sql, tuple(value for key in keys for value in key)
 
 
 def _marks(count: int) -> str:
@@ -146,13 +149,7 @@ class SqliteStatements(CoreStatements):
         self._created_at: Callable[[Any], Any] = _MESSAGES.c.created_at.type.bind_processor(connection.dialect) or (lambda value: value)
 
     def earlier(self, keys: list[tuple[int, str]]) -> list[tuple[int, str, int, int]]:
-        crossed = _crossed(keys)
-        authors, client_ids = crossed["authors"], crossed["client_ids"]
-        sql = (
-            f"SELECT author_id, client_msg_id, conversation_id, seq FROM {_MESSAGES.name}"
-            f" WHERE author_id IN ({_marks(len(authors))}) AND client_msg_id IN ({_marks(len(client_ids))})"
-        )
-        return self._cursor.execute(sql, [*authors, *client_ids]).fetchall()
+        return self._cursor.execute(*_earlier_on_sqlite(keys)).fetchall()
 
     def conversations(self, ids: list[int]) -> dict[int, ConversationRow]:
         columns = ", ".join(c.name for c in _CONVERSATION_COLUMNS)
