@@ -50,6 +50,13 @@ def _encoded(events: list[Event]) -> Iterator[tuple[str, int | None, str]]:
             log.exception("encoding %s/%s on %s failed", event.type, event.op, event.topic)
 
 
+def _redis_message(items: list[tuple[int | None, str]]) -> str:
+    """One topic's events as a Redis message: a line of comma-separated seqs (empty for
+    none), then one line of JSON per event (encoded JSON holds no raw newline)."""
+    header = ",".join("" if seq is None else str(seq) for seq, _ in items)
+    return "\n".join([header, *(text for _, text in items)])
+
+
 class ConnectionCounts:
     """How many of this process's connections each person has on each topic."""
 
@@ -148,21 +155,17 @@ class RedisBroker:
         await self._redis.aclose()
 
     async def publish(self, event: Event) -> None:
-        header = "" if event.seq is None else str(event.seq)
-        await self._redis.publish(self._channel(event.topic), f"{header}\n{event.wire}")
+        await self._redis.publish(self._channel(event.topic), _redis_message([(event.seq, event.wire)]))
 
     async def publish_many(self, events: list[Event]) -> None:
         """The events of one commit: one Redis message per topic, holding that topic's events
-        in order, so every process hands each socket its share in one write (deliver_batch).
-        The message is a line of comma-separated seqs (empty for none), then one line of
-        JSON per event (encoded JSON holds no raw newline)."""
+        in order, so every process hands each socket its share in one write (deliver_batch)."""
         by_topic: dict[str, list[tuple[int | None, str]]] = {}
         for topic, seq, text in _encoded(events):
             by_topic.setdefault(topic, []).append((seq, text))
         for topic, items in by_topic.items():
-            header = ",".join("" if seq is None else str(seq) for seq, _ in items)
             try:
-                await self._redis.publish(self._channel(topic), "\n".join([header, *(text for _, text in items)]))
+                await self._redis.publish(self._channel(topic), _redis_message(items))
             except Exception:  # one failed topic must not hold back the others
                 log.exception("publishing %d events on %s failed", len(items), topic)
 
