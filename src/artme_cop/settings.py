@@ -130,6 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_INVITATION_LIFETIME", "invitation_lifetime", "1209600", "Seconds an invitation link stays valid, default 14 days.", _positive_int),
     Setting("ARTME_RESET_LIFETIME", "reset_lifetime", "3600", "Seconds a password-reset link stays valid, default 1 hour.", _positive_int),
     Setting("ARTME_MAX_BODY_BYTES", "max_body_bytes", "1048576", "Largest request body accepted; larger bodies get 413.", _positive_int),
+    Setting("ARTME_UPLOAD_QUOTA_BYTES", "upload_quota_bytes", "104857600", "Bytes that the files one person uploads (lab channel attachments, knowledge resource files) may take together, default 100 MiB; an upload past it gets 413.", _positive_int),
     Setting("ARTME_LOGIN_LIMIT_ACCOUNT", "login_limit_account", "5/minute", "Sign-in attempts allowed per account (limits syntax, e.g. `5/minute`).", _rate),
     Setting("ARTME_LOGIN_LIMIT_ADDRESS", "login_limit_address", "20/minute", "Sign-in attempts allowed per client address.", _rate),
     Setting("ARTME_ACCEPT_LIMIT_ADDRESS", "accept_limit_address", "10/minute", "Invitation acceptances and password resets allowed per client address.", _rate),
@@ -163,6 +164,7 @@ class Settings:
     invitation_lifetime: int = 1209600
     reset_lifetime: int = 3600
     max_body_bytes: int = 1048576
+    upload_quota_bytes: int = 104857600
     login_limit_account: str = "5/minute"
     login_limit_address: str = "20/minute"
     accept_limit_address: str = "10/minute"

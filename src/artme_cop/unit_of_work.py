@@ -2,12 +2,15 @@
 
 Services never commit. The unit of work commits when its block ends without an error and
 only then hands the queued events to the publisher; on an error it rolls back and drops
-them, so nobody is ever told about a write that did not happen.
+them, so nobody is ever told about a write that did not happen. Files follow the rows that
+name them: a file written for the work is removed again if it does not commit, and a file
+whose row the work deletes is removed only once that is committed.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from types import TracebackType
 from typing import Awaitable, Callable
 
@@ -54,6 +57,8 @@ class UnitOfWork:
         self._mailer = mailer
         self.mail_outbox: list[Mail] = []
         self._session: AsyncSession | None = None
+        self._written: list[Path] = []
+        self._unwanted: list[Path] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -78,6 +83,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session = self._session
+        committed = False
         try:
             if exc_type is not None:
                 if session is not None:
@@ -88,11 +94,30 @@ class UnitOfWork:
                 await session.commit()
             # A read-only session is only closed: that ends the read transaction and keeps
             # loaded objects usable.
+            committed = exc_type is None
         finally:
             if session is not None:
                 await session.close()
+            self._settle_files(committed)
         await self._publish_outbox()
         await self._send_mail()
+
+    def wrote_file(self, path: Path) -> None:
+        """A file written for this work: removed again unless the work commits."""
+        self._written.append(path)
+
+    def remove_file_after_commit(self, path: Path) -> None:
+        """A file whose row this work deletes: removed once that is committed, kept otherwise."""
+        self._unwanted.append(path)
+
+    def _settle_files(self, committed: bool) -> None:
+        doomed = self._unwanted if committed else self._written
+        self._written, self._unwanted = [], []
+        for path in doomed:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # the commit stands; a file left over is only wasted space
+                log.exception("could not remove %s", path)
 
     async def _publish_outbox(self) -> None:
         outbox, self.outbox = self.outbox, []

@@ -4,7 +4,8 @@ and open one for a reader.
 Who may attach is who may post in the conversation; who may download is who may read it,
 checked on every request, and a deleted or hidden message takes its file with it (SEC-H4).
 Files go under `<data dir>/attachments/` with random names (SEC-H3); identical uploads are
-stored twice (SEC-H9).
+stored twice (SEC-H9). What a person's files take together is capped by
+`ARTME_UPLOAD_QUOTA_BYTES` (SEC-H1).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from artme_cop import policy
 from artme_cop.attachments import files
@@ -22,6 +23,7 @@ from artme_cop.attachments.models import Attachment
 from artme_cop.conversations import queries as conversation_queries
 from artme_cop.conversations.models import Conversation
 from artme_cop.errors import Invalid, NotFound
+from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor
 from artme_cop.unit_of_work import UnitOfWork
 
@@ -32,6 +34,10 @@ MAX_BYTES = 900 * 1024
 
 class TooLarge(Invalid):
     """A file over the cap: HTTP adapters answer 413."""
+
+
+class QuotaExceeded(TooLarge):
+    """A file that would take its uploader's files over their allowance (a 413 too)."""
 
 
 @dataclass(frozen=True)
@@ -70,14 +76,38 @@ async def keep(uow: UnitOfWork, uploader_id: int, upload: Upload, *, conversatio
     """Check and store a file for its owner (a conversation's message or a resource); the
     feature that owns it checked who may attach. The file is written last, after every check."""
     name, kind = check(upload)
+    await _require_room(uow, uploader_id, len(upload.data))
     attachment = Attachment(
         public_id=secrets.token_hex(16), conversation_id=conversation_id, seq=None, resource_id=resource_id, uploader_id=uploader_id, filename=name,
         content_type=kind.mime, size=len(upload.data), storage_name=secrets.token_hex(16), created_at=uow.clock.now(),
     )
     uow.session.add(attachment)
     await uow.flush()
-    _write_new(storage_dir(uow), attachment.storage_name, upload.data)
+    _write_new(uow, attachment.storage_name, upload.data)
     return attachment
+
+
+async def stored_bytes(uow: UnitOfWork, person_id: int) -> int:
+    """What the files a person uploaded take on the server, in bytes."""
+    total = select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.uploader_id == person_id)
+    return int((await uow.session.execute(total)).scalar_one())
+
+
+async def _require_room(uow: UnitOfWork, uploader_id: int, size: int) -> None:
+    # The uploader's row is locked first, so two uploads at once are counted one after the
+    # other and cannot pass the quota together (PostgreSQL; SQLite writers take turns).
+    await uow.session.execute(select(Person.id).where(Person.id == uploader_id).with_for_update())
+    used, quota = await stored_bytes(uow, uploader_id), uow.settings.upload_quota_bytes
+    if used + size > quota:
+        raise QuotaExceeded(
+            f"This file would take your files over the {mebibytes(quota)} you may store; they take {mebibytes(used)} now. "
+            "Remove files you no longer need, or ask a program admin for more room.",
+            field="file",
+        )
+
+
+def mebibytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
 
 
 def stored_path(uow: UnitOfWork, attachment: Attachment) -> Path | None:
@@ -89,14 +119,19 @@ def stored_path(uow: UnitOfWork, attachment: Attachment) -> Path | None:
 def store_bytes(uow: UnitOfWork, data: bytes) -> str:
     """Write bytes under a new random name (an import restoring a checked file); the name."""
     storage_name = secrets.token_hex(16)
-    _write_new(storage_dir(uow), storage_name, data)
+    _write_new(uow, storage_name, data)
     return storage_name
 
 
-def _write_new(directory: Path, storage_name: str, data: bytes) -> None:
+def _write_new(uow: UnitOfWork, storage_name: str, data: bytes) -> None:
+    """Write a new file that goes away again if the unit of work does not commit: a refused
+    message or a failed commit leaves no file behind, counted by no quota."""
+    directory = storage_dir(uow)
     directory.mkdir(parents=True, exist_ok=True)
+    path = directory / storage_name
     # O_EXCL: never overwrite; the name is ours (hex), so it cannot leave the directory.
-    descriptor = os.open(directory / storage_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    uow.wrote_file(path)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
 

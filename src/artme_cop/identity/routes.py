@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop import policy
+from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import ROLE_LABELS, Constituency
@@ -201,14 +202,23 @@ async def reset_submit(request: Request) -> Response:
 # --- one's own account ----------------------------------------------------------------------------
 
 
-async def me_page(request: Request) -> Response:
-    actor = require_actor(request)
-    async with _uow(request) as uow:
+async def _account_page(request: Request, actor: policy.Actor, form: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Response:
+    """The account page: the profile form (as sent, after an error) and the rest of the account."""
+    async with request.app.state.uow(read_only=True) as uow:
         overview = await identity.my_overview(uow, actor)
         feed = await calendar.feed_status(uow, actor)
+        stored = await attachments.stored_bytes(uow, actor.person_id)
     person = overview.person
-    form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title}
-    return render(request, "identity/me.html", {"overview": overview, "form": form, "feed": feed})
+    if form is None:
+        form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title}
+    quota = request.app.state.settings.upload_quota_bytes
+    files = {"stored": attachments.mebibytes(stored), "quota": attachments.mebibytes(quota), "percent": min(100, round(100 * stored / quota))}
+    context = {"overview": overview, "feed": feed, "files": files, "form": form, "errors": errors or {}}
+    return render(request, "identity/me.html", context, status_code=400 if errors else 200)
+
+
+async def me_page(request: Request) -> Response:
+    return await _account_page(request, require_actor(request))
 
 
 async def me_submit(request: Request) -> Response:
@@ -219,10 +229,7 @@ async def me_submit(request: Request) -> Response:
         async with _uow(request) as uow:
             await identity.update_profile(uow, actor, **fields)
     except Invalid as exc:
-        async with _uow(request) as uow:
-            overview = await identity.my_overview(uow, actor)
-            feed = await calendar.feed_status(uow, actor)
-        return render(request, "identity/me.html", {"overview": overview, "form": fields, "errors": _form_error(exc), "feed": feed}, status_code=400)
+        return await _account_page(request, actor, fields, _form_error(exc))
     flash.add(request, "Your profile is saved.")
     return _redirect("/me")
 

@@ -86,7 +86,7 @@ async def remove_file(uow: UnitOfWork, actor: Actor, public_id: object, file_id:
     _audit(uow, actor, loaded, "resource_file_removed", attachment)
     await uow.flush()
     if path is not None:
-        path.unlink(missing_ok=True)
+        uow.remove_file_after_commit(path)
 
 
 async def open_file(uow: UnitOfWork, actor: Actor, public_id: object, file_id: object) -> tuple[Attachment, Path]:
