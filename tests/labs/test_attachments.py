@@ -19,10 +19,9 @@ from artme_cop.conversations.models import Message
 from tests.factories import World
 from tests.labs.conftest import Team, form_post, run
 from tests.realtime.conftest import signed_in
+from tests.samples import GIF, JPEG, PDF, PNG, WEBP
 from tests.support import csrf_from
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
 
 def upload(client: TestClient, team: Team, name: str, data: bytes, *, body: str = "", cid: str = "u1") -> Any:
@@ -82,6 +81,11 @@ def test_refused_uploads_store_nothing(live_app: TestClient, world: World, team:
     assert upload(student, team, "drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", cid="f").status_code == 400
     assert upload(student, team, "empty.txt", b"", cid="g").status_code == 400
     assert upload(student, team, "bin.txt", b"abc\x00def", cid="h").status_code == 400
+    # SEC-H2: a picture or PDF with something after its end (one file that is also another)
+    page = b"<html><script>alert(document.cookie)</script></html>"
+    for index, (name, data) in enumerate([("a.png", PNG), ("a.gif", GIF), ("a.jpg", JPEG), ("a.webp", WEBP), ("a.pdf", PDF)]):
+        assert upload(student, team, name, data + page, cid=f"p{index}").status_code == 400, name
+    assert upload(student, team, "cut.png", PNG[:-5], cid="cut").status_code == 400
     assert run(live_app, _attachments) == []
 
     async def messages(uow: Any) -> int:
@@ -114,10 +118,37 @@ def test_hostile_names_are_stored_under_random_names(live_app: TestClient, make_
     )
 
 
+def test_the_same_bytes_twice_are_two_files(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team, other_team: Team) -> None:
+    """SEC-H9: identical uploads in two teams are two stored files with unrelated addresses;
+    deleting one message takes only its own file."""
+    student, member = signed_in(live_app, world.student_a.email), make_client(world.coalition_a.email)
+    assert upload(student, team, "plan.png", PNG, cid="s").status_code == 303
+    assert upload(member, other_team, "plan.png", PNG, cid="m").status_code == 303
+    first, second = run(live_app, _attachments)
+    assert first.storage_name != second.storage_name and first.public_id != second.public_id
+    assert [p.read_bytes() for p in stored_files(live_app)] == [PNG, PNG]
+    assert form_post(student, f"/labs/channels/{team.general}/messages/1/delete", {}).status_code == 303
+    assert student.get(f"/attachments/{first.public_id}").status_code == 404
+    got = member.get(f"/attachments/{second.public_id}")
+    assert got.status_code == 200 and got.content == PNG
+    assert member.get(f"/attachments/{first.public_id}").status_code == 404
+
+
 def test_file_rules_without_io() -> None:
     assert files.sniff(PNG) is files.PNG and files.sniff(PDF) is files.PDF
     assert files.sniff(b"GIF89a....") is files.GIF and files.sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") is files.WEBP
     assert files.sniff(b"\xff\xd8\xff\xe0") is files.JPEG and files.sniff(b"plain words\n") is files.TEXT
+    for data in (PNG, GIF, JPEG, WEBP, PDF, PDF + b"\r\n\n", b"plain words\n"):
+        kind = files.sniff(data)
+        assert kind is not None and files.ends_where_it_should(kind, data)
+    for kind, data in [
+        (files.PNG, PNG + b"\x00"), (files.PNG, PNG[:-1]), (files.PNG, PNG[:8]),
+        (files.PNG, PNG[:20] + bytes([PNG[20] ^ 1]) + PNG[21:]),  # a header byte changed: checksum wrong
+        (files.PNG, PNG.replace(b"IEND", b"IENX")),
+        (files.GIF, GIF + b";"), (files.GIF, GIF[:-1]), (files.GIF, GIF[:-1] + b"!\xfe\x05hello"), (files.GIF, GIF[:12]),
+        (files.JPEG, JPEG + b"\n"), (files.WEBP, WEBP + b"\x00\x00"), (files.WEBP, WEBP[:-2]), (files.PDF, PDF + b"<p>"),
+    ]:
+        assert not files.ends_where_it_should(kind, data), data[-12:]
     assert files.sniff(b"\xff\xfe\x00") is None and files.sniff(b"<!doctype html>") is None
     assert files.clean_name("...") == "file" and files.clean_name("/") == "file"
     assert len(files.clean_name("a" * 500 + ".pdf")) == files.MAX_NAME and files.clean_name("a" * 500 + ".pdf").endswith(".pdf")

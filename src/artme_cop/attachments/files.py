@@ -1,10 +1,14 @@
 """Pure rules for uploaded files (no I/O): which types are allowed, judged by the content's
 magic bytes and not by the name, and how a hostile file name becomes a safe one to show and
-to put in a Content-Disposition header (SEC-H2, SEC-H3, SEC-H5, SEC-J3)."""
+to put in a Content-Disposition header (SEC-H2, SEC-H3, SEC-H5, SEC-J3). A picture or a PDF
+must also end where its format says it ends: nothing may be appended after it, the usual way
+to make one file that is also another (a PNG that is also an HTML page)."""
 
 from __future__ import annotations
 
+import struct
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -41,6 +45,70 @@ def sniff(data: bytes) -> FileType | None:
     if data.startswith(b"%PDF-"):
         return PDF
     return TEXT if _is_plain_text(data) else None
+
+
+def ends_where_it_should(kind: FileType, data: bytes) -> bool:
+    """Whether nothing follows the end of the file's own format (text has no end to check)."""
+    if kind is PNG:
+        return _png_ends(data)
+    if kind is GIF:
+        return _gif_ends(data)
+    if kind is WEBP:
+        return len(data) >= 12 and struct.unpack_from("<I", data, 4)[0] + 8 == len(data)
+    if kind is JPEG:
+        return data.endswith(b"\xff\xd9")
+    if kind is PDF:
+        return data.rstrip(b"\r\n\t\f\x00 ").endswith(b"%%EOF")
+    return True
+
+
+def _png_ends(data: bytes) -> bool:
+    """The chunks, each with a correct checksum, up to an IEND that closes the file."""
+    pos = 8
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        end = pos + 12 + length
+        if end > len(data) or zlib.crc32(data[pos + 4 : end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
+            return False
+        if kind == b"IEND":
+            return end == len(data)
+        pos = end
+    return False
+
+
+def _gif_ends(data: bytes) -> bool:
+    """The blocks after the screen descriptor, up to a trailer byte that closes the file."""
+    if len(data) < 13:
+        return False
+    pos = 13 + (3 << ((data[10] & 0x07) + 1) if data[10] & 0x80 else 0)
+    while pos < len(data):
+        block = data[pos]
+        if block == 0x3B:
+            return pos + 1 == len(data)
+        if block == 0x21:  # extension: label, then sub-blocks
+            pos = _after_sub_blocks(data, pos + 2)
+        elif block == 0x2C:  # image: descriptor, maybe a colour table, code size, sub-blocks
+            if pos + 10 > len(data):
+                return False
+            flags = data[pos + 9]
+            pos += 10 + (3 << ((flags & 0x07) + 1) if flags & 0x80 else 0)
+            pos = _after_sub_blocks(data, pos + 1)
+        else:
+            return False
+        if pos < 0:
+            return False
+    return False
+
+
+def _after_sub_blocks(data: bytes, pos: int) -> int:
+    """Where a run of sub-blocks (each a length byte and its bytes, ended by a 0) stops; -1
+    when the data ends first."""
+    while pos < len(data):
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return pos
+    return -1
 
 
 def _is_plain_text(data: bytes) -> bool:

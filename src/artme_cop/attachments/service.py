@@ -62,6 +62,8 @@ def check(upload: Upload) -> tuple[str, files.FileType]:
     kind = files.sniff(upload.data)
     if kind is None or files.extension(name) not in kind.extensions:
         raise Invalid("The file's content does not match its type; attach it in its own format.", field="file")
+    if not files.ends_where_it_should(kind, upload.data):
+        raise Invalid("The file is damaged or has something added after its end; save it again from the program that made it.", field="file")
     return name, kind
 
 
