@@ -18,6 +18,7 @@ from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import ROLE_LABELS, Constituency
+from artme_cop.labs import sessions as lab_sessions
 from artme_cop.program.calendar import service as calendar
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
@@ -57,7 +58,8 @@ async def home_page(request: Request) -> Response:
     async with _uow(request) as uow:
         overview = await identity.my_overview(uow, actor)
         sessions = await calendar.upcoming_sessions(uow, actor, limit=5)
-    return render(request, "identity/home.html", {"overview": overview, "sessions": sessions})
+        labs_upcoming = await lab_sessions.scheduled_for(uow, actor, ending_after=uow.clock.now(), limit=5)
+    return render(request, "identity/home.html", {"overview": overview, "sessions": sessions, "lab_sessions": labs_upcoming})
 
 
 async def login_page(request: Request) -> Response:

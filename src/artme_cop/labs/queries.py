@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,6 +151,20 @@ async def sessions_of_teams(session: AsyncSession, team_ids: list[int], *, limit
         return []
     taking_part = select(LabSessionTeam.session_id).where(LabSessionTeam.team_id.in_(team_ids))
     query = select(LabSession).where(LabSession.id.in_(taking_part)).order_by(LabSession.created_at.desc(), LabSession.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def scheduled_sessions(session: AsyncSession, person_id: int, *, starting_after: datetime, limit: int) -> list[LabSession]:
+    """Sessions with a start after `starting_after` that the person runs, or that a team they
+    are on or facilitate takes part in; soonest first."""
+    teams = select(LabTeamMember.team_id).where(LabTeamMember.person_id == person_id).union(select(LabTeam.id).where(LabTeam.facilitator_id == person_id))
+    taking_part = select(LabSessionTeam.session_id).where(LabSessionTeam.team_id.in_(teams))
+    query = (
+        select(LabSession)
+        .where(LabSession.starts_at > starting_after, or_(LabSession.id.in_(taking_part), LabSession.facilitator_id == person_id))
+        .order_by(LabSession.starts_at, LabSession.id)
+        .limit(limit)
+    )
     return list((await session.execute(query)).scalars())
 
 

@@ -14,7 +14,7 @@ exercise, the simultaneous report-out (reveal) and close. Who reads what:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as dt_time
 from typing import Any
 
@@ -26,11 +26,16 @@ from artme_cop.labs import queries
 from artme_cop.labs.models import STAGES, LabChannel, LabCommitment, LabIndividualAnswer, LabQuestion, LabSession, LabSessionTeam, LabTeam, LabTeamAttempt, Stage
 from artme_cop.labs.service import clean_line, clean_text, parse_id, team_ref
 from artme_cop.policy import Action, Actor, LabSessionRef, TeamRef
+from artme_cop.program.calendar.service import CalendarItem
 from artme_cop.realtime.events import Event, conversation_topic
 from artme_cop.unit_of_work import UnitOfWork
 
 MAX_QUESTIONS = 20
 MAX_TEAMS = 12
+# A lab session is set by its start alone; calendars show it as long as the format's
+# sessions last (DOMAIN.md, team learning labs: 2.5 hours).
+SESSION_LENGTH = timedelta(hours=2, minutes=30)
+UPCOMING_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,25 @@ async def my_sessions(uow: UnitOfWork, actor: Actor) -> list[LabSession]:
     found = {s.id: s for s in await queries.sessions_of_teams(uow.session, [t.id for t in teams])}
     found.update({s.id: s for s in await queries.sessions_facilitated(uow.session, actor.person_id)})
     return sorted(found.values(), key=lambda s: (s.created_at, s.id), reverse=True)
+
+
+async def scheduled_for(uow: UnitOfWork, actor: Actor, *, ending_after: datetime, limit: int = UPCOMING_LIMIT) -> list[LabSession]:
+    """The sessions with a start that the actor takes part in (on one of the teams, or
+    running it) and may still view, that have not ended by `ending_after`; soonest first."""
+    found = await queries.scheduled_sessions(uow.session, actor.person_id, starting_after=ending_after - SESSION_LENGTH, limit=limit)
+    return [session for session in found if policy.can(actor, Action.LAB_SESSION_VIEW, (await _refs(uow, session))[0])]
+
+
+async def calendar_items(uow: UnitOfWork, actor: Actor, *, ending_after: datetime) -> list[CalendarItem]:
+    """The actor's scheduled lab sessions as events of their calendar feed."""
+    return [
+        CalendarItem(
+            uid=f"lab-session-{session.id}", starts_at=session.starts_at, ends_at=session.starts_at + SESSION_LENGTH, title=session.title,
+            category="Team learning lab", description=f"Concept: {session.concept}", path=f"/labs/sessions/{session.id}",
+        )
+        for session in await scheduled_for(uow, actor, ending_after=ending_after, limit=500)
+        if session.starts_at is not None
+    ]
 
 
 def _when(day: object, time: object) -> datetime | None:

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.errors import Forbidden, Invalid
+from artme_cop.labs import sessions as lab_sessions
 from artme_cop.program.calendar import service as calendar
 from artme_cop.program.phases import catalog
 from artme_cop.web import flash
@@ -24,10 +25,12 @@ async def index(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         upcoming = await calendar.upcoming_sessions(uow, actor)
+        labs_upcoming = await lab_sessions.scheduled_for(uow, actor, ending_after=uow.clock.now())
         managed = await calendar.managed_sessions(uow, actor)
         options = await calendar.choices(uow, actor)
         feed = await calendar.feed_status(uow, actor)
-    return render(request, "program/calendar.html", {"upcoming": upcoming, "managed": managed, "can_schedule": options.any, "feed": feed})
+    context = {"upcoming": upcoming, "lab_sessions": labs_upcoming, "managed": managed, "can_schedule": options.any, "feed": feed}
+    return render(request, "program/calendar.html", context)
 
 
 async def new_page(request: Request, *, form: dict[str, str] | None = None, cohorts: list[str] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
@@ -127,7 +130,9 @@ async def feed_revoke_submit(request: Request) -> Response:
 
 async def feed(request: Request) -> Response:
     async with request.app.state.uow(read_only=True) as uow:
-        body = await calendar.feed_calendar(uow, request.path_params["token"])
+        owner = await calendar.feed_owner(uow, request.path_params["token"])
+        items = await calendar.feed_items(uow, owner) + await lab_sessions.calendar_items(uow, owner, ending_after=uow.clock.now() - calendar.FEED_PAST)
+        body = calendar.render_calendar(items, base_url=uow.settings.base_url, now=uow.clock.now())
     headers = {"Content-Disposition": 'inline; filename="artme-sessions.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 

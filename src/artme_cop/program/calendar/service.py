@@ -452,9 +452,25 @@ def feed_url(base_url: str, token: str) -> str:
     return f"{base_url}/calendar/feed/{token}.ics"
 
 
-async def feed_calendar(uow: UnitOfWork, token: object) -> bytes:
-    """The iCalendar text of the feed with this secret: the owner's invited sessions from 90
-    days back on, cancelled ones marked so. Raises NotFound for any unusable secret."""
+@dataclass(frozen=True)
+class CalendarItem:
+    """One event of a person's calendar feed: a program session, or another feature's (a
+    team learning lab session)."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    category: str
+    description: str
+    path: str  # the page on this server
+    location: str = ""
+    cancelled: bool = False
+
+
+async def feed_owner(uow: UnitOfWork, token: object) -> Actor:
+    """The person whose feed has this secret, as an actor. Raises NotFound for any unusable
+    secret (wrong, revoked, or of a deleted account) alike."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise NotFound("feed")
     feed = (await uow.session.execute(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token)))).scalar_one_or_none()
@@ -462,38 +478,49 @@ async def feed_calendar(uow: UnitOfWork, token: object) -> bytes:
     actor = await identity.load_actor(uow, person.id, person.session_epoch) if person is not None else None
     if actor is None:
         raise NotFound("feed")
+    return actor
+
+
+async def feed_items(uow: UnitOfWork, actor: Actor) -> list[CalendarItem]:
+    """The program sessions of the actor's feed: those they are invited to, from FEED_PAST
+    back on, cancelled ones marked so."""
     query = (
         select(ProgramSession)
         .where(_invited(actor), ProgramSession.ends_at > uow.clock.now() - FEED_PAST)
         .order_by(ProgramSession.starts_at, ProgramSession.id)
         .limit(500)
     )
-    sessions = list((await uow.session.execute(query)).scalars())
-    return render_calendar(sessions, base_url=uow.settings.base_url, now=uow.clock.now())
+    return [_item(session) for session in (await uow.session.execute(query)).scalars()]
 
 
-def render_calendar(sessions: Sequence[ProgramSession], *, base_url: str, now: datetime) -> bytes:
+def _item(session: ProgramSession) -> CalendarItem:
+    return CalendarItem(
+        uid=f"session-{session.id}", starts_at=session.starts_at, ends_at=session.ends_at, title=session.title,
+        category=KIND_LABELS.get(SessionKind(session.kind), session.kind), description=session.description,
+        path=f"/calendar/sessions/{session.id}", location=session.place or session.link, cancelled=session.cancelled_at is not None,
+    )
+
+
+def render_calendar(items: Sequence[CalendarItem], *, base_url: str, now: datetime) -> bytes:
     host = urlsplit(base_url).hostname or "artme-cop"
     calendar = Calendar()
     calendar.add("prodid", "-//ARTME Community of Practice//Session calendar//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "ARTME sessions")
-    for session in sessions:
+    for item in sorted(items, key=lambda i: (i.starts_at, i.uid)):
         event = Event()
-        event.add("uid", f"session-{session.id}@{host}")
+        event.add("uid", f"{item.uid}@{host}")
         event.add("dtstamp", now)
-        event.add("dtstart", session.starts_at)
-        event.add("dtend", session.ends_at)
-        event.add("summary", session.title)
-        event.add("categories", [KIND_LABELS.get(SessionKind(session.kind), session.kind)])
-        url = f"{base_url}/calendar/sessions/{session.id}"
-        event.add("description", (session.description + "\n\n" if session.description else "") + url)
+        event.add("dtstart", item.starts_at)
+        event.add("dtend", item.ends_at)
+        event.add("summary", item.title)
+        event.add("categories", [item.category])
+        url = f"{base_url}{item.path}"
+        event.add("description", (item.description + "\n\n" if item.description else "") + url)
         event.add("url", url)
-        if session.place:
-            event.add("location", session.place)
-        elif session.link:
-            event.add("location", session.link)
-        event.add("status", "CANCELLED" if session.cancelled_at is not None else "CONFIRMED")
+        if item.location:
+            event.add("location", item.location)
+        event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
         calendar.add_component(event)
     return calendar.to_ical()
