@@ -9,10 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from artme_cop.knowledge import service as knowledge
 from artme_cop.knowledge.cycle import State
 from tests.conftest import make_client
 from tests.factories import World
-from tests.knowledge.helpers import CONTENT, move, resource_in, state_of
+from tests.knowledge.helpers import CONTENT, CONTEXT, accept_both, actor_of, move, resource_in, state_of, submit
 from tests.program.helpers import grant_coalition
 from tests.support import csrf_from, sign_in, snapshot, soup, text_of
 
@@ -64,3 +65,55 @@ async def test_lineage_survives_withdrawal_of_the_original(app: Any, client: htt
     await move(app, world.lead_a, original, "withdraw", reason="Revising.")
     text = soup(await client.get(f"/knowledge/{adaptation}")).find(id="adapted-from").get_text(" ", strip=True)
     assert text == "Adapted from a resource that is no longer shared with you."
+
+
+async def _share_with_program(app: Any, world: World, public_id: str) -> None:
+    """Birch's adaptation through the cycle, by its steward (Birch's lead), to the program."""
+    await submit(app, world, public_id, by=world.lead_b)
+    await accept_both(app, world, public_id)
+    async with app.state.uow() as uow:
+        await knowledge.contextualize(uow, await actor_of(uow, world.lead_b), public_id, contact=str(world.lead_b.id), **CONTEXT)
+    await move(app, world.lead_b, public_id, "share_institution")
+    await move(app, world.lead_b, public_id, "propose_program", attribution="named")
+    await move(app, world.admin, public_id, "publish_program")
+
+
+@pytest.mark.parametrize("original_state", [State.SHARED_PROGRAM, State.IN_USE])
+async def test_an_adaptation_shared_with_the_program_makes_the_original_due_for_update(app: Any, client: httpx.AsyncClient, world: World, original_state: State) -> None:
+    """DOMAIN.md: adaptations trigger update_due. Starting one, or sharing it within its own
+    school, leaves the original as it is; sharing it with the program, where the original's
+    school can read it, flags the original (by the system) and tells its stewards."""
+    original = await resource_in(app, world, original_state)
+    await sign_in(client, world.lead_b.email)
+    adaptation = (await _adapt(client, original)).headers["location"].rsplit("/", 1)[1]
+    await submit(app, world, adaptation, by=world.lead_b)
+    await accept_both(app, world, adaptation)
+    async with app.state.uow() as uow:
+        await knowledge.contextualize(uow, await actor_of(uow, world.lead_b), adaptation, contact=str(world.lead_b.id), **CONTEXT)
+    await move(app, world.lead_b, adaptation, "share_institution")
+    assert await state_of(app, original) == original_state.value
+    await move(app, world.lead_b, adaptation, "propose_program", attribution="named")
+    await move(app, world.admin, adaptation, "publish_program")
+    assert await state_of(app, original) == State.UPDATE_DUE.value
+
+    async with make_client(app) as steward:
+        await sign_in(steward, world.coalition_a.email)
+        page = await steward.get(f"/knowledge/{original}")
+        assert "An adaptation by another school was shared with the program." in text_of(page)
+        assert [a["href"] for a in soup(page).select("#adaptations a")] == [f"/knowledge/{adaptation}"]
+        told = text_of(await steward.get("/notifications/"))
+        assert "is due for update: an adaptation of it by another school is now shared with the program" in told
+        assert "Birch" not in told
+
+
+async def test_an_original_already_due_is_left_as_it_is(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    due = await resource_in(app, world, State.UPDATE_DUE)
+    await sign_in(client, world.lead_b.email)
+    adaptation = (await _adapt(client, due)).headers["location"].rsplit("/", 1)[1]
+    async with app.state.uow(read_only=True) as uow:
+        moves_before = len(await knowledge.queries.list_history(uow.session, (await knowledge.queries.get_resource(uow.session, due)).id))
+    await _share_with_program(app, world, adaptation)
+    assert await state_of(app, adaptation) == State.SHARED_PROGRAM.value
+    assert await state_of(app, due) == State.UPDATE_DUE.value
+    async with app.state.uow(read_only=True) as uow:
+        assert len(await knowledge.queries.list_history(uow.session, (await knowledge.queries.get_resource(uow.session, due)).id)) == moves_before

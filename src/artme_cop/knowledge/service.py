@@ -451,6 +451,20 @@ async def _publish_program(uow: UnitOfWork, actor: Actor, loaded: Loaded, reques
     assert version is not None
     version.scope = resource.scope = KnowledgeScope.PROGRAM.value
     await follow_reach(uow, resource)
+    await _flag_adapted_original(uow, resource)
+
+
+async def _flag_adapted_original(uow: UnitOfWork, adaptation: Resource) -> None:
+    """Adaptations trigger `update_due` (DOMAIN.md): once another school's adaptation is
+    shared with the program, where the original's school can read it, the original (still
+    shared, not yet due) is flagged by the system, and its stewards are told."""
+    original = await uow.session.get(Resource, adaptation.adapted_from_id) if adaptation.adapted_from_id is not None else None
+    if original is None or original.state not in _DUE_STATES:
+        return
+    loaded = await _load(uow, original)
+    await _move(uow, None, loaded, Move.FLAG_UPDATE, reason="An adaptation by another school was shared with the program.", facts=await _facts(uow, original))
+    summary = f"“{original.title}” is due for update: an adaptation of it by another school is now shared with the program."
+    await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], None, summary, original)
 
 
 async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
