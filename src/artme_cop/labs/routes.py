@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.attachments.routes import read_upload_form
-from artme_cop.attachments.service import TooLarge
+from artme_cop.attachments.service import QuotaExceeded, TooLarge
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Invalid
@@ -158,7 +158,8 @@ async def post_message(request: Request) -> Response:
             posted = await labs.post(uow, actor, channel_id, upload=upload, **fields)
             root = await labs.thread_root(uow, posted.conversation_id, posted.seq)
     except TooLarge as exc:
-        return render(request, "errors/error.html", {"title": "File too large", "message": exc.message, "status": 413}, status_code=413)
+        title = "No room for the file" if isinstance(exc, QuotaExceeded) else "File too large"
+        return render(request, "errors/error.html", {"title": title, "message": exc.message, "status": 413}, status_code=413)
     thread = f"?thread={root}" if root != posted.seq else ""
     return _see_other(f"/labs/channels/{channel_id}{thread}#m{posted.seq}")
 
