@@ -136,18 +136,6 @@ function sendFrom(form, replyTo) {
   });
 }
 
-// The team's other channels: a new top-level message from someone else raises their badge.
-for (const item of document.querySelectorAll(".lab-channels li[data-last-seq]")) {
-  const badge = item.querySelector(".badge");
-  live.subscribe(Number(item.dataset.conversation), Number(item.dataset.lastSeq), (frame) => {
-    if (frame.type !== "message" || frame.data.reply_to !== null || frame.data.author.id === Number(list.dataset.me)) return;
-    const unread = Number(badge.dataset.unread) + 1;
-    badge.dataset.unread = String(unread);
-    badge.textContent = `${unread} unread`;
-    badge.hidden = false;
-  });
-}
-
 sendFrom(document.getElementById("post-form"), null);
 const replyForm = document.getElementById("reply-form");
 if (replyForm) sendFrom(replyForm, openThread);

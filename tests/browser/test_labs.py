@@ -80,12 +80,21 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
     await helen.locator(f"#m{seq}").get_by_role("button", name="Pin").click()
     await expect(priya.locator("#pins")).to_contain_text("Priya Natarajan")
 
-    # A message in another channel raises its unread badge on Helen's page, live.
+    # A message in another channel raises its unread badge live, on Helen's channel page and
+    # on the team page she has open in another tab.
+    helen_team = await helen.context.new_page()
+    watch_console(helen_team, errors)
+    await helen_team.goto(helen.url.split("/labs/")[0] + "/labs/")
+    await helen_team.get_by_role("link", name="Medicine clerkship team").click()
+    team_badge = helen_team.locator(".lab-channels li", has_text="#handover").locator(".badge")
+    await expect(team_badge).to_be_hidden()
     await priya.get_by_role("link", name="#handover").click()
     await expect(priya.locator("#live-status")).to_contain_text("Live:")
     await priya.get_by_role("textbox", name="Message to #handover").fill("The draft is in the shared folder.")
     await priya.get_by_role("button", name="Send").click()
     await expect(helen.locator(".lab-channels li", has_text="#handover").locator(".badge")).to_have_text("1 unread")
+    await expect(team_badge).to_have_text("1 unread")
+    await helen_team.close()
 
     # The facilitator opens the team readiness check.
     keisha = await _signed_in(browser, base, KEISHA, password, errors)

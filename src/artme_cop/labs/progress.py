@@ -18,7 +18,7 @@ from artme_cop.knowledge import service as knowledge
 from artme_cop.knowledge.models import Priority, ResourceType
 from artme_cop.labs import queries
 from artme_cop.labs.models import CommitmentStatus, LabChannel, LabCommitment, LabSession, LabSuccessReport, LabTeam, LabValueStory, Stage
-from artme_cop.labs.service import access_team, channel_list, clean_line, clean_text, parse_id
+from artme_cop.labs.service import access_team, channel_list, clean_line, clean_text, last_seqs, parse_id
 from artme_cop.moderation import service as audit
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Action, Actor, TeamRef
@@ -37,6 +37,7 @@ class TeamOverview:
     roster: list[tuple[Person, bool]]
     facilitator: Person | None
     channels: list[tuple[LabChannel, int]]
+    last_seqs: dict[int, int]  # per channel conversation: where the live unread badges start
     commitments: list[tuple[LabCommitment, Person]]
     reports: list[tuple[LabSuccessReport, Person]]
     chart: BarChart
@@ -81,9 +82,10 @@ async def team_overview(uow: UnitOfWork, actor: Actor, team_id: object) -> TeamO
     reports = await queries.success_reports(uow.session, team.id)
     recent = await queries.sessions_of_teams(uow.session, [team.id], limit=10)
     stories = list((await uow.session.execute(select(LabValueStory).where(LabValueStory.team_id == team.id).order_by(LabValueStory.id.desc()))).scalars())
+    channels = await channel_list(uow, actor, team)
     return TeamOverview(
         team=team, ref=ref, roster=await queries.roster_people(uow.session, team.id), facilitator=await uow.session.get(Person, team.facilitator_id),
-        channels=await channel_list(uow, actor, team), commitments=await queries.commitments(uow.session, team.id), reports=reports,
+        channels=channels, last_seqs=await last_seqs(uow, [c.conversation_id for c, _ in channels]), commitments=await queries.commitments(uow.session, team.id), reports=reports,
         chart=reports_chart([r for r, _ in reports], uow.clock.now().date()), sessions=recent,
         completed_sessions=sum(1 for s in recent if s.stage == Stage.CLOSED.value), value_stories=stories, win_options=await win_options(uow, actor, team, ref),
         may_lead=policy.can(actor, Action.LAB_TEAM_LEAD, ref), may_contribute=policy.can(actor, Action.LAB_TEAM_CONTRIBUTE, ref),

@@ -365,11 +365,12 @@ async def view_channel(uow: UnitOfWork, actor: Actor, channel_id: object, *, thr
         pins=pins, thread=[conversations.message_payload(m, a) for m, a in thread_rows] if thread_rows is not None else None,
         thread_root=thread, may_pin=policy.can(actor, Action.LAB_TEAM_LEAD, ref),
         may_moderate=policy.can(actor, Action.MESSAGE_MODERATE, conversation), last_seq=conversation.last_seq,
-        others=await _last_seqs(uow, [c.conversation_id for c, _ in await channel_list(uow, actor, team) if c.id != channel.id]),
+        others=await last_seqs(uow, [c.conversation_id for c, _ in await channel_list(uow, actor, team) if c.id != channel.id]),
     )
 
 
-async def _last_seqs(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, int]:
+async def last_seqs(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, int]:
+    """The newest seq of each conversation: where a page's live subscriptions start."""
     if not conversation_ids:
         return {}
     rows = await uow.session.execute(select(Conversation.id, Conversation.last_seq).where(Conversation.id.in_(conversation_ids)))
