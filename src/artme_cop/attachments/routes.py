@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from artme_cop import ratelimit
 from artme_cop.attachments import files
 from artme_cop.attachments import service as attachments
 from artme_cop.attachments.models import Attachment
@@ -41,13 +42,15 @@ def file_response(attachment: Attachment, path: Path) -> Response:
 
 async def read_upload_form(request: Request) -> tuple[FormData, attachments.Upload | None]:
     """A posted multipart form with at most one file (python-multipart through Starlette),
-    its CSRF token checked; the file read in chunks up to one byte over the cap."""
+    its CSRF token checked; a file counts against the sender's upload budget and is read in
+    chunks up to one byte over the cap."""
     form = await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
     if not matches(request, form.get(FIELD)):
         raise CsrfFailed()
     part = form.get("file")
     if not isinstance(part, UploadFile) or not part.filename:
         return form, None
+    await request.app.state.rate_limiter.spend(ratelimit.UPLOAD, require_actor(request).person_id)
     data = bytearray()
     while len(data) <= attachments.MAX_BYTES:
         chunk = await part.read(READ_CHUNK)

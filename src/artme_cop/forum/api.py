@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from artme_cop import ratelimit
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.forum import search
@@ -463,6 +464,7 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
 
 @router.operation(
     "GET", "/search", summary="Search posts and thread titles", reply=Reply(200, f"Matches in threads the caller may read, newest first, {search.RESULTS_PAGE} a page.", "SearchResults"),
+    budget=ratelimit.SEARCH,
     params=(
         query("q", STRING, f'The words to find (at most {search.MAX_QUERY} characters): words, "a phrase", -left_out, OR between alternatives.'),
         query("category", ID_OR_SLUG, "Only this category (id or slug)."),
@@ -512,6 +514,9 @@ async def mention_candidates(call: ApiCall) -> Result:
     return ok({"people": [{"id": p.id, "name": p.display_name, "pronouns": p.pronouns, "token": f"@**{p.display_name}|{p.id}**"} for p in people]})
 
 
-@router.operation("POST", "/preview", summary="The HTML a post would get", reply=Reply(200, "Sanitized HTML; mentions show as typed until posted.", "Preview"), body=(Field("body", STRING, "The markdown.", required=True, max_length=conversations.MAX_BODY),))
+@router.operation(
+    "POST", "/preview", summary="The HTML a post would get", reply=Reply(200, "Sanitized HTML; mentions show as typed until posted.", "Preview"),
+    body=(Field("body", STRING, "The markdown.", required=True, max_length=conversations.MAX_BODY),), budget=ratelimit.PREVIEW,
+)
 async def preview(call: ApiCall) -> Result:
     return ok({"html": forum.preview(call.body["body"])})

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop import ratelimit
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Conflict, Forbidden, Invalid
@@ -92,6 +93,7 @@ async def search(request: Request) -> Response:
     async with request.app.state.uow(read_only=True) as uow:
         categories = [category for category, _ in await forum.list_categories(uow, actor)]
         if form["q"].strip():
+            await request.app.state.rate_limiter.spend(ratelimit.SEARCH, actor.person_id)
             try:
                 results = await forum_search.search_posts(uow, actor, query=form["q"], category=form["category"], scope=form["scope"], author=form["author"], since=form["since"], until=form["until"], cursor=params.get("cursor"))
             except Invalid as exc:
@@ -119,6 +121,7 @@ async def create_thread(request: Request) -> Response:
     form = await read_form(request)
     values = {name: text(form, name) for name in ("category", "where", "title", "body", "client_msg_id")}
     if text(form, "action") == "preview":
+        await request.app.state.rate_limiter.spend(ratelimit.PREVIEW, actor.person_id)
         return await new_thread_page(request, form=values, preview=_preview_or_empty(values["body"]))
     try:
         async with request.app.state.uow() as uow:
@@ -140,8 +143,9 @@ def _preview_or_empty(body: str) -> str:
 
 
 async def preview(request: Request) -> Response:
-    require_actor(request)
+    actor = require_actor(request)
     form = await read_form(request)
+    await request.app.state.rate_limiter.spend(ratelimit.PREVIEW, actor.person_id)
     try:
         return JSONResponse({"html": forum.preview(text(form, "body"))})
     except Invalid as exc:

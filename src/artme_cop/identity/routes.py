@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from artme_cop import policy
+from artme_cop import policy, ratelimit
 from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
@@ -238,6 +238,7 @@ async def me_submit(request: Request) -> Response:
 
 async def export_download(request: Request) -> Response:
     actor = require_actor(request)
+    await request.app.state.rate_limiter.spend(ratelimit.EXPORT, actor.person_id)
     async with _uow(request) as uow:
         data = await identity.export_my_data(uow, actor)
     body = json.dumps(data, ensure_ascii=False, indent=2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from artme_cop import ratelimit
 from artme_cop.knowledge import cycle
 from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
@@ -106,6 +107,7 @@ def _lines(rows: list[DiffLine]) -> list[dict[str, str]]:
 
 @router.operation(
     "GET", "/resources", summary="Browse and search resources", reply=Reply(200, "The resources the caller may see that match every facet, newest change first, 50 a page.", "ResourceList"),
+    errors=(429,),
     params=(
         query("q", STRING, "Text to find in the title, summary or text."),
         query("type", STRING, "A type of resource.", enum=tuple(t.value for t in ResourceType)),
@@ -119,6 +121,8 @@ def _lines(rows: list[DiffLine]) -> list[dict[str, str]]:
 async def list_resources(call: ApiCall) -> Result:
     """Only what the caller may see; filtering by a school never finds a resource attributed to "a partner school"."""
     filters = knowledge_search.clean_filters(**{name: "" if value is None else value for name, value in call.query.items()})
+    if filters.q:
+        await call.spend(ratelimit.SEARCH)
     async with call.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, call.actor, filters)
     return ok({"resources": [card_json(card) for card in found.cards], "page": found.filters.page, "has_next": found.has_next})

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop import ratelimit
 from artme_cop.attachments import service as attachments
 from artme_cop.attachments.routes import file_response, read_upload_form
 from artme_cop.errors import Conflict, Invalid
@@ -62,6 +63,8 @@ async def browse_page(request: Request) -> Response:
     actor = require_actor(request)
     params = request.query_params
     filters = knowledge_search.clean_filters(**{name: params.get(name, "") for name in ("q", "type", "phase", "tag", "state", "origin", "page")})
+    if filters.q:
+        await request.app.state.rate_limiter.spend(ratelimit.SEARCH, actor.person_id)
     async with request.app.state.uow(read_only=True) as uow:
         found = await knowledge_search.browse(uow, actor, filters)
     return render(request, "knowledge/index.html", {"browse": found, "query": urlencode(filters.as_query()), "may_post": knowledge.may_post(actor), **LABELS})

@@ -26,6 +26,7 @@ from artme_cop.conversations.service import author_payload
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
 from artme_cop.identity import service as identity
 from artme_cop.policy import Actor
+from artme_cop.ratelimit import Budget
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import csrf
 from artme_cop.web.auth import actor_of
@@ -264,6 +265,10 @@ class ApiCall:
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return self.request.app.state.uow(read_only=read_only)  # type: ignore[no-any-return]
 
+    async def spend(self, budget: Budget) -> None:
+        """Count an expensive request that only some calls make (document 429 in `errors`)."""
+        await self.request.app.state.rate_limiter.spend(budget, self.actor.person_id)
+
 
 Handler = Callable[[ApiCall], Awaitable[Result]]
 
@@ -290,6 +295,7 @@ class Operation:
     errors: tuple[int, ...] = ()  # the statuses the service can answer besides the common ones
     public: bool = False
     posting: bool = False  # counts against the person's posting budget (429)
+    budget: Budget | None = None  # an expensive request: counts against this budget (429)
 
     @property
     def operation_id(self) -> str:
@@ -307,7 +313,7 @@ class Operation:
             found.add(400)
         if any(p.location == "path" for p in self.params):
             found.add(404)
-        if self.posting:
+        if self.posting or self.budget is not None:
             found.add(429)
         return sorted(found)
 
@@ -334,10 +340,11 @@ class ApiRouter:
         errors: tuple[int, ...] = (),
         public: bool = False,
         posting: bool = False,
+        budget: Budget | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             full = f"{API_PREFIX}{self.prefix}{path}"
-            self.operations.append(Operation(method, full, handler, summary, self.tag, reply, params, body, errors, public, posting))
+            self.operations.append(Operation(method, full, handler, summary, self.tag, reply, params, body, errors, public, posting, budget))
             return handler
 
         return register
@@ -409,6 +416,8 @@ async def _prepare(request: Request, operation: Operation) -> ApiCall:
     body = await _read_body(request, operation.body) if operation.body is not None else {}
     if operation.posting and actor is not None:
         _spend_posting_budget(request, actor)
+    if operation.budget is not None and actor is not None:
+        await request.app.state.rate_limiter.spend(operation.budget, actor.person_id)
     return ApiCall(request, actor, path, query_values, body)
 
 
