@@ -461,10 +461,14 @@ async def _flag_adapted_original(uow: UnitOfWork, adaptation: Resource) -> None:
     original = await uow.session.get(Resource, adaptation.adapted_from_id) if adaptation.adapted_from_id is not None else None
     if original is None or original.state not in _DUE_STATES:
         return
-    loaded = await _load(uow, original)
-    await _move(uow, None, loaded, Move.FLAG_UPDATE, reason="An adaptation by another school was shared with the program.", facts=await _facts(uow, original))
-    summary = f"“{original.title}” is due for update: an adaptation of it by another school is now shared with the program."
-    await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], None, summary, original)
+    told = f"“{original.title}” is due for update: an adaptation of it by another school is now shared with the program."
+    await _flag_by_system(uow, await _load(uow, original), reason="An adaptation by another school was shared with the program.", told=told)
+
+
+async def _flag_by_system(uow: UnitOfWork, loaded: Loaded, *, reason: str, told: str) -> None:
+    """The system's `flag_update` (a review date reached, an adaptation shared), told to the stewards."""
+    await _move(uow, None, loaded, Move.FLAG_UPDATE, reason=reason, facts=await _facts(uow, loaded.resource))
+    await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], None, told, loaded.resource)
 
 
 async def _back_to_school(uow: UnitOfWork, actor: Actor, loaded: Loaded, request: MoveRequest) -> None:
@@ -672,9 +676,8 @@ async def run_review_due(uow: UnitOfWork) -> tuple[int, int]:
     now = uow.clock.now()
     moved = 0
     for resource in await queries.due_for_update(uow.session, _DUE_STATES, now.date()):
-        loaded = await _load(uow, resource)
-        await _move(uow, None, loaded, Move.FLAG_UPDATE, reason=f"The review date {resource.review_due_on} was reached.", facts=await _facts(uow, resource))
-        await _tell(uow, [p.id for p in loaded.people_in(PersonRole.STEWARD)], None, f"“{resource.title}” is due for update: its review date has come.", resource)
+        told = f"“{resource.title}” is due for update: its review date has come."
+        await _flag_by_system(uow, await _load(uow, resource), reason=f"The review date {resource.review_due_on} was reached.", told=told)
         moved += 1
     reminded = 0
     for review, resource in await queries.reviews_to_remind(uow.session, now + REMIND_BEFORE):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.conversations.models import Conversation, Message, ReadMarker
@@ -51,10 +51,15 @@ async def roster_people(session: AsyncSession, team_id: int) -> list[tuple[Perso
     return [(person, bool(lead)) for person, lead in (await session.execute(query)).all()]
 
 
+def _involving(person_id: int) -> ColumnElement[bool]:
+    """The teams the person is on or facilitates."""
+    on_team = select(LabTeamMember.team_id).where(LabTeamMember.person_id == person_id)
+    return or_(LabTeam.id.in_(on_team), LabTeam.facilitator_id == person_id)
+
+
 async def teams_of(session: AsyncSession, person_id: int) -> list[LabTeam]:
     """Teams the person is on or facilitates."""
-    on_team = select(LabTeamMember.team_id).where(LabTeamMember.person_id == person_id)
-    query = select(LabTeam).where(or_(LabTeam.id.in_(on_team), LabTeam.facilitator_id == person_id)).order_by(LabTeam.name)
+    query = select(LabTeam).where(_involving(person_id)).order_by(LabTeam.name)
     return list((await session.execute(query)).scalars())
 
 
@@ -157,8 +162,7 @@ async def sessions_of_teams(session: AsyncSession, team_ids: list[int], *, limit
 async def scheduled_sessions(session: AsyncSession, person_id: int, *, starting_after: datetime, limit: int) -> list[LabSession]:
     """Sessions with a start after `starting_after` that the person runs, or that a team they
     are on or facilitate takes part in; soonest first."""
-    teams = select(LabTeamMember.team_id).where(LabTeamMember.person_id == person_id).union(select(LabTeam.id).where(LabTeam.facilitator_id == person_id))
-    taking_part = select(LabSessionTeam.session_id).where(LabSessionTeam.team_id.in_(teams))
+    taking_part = select(LabSessionTeam.session_id).where(LabSessionTeam.team_id.in_(select(LabTeam.id).where(_involving(person_id))))
     query = (
         select(LabSession)
         .where(LabSession.starts_at > starting_after, or_(LabSession.id.in_(taking_part), LabSession.facilitator_id == person_id))
