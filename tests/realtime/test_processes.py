@@ -57,10 +57,15 @@ async def test_acked_messages_survive_sigkill_and_retries_store_nothing_twice(tm
     acked: dict[str, int] = {}
     try:
         client = await LiveClient.connect(first.base_url, await sign_in(first.base_url, world.student_a.email, PASSWORD))
+        # A steady stream with 10 sends always in flight: however fast the server commits,
+        # the kill lands with sends under way and most of the burst still to come (all 400
+        # at once were once committed and acked before the kill could land).
+        in_flight = asyncio.Semaphore(10)
 
         async def send(cid: str) -> None:
-            reply = await client.send(spaces.cohort_a1, f"message {cid}", cid)
-            acked[cid] = reply["seq"]
+            async with in_flight:
+                reply = await client.send(spaces.cohort_a1, f"message {cid}", cid)
+                acked[cid] = reply["seq"]
 
         pending = [asyncio.create_task(send(cid)) for cid in ids]
         while len(acked) < 60:

@@ -84,7 +84,15 @@ class LiveClient:
         ref = next(self._refs)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[ref] = future
-        await self.socket.send(json.dumps({**frame, "ref": ref}))
+        try:
+            await self.socket.send(json.dumps({**frame, "ref": ref}))
+        except BaseException:
+            # Not sent: the caller gets the send's own error. The reader may already have
+            # failed the waiter as the connection closed; that failure is not reported twice.
+            self._waiting.pop(ref, None)
+            if not future.cancel():
+                future.exception()
+            raise
         reply = await asyncio.wait_for(future, timeout)
         if reply["type"] == "error":
             raise ProtocolError(reply)
