@@ -42,10 +42,12 @@ from artme_cop.labs import routes as lab_routes
 from artme_cop.labs.jobs import run_reminder_schedule
 from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
+from artme_cop.moderation import retention as removed_messages
 from artme_cop.moderation import routes as moderation_routes
 from artme_cop.notifications import api as notifications_api
 from artme_cop.notifications import routes as notification_routes
 from artme_cop.notifications.jobs import run_digest_schedule
+from artme_cop.schedule import run_every
 from artme_cop.program.calendar import routes as calendar_routes
 from artme_cop.program.phases import routes as phase_routes
 from artme_cop.program.readiness import routes as readiness_routes
@@ -125,10 +127,15 @@ def create_app(
             asyncio.create_task(run_purge_schedule(uow, interval=settings.dialogue_purge_interval, keep_days=settings.dialogue_report_days))
             if settings.dialogue_purge_interval else None
         )
+        # Removed messages past their retention (SEC-B5), on the digest's rhythm too.
+        redactions = (
+            asyncio.create_task(run_every(lambda: removed_messages.run_purge(uow, keep_days=settings.removed_retention_days), interval=settings.digest_interval, what="purge of removed messages"))
+            if settings.digest_interval else None
+        )
         try:
             yield
         finally:
-            for task in (digests, reviews, reminders, purges):
+            for task in (digests, reviews, reminders, purges, redactions):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

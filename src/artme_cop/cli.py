@@ -1,5 +1,6 @@
 """The `artme-cop` command: serve, migrate, create-admin, institution, cohort, invite, demo,
-notifications digest, knowledge review-due|export|import.
+dialogue purge, moderation purge, notifications digest, labs remind, knowledge
+review-due|export|import.
 
 Each subcommand is a thin wrapper over the functions the app itself uses. `main(argv)`
 returns an exit code so tests can call it directly; invalid settings exit with 2 and a
@@ -195,6 +196,20 @@ def cmd_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_moderation(args: argparse.Namespace, settings: Settings) -> int:
+    from artme_cop.moderation import retention
+
+    total = 0
+    while True:
+        purged = _with_uow(settings, lambda uow: retention.purge_removed(uow, keep_days=settings.removed_retention_days))
+        total += purged
+        if purged < retention.BATCH:
+            break
+        print(f"... {total} purged so far", flush=True)
+    print(f"Removed messages purged: {total}.")
+    return 0
+
+
 def cmd_notifications(args: argparse.Namespace, settings: Settings) -> int:
     sent = _with_uow(settings, lambda uow: notifications.send_daily_digests(uow, uow.clock.now()))
     print(f"Daily digests sent: {sent}.")
@@ -300,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     dialogue_sub = dialogue.add_subparsers(dest="action", required=True, metavar="ACTION")
     dialogue_sub.add_parser("purge", help="delete the messages of closed sessions, except reported ones still kept (the server also purges every ARTME_DIALOGUE_PURGE_INTERVAL seconds)")
     dialogue.set_defaults(handler=cmd_dialogue)
+
+    moderation = sub.add_parser("moderation", help="moderation jobs")
+    moderation_sub = moderation.add_subparsers(dest="action", required=True, metavar="ACTION")
+    moderation_sub.add_parser("purge", help="blank the text and remove the files of messages deleted or hidden more than ARTME_REMOVED_RETENTION_DAYS ago (the server also purges every ARTME_DIGEST_INTERVAL seconds)")
+    moderation.set_defaults(handler=cmd_moderation)
     return parser
 
 

@@ -144,9 +144,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_SMTP_PASSWORD", "smtp_password", "", "SMTP password (optional).", Secret),
     Setting("ARTME_SMTP_STARTTLS", "smtp_starttls", "true", "Use STARTTLS with the SMTP server.", _bool),
     Setting("ARTME_MAIL_FROM", "mail_from", "ARTME Community <no-reply@localhost>", "Sender address of outgoing mail.", str),
-    Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's scheduled checks: due daily notification digests (each person gets at most one a day), team-lab commitments whose check date has come, knowledge resources past their review date; 0 turns them off, for running `artme-cop notifications digest`, `artme-cop labs remind` and `artme-cop knowledge review-due` from cron instead.", _non_negative_int),
+    Setting("ARTME_DIGEST_INTERVAL", "digest_interval", "3600", "Seconds between the server's scheduled checks: due daily notification digests (each person gets at most one a day), team-lab commitments whose check date has come, knowledge resources past their review date, deleted and hidden messages past ARTME_REMOVED_RETENTION_DAYS; 0 turns them off, for running `artme-cop notifications digest`, `artme-cop labs remind`, `artme-cop knowledge review-due` and `artme-cop moderation purge` from cron instead.", _non_negative_int),
     Setting("ARTME_DIALOGUE_PURGE_INTERVAL", "dialogue_purge_interval", "300", "Seconds between the server's purges of closed Chats for Change sessions (their messages are deleted, reported ones kept for the incident handlers); 0 turns it off, for running `artme-cop dialogue purge` from cron instead.", _non_negative_int),
     Setting("ARTME_DIALOGUE_REPORT_DAYS", "dialogue_report_days", "30", "Days a reported dialogue message is kept after its incident is resolved, before the purge deletes it.", _non_negative_int),
+    Setting("ARTME_REMOVED_RETENTION_DAYS", "removed_retention_days", "30", "Days the text, edit history and files of a deleted or hidden message are kept for the moderators; then the server's hourly purge (ARTME_DIGEST_INTERVAL, or `artme-cop moderation purge`) blanks the text and removes the files. A message with an open flag, or reported in a Chats for Change room, waits.", _non_negative_int),
     Setting("ARTME_GIL_SWITCH_US", "gil_switch_us", "1000", "Microseconds a thread may keep Python's interpreter lock while another thread waits for it (Python's default is 5000). The event loop shares the lock with the SQLite write thread; a shorter turn keeps live delivery quick while a batch of messages is written (docs/performance.md).", _positive_int),
     Setting("ARTME_LOG_LEVEL", "log_level", "INFO", "Log level: DEBUG, INFO, WARNING or ERROR.", _log_level),
 )
@@ -181,6 +182,7 @@ class Settings:
     digest_interval: int = 3600
     dialogue_purge_interval: int = 300
     dialogue_report_days: int = 30
+    removed_retention_days: int = 30
     gil_switch_us: int = 1000
     log_level: str = "INFO"
 

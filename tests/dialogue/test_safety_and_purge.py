@@ -5,6 +5,7 @@ after close the dialogue's messages are gone, reported ones stay, the audit log 
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any, Callable
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from artme_cop.dialogue import retention
 from artme_cop.moderation.models import AuditEntry
 from tests.dialogue.conftest import Room, Socket, accept, connect, run, say, schedule, tool
 from tests.factories import World
+from tests.servers import ARTME_COP, server_env
 from tests.support import MutableClock, csrf_from, soup
 
 
@@ -140,6 +142,30 @@ def test_cli_purge_deletes_closed_sessions_messages(app_client: TestClient, brow
     assert cli.main(["dialogue", "purge"]) == 0
     assert "Dialogue messages purged: 1." in capsys.readouterr().out
     assert _messages(app_client, room) == []
+
+
+def test_a_reported_message_keeps_its_text_past_the_purge_of_removed_messages(app_client: TestClient, browser: Callable[[str], TestClient], world: World, settings: Any) -> None:
+    """SEC-B5 and the incident snapshot: hidden messages of a session still open lose their
+    text to `artme-cop moderation purge`, except the reported one, which the dialogue holds
+    for its incident handlers. The CLI runs as its own process, so it must load the dialogue's
+    hold by itself."""
+    room = schedule(app_client, world)
+    student, faculty, facilitator = browser(world.student_a.email), browser(world.faculty_a.email), browser(world.facilitator_a.email)
+    assert accept(student, room) == 303 and accept(faculty, room) == 303
+    with connect(student) as raw_s, connect(faculty) as raw_t, connect(facilitator) as raw_f:
+        s, t, fac = Socket(raw_s), Socket(raw_t), Socket(raw_f)
+        tool(fac, room, "move", to="open")
+        reported = say(t, room.main, "canary-reported remark", "t1")["seq"]
+        other = say(t, room.main, "canary-other remark", "t2")["seq"]
+        assert s.request({"type": "dialogue.report", "session": room.session, "conversation": room.main, "seq": reported, "reason": "Hurtful"})["type"] == "ack"
+        for seq in (reported, other):
+            assert tool(fac, room, "hide", seq=seq, reason="Pending review")["type"] == "ack"
+    env = server_env(ARTME_DATABASE_URL=settings.database_url, ARTME_DATA_DIR=str(settings.data_dir), ARTME_REMOVED_RETENTION_DAYS="0")
+    done = subprocess.run([str(ARTME_COP), "moderation", "purge"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Removed messages purged: 1." in done.stdout
+    assert _messages(app_client, room) == ["canary-reported remark", ""]
+    assert "canary-reported remark" in facilitator.get(f"/dialogue/{room.session}/incidents").text
 
 
 def _form_post(client: TestClient, page: str, action: str, **fields: str) -> int:

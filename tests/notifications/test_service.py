@@ -15,6 +15,8 @@ from artme_cop.conversations.models import Conversation
 from artme_cop.errors import Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import CohortMembership, Role, RoleAssignment
+from artme_cop.moderation import flags
+from artme_cop import schedule
 from artme_cop.notifications import jobs
 from artme_cop.notifications import service as notifications
 from artme_cop.notifications.models import EmailMode, Notification, NotificationPreference
@@ -391,7 +393,7 @@ async def test_digest_schedule_checks_until_cancelled(smtp_app: Any, smtp: Smtp,
     with pytest.raises(Stop):
         await jobs.run_digest_schedule(uow, clock, interval=3600, sleep=sleep)
 
-    assert sleeps == [jobs.FIRST_CHECK_DELAY, 3600, 3600, 3600]
+    assert sleeps == [schedule.FIRST_RUN_DELAY, 3600, 3600, 3600]
     [message] = smtp.inbox.messages
     assert "scheduled news" in Inbox.body(message)
     async with smtp_app.state.uow(read_only=True) as uow_:
@@ -401,9 +403,10 @@ async def test_digest_schedule_checks_until_cancelled(smtp_app: Any, smtp: Smtp,
     assert clock.now() - preference.last_digest_at < timedelta(seconds=1)
 
 
-async def test_a_deleted_message_takes_its_notification_out_of_sight(smtp_app: Any, smtp: Smtp, world: World, spaces: Spaces, clock: MutableClock) -> None:
-    """SEC-B4: the summary may quote the message, so once it is deleted the notification is
-    neither listed, counted nor mailed."""
+@pytest.mark.parametrize("removal", ["deleted by its author", "hidden by a moderator"])
+async def test_a_removed_message_takes_its_notification_out_of_sight(smtp_app: Any, smtp: Smtp, world: World, spaces: Spaces, clock: MutableClock, removal: str) -> None:
+    """SEC-B4: the summary may quote the message, so once it is deleted or hidden the
+    notification is neither listed, counted nor mailed."""
     faculty = await actor_of(smtp_app, world.faculty_a.id)
     async with smtp_app.state.uow() as uow:
         posted = await conversations.post_message(uow, faculty, spaces.consortium, body="deleted-words-canary", client_msg_id="n-1")
@@ -414,7 +417,10 @@ async def test_a_deleted_message_takes_its_notification_out_of_sight(smtp_app: A
         )
     assert await unread(smtp_app, world.student_a.id) == 1
     async with smtp_app.state.uow() as uow:
-        await conversations.delete_message(uow, faculty, spaces.consortium, posted.seq)
+        if removal == "deleted by its author":
+            await conversations.delete_message(uow, faculty, spaces.consortium, posted.seq)
+        else:
+            await flags.hide_message(uow, await actor_of(smtp_app, world.admin.id), spaces.consortium, posted.seq, reason="quotes a patient")
 
     student = await actor_of(smtp_app, world.student_a.id)
     async with smtp_app.state.uow(read_only=True) as uow:

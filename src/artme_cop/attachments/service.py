@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, tuple_
 
 from artme_cop import policy
 from artme_cop.attachments import files
@@ -116,6 +116,21 @@ def stored_path(uow: UnitOfWork, attachment: Attachment) -> Path | None:
     """Where the attachment's bytes are, or None when the file is gone."""
     path = storage_dir(uow) / attachment.storage_name
     return path if path.is_file() else None
+
+
+async def discard_for_messages(uow: UnitOfWork, messages: list[tuple[int, int]]) -> int:
+    """Delete the attachments of these (conversation id, seq) messages; their files go once
+    the work commits. Returns how many."""
+    if not messages:
+        return 0
+    owned = tuple_(Attachment.conversation_id, Attachment.seq).in_(messages)
+    found = list((await uow.session.execute(select(Attachment).where(owned))).scalars())
+    for attachment in found:
+        path = stored_path(uow, attachment)
+        if path is not None:
+            uow.remove_file_after_commit(path)
+    await uow.session.execute(delete(Attachment).where(Attachment.id.in_([a.id for a in found])))
+    return len(found)
 
 
 def store_bytes(uow: UnitOfWork, data: bytes) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import ColumnElement, Connection
 
     from artme_cop.conversations.models import Conversation
     from artme_cop.conversations.statements import ConversationRow
@@ -124,3 +124,20 @@ def keep_hidden_for_author_and_moderators(kind: str) -> None:
 
 def keeps_hidden(kind: str) -> bool:
     return kind in _hidden_kept
+
+
+# A hold keeps a removed message's text and files past the retention purge (SEC-B5) while the
+# feature still needs them (a reported dialogue message, kept for its incident handlers until
+# the dialogue's own purge deletes it). It is a SQL condition on `messages`, so the purge
+# leaves held messages out in its query.
+Hold = Callable[[], "ColumnElement[bool]"]
+
+_holds: list[Hold] = []
+
+
+def hold_from_purge(hold: Hold) -> None:
+    _holds.append(hold)
+
+
+def purge_holds() -> list[ColumnElement[bool]]:
+    return [hold() for hold in _holds]

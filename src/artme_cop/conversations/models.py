@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from artme_cop.db import Base, UTCDateTime
@@ -24,6 +25,9 @@ class ConversationKind(StrEnum):
     RESOURCE = "resource"
     LOUNGE = "lounge"
 
+
+# The messages whose text and files the retention purge has still to take (SEC-B5).
+REMOVED_UNPURGED = "purged_at IS NULL AND (deleted_at IS NOT NULL OR hidden_at IS NOT NULL)"
 
 REACTIONS = ("+1", "heart", "pray", "bulb", "clap", "raised_hands")
 
@@ -49,6 +53,13 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq"),
         UniqueConstraint("author_id", "client_msg_id"),
+        # serves: the retention purge's "removed and not yet purged" (SEC-B5), a few rows
+        Index(
+            "ix_messages_removed_unpurged",
+            "id",
+            sqlite_where=sql_text(REMOVED_UNPURGED),
+            postgresql_where=sql_text(REMOVED_UNPURGED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -67,6 +78,9 @@ class Message(Base):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     hide_reason: Mapped[str] = mapped_column(String(500), default="")
+    # When the retention purge blanked the text of this deleted or hidden message, dropped its
+    # edit history and removed its files (SEC-B5); the marks above stay.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The name shown for the author instead of theirs, fixed at write time by the feature
     # (a dialogue room's per-room pseudonym or "Participant"); None shows the person.
     author_alias: Mapped[str | None] = mapped_column(String(80))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable
+from typing import Callable
 
 from sqlalchemy import delete, or_, select
 
@@ -20,10 +20,10 @@ from artme_cop.dialogue.models import DialogueReport, DialogueRoom, DialogueSess
 from artme_cop.dialogue.service import _changed
 from artme_cop.moderation import service as audit
 from artme_cop.moderation.models import Flag, ModerationWarning
+from artme_cop.schedule import Sleep, run_every
 from artme_cop.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-FIRST_RUN_DELAY = 60.0
 
 
 async def purge(uow: UnitOfWork, *, keep_days: int) -> int:
@@ -72,15 +72,6 @@ async def run_purge(uow: Callable[[], UnitOfWork], *, keep_days: int) -> int:
     return deleted
 
 
-Sleep = Callable[[float], Awaitable[None]]
-
-
 async def run_purge_schedule(uow: Callable[[], UnitOfWork], *, interval: float, keep_days: int, sleep: Sleep = asyncio.sleep) -> None:
     """Purge now and then until cancelled; a failed run is logged and the next one tries again."""
-    await sleep(min(FIRST_RUN_DELAY, interval))
-    while True:
-        try:
-            await run_purge(uow, keep_days=keep_days)
-        except Exception:  # a database outage must not end the schedule
-            log.exception("dialogue purge failed; trying again at the next run")
-        await sleep(interval)
+    await run_every(lambda: run_purge(uow, keep_days=keep_days), interval=interval, what="dialogue purge", sleep=sleep)

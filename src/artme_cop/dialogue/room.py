@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, exists, select, update
 
 from artme_cop import policy
 from artme_cop.conversations import hooks
 from artme_cop.conversations import service as conversations
-from artme_cop.conversations.models import Conversation, ConversationKind
+from artme_cop.conversations.models import Conversation, ConversationKind, Message
 from artme_cop.conversations.statements import ConversationRow
 from artme_cop.dialogue import floor, queries
 from artme_cop.dialogue.lifecycle import State
-from artme_cop.dialogue.models import DialogueFacilitator, DialogueParticipant, DialogueRoom, DialogueSession, IdentityMode, RoomKind
+from artme_cop.dialogue.models import DialogueFacilitator, DialogueParticipant, DialogueReport, DialogueRoom, DialogueSession, IdentityMode, RoomKind
 from artme_cop.dialogue.service import ANONYMOUS_NAME, _people, _shown
 from artme_cop.errors import Forbidden, NotFound
 from artme_cop.policy import Action, Actor, DialogueRef
@@ -109,8 +109,15 @@ async def room_page(uow: UnitOfWork, conversation: Conversation, seq: int | None
     return None if room is None else f"/dialogue/{room.session_id}"
 
 
+def reported() -> ColumnElement[bool]:
+    """A reported message is the incident's snapshot: the dialogue purge deletes it once its
+    incident has been resolved long enough, never the purge of removed text before that."""
+    return exists().where(DialogueReport.message_id == Message.id)
+
+
 hooks.on_accept(ConversationKind.DIALOGUE.value, check_send)
 hooks.on_present(ConversationKind.DIALOGUE.value, present)
 hooks.on_page(ConversationKind.DIALOGUE.value, room_page)
 hooks.keep_hidden_for_author_and_moderators(ConversationKind.DIALOGUE.value)
+hooks.hold_from_purge(reported)
 

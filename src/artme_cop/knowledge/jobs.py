@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Callable
 
 from artme_cop.knowledge import service
+from artme_cop.schedule import Sleep, run_every
 from artme_cop.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-FIRST_CHECK_DELAY = 60.0
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def check_review_due(uow: Callable[[], UnitOfWork]) -> tuple[int, int]:
@@ -32,10 +29,4 @@ async def check_review_due(uow: Callable[[], UnitOfWork]) -> tuple[int, int]:
 async def run_review_schedule(uow: Callable[[], UnitOfWork], *, interval: float, sleep: Sleep = asyncio.sleep) -> None:
     """Check now and then until cancelled; a failed check is logged and the next one retries
     (a rolled-back check moved nothing and reminded nobody)."""
-    await sleep(min(FIRST_CHECK_DELAY, interval))
-    while True:
-        try:
-            await check_review_due(uow)
-        except Exception:  # a database outage must not end the schedule
-            log.exception("knowledge review check failed; trying again at the next check")
-        await sleep(interval)
+    await run_every(lambda: check_review_due(uow), interval=interval, what="knowledge review check", sleep=sleep)

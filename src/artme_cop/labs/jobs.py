@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Callable
 
 from artme_cop.clock import Clock
 from artme_cop.labs import progress
+from artme_cop.schedule import Sleep, run_every
 from artme_cop.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-FIRST_CHECK_DELAY = 60.0
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def send_due_reminders(uow: Callable[[], UnitOfWork], clock: Clock) -> int:
@@ -31,10 +28,4 @@ async def send_due_reminders(uow: Callable[[], UnitOfWork], clock: Clock) -> int
 async def run_reminder_schedule(uow: Callable[[], UnitOfWork], clock: Clock, *, interval: float, sleep: Sleep = asyncio.sleep) -> None:
     """Check now and then until cancelled; a failed check is logged and retried next time
     (a commitment is marked reminded only by a check that committed)."""
-    await sleep(min(FIRST_CHECK_DELAY, interval))
-    while True:
-        try:
-            await send_due_reminders(uow, clock)
-        except Exception:  # an outage must not end the schedule
-            log.exception("lab commitment reminder check failed; trying again at the next check")
-        await sleep(interval)
+    await run_every(lambda: send_due_reminders(uow, clock), interval=interval, what="lab commitment reminder check", sleep=sleep)

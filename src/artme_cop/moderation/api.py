@@ -38,6 +38,11 @@ def _list_of(name: str) -> dict[str, Any]:
 
 _NEXT_BEFORE = {**_NULL_INT, "description": "Pass as `before` for the next (older) page; null on the last."}
 
+_PURGED_AT = {
+    "type": ["string", "null"], "format": "date-time",
+    "description": "When the retention purge blanked the text, the edit history and the files of this removed message (SEC-B5); null before.",
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Flagged": _object(
         {
@@ -55,7 +60,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "conversation": _object({"id": _INT, "title": _STR, "kind": _STR}),
             "seq": _INT, "author": _ref("Author"),
             "html": {"type": "string", "description": "The message's sanitized HTML, also when hidden or deleted."},
-            "created_at": _TIME, "hidden": _BOOL, "hide_reason": _STR, "deleted": _BOOL,
+            "created_at": _TIME, "hidden": _BOOL, "hide_reason": _STR, "deleted": _BOOL, "purged_at": _PURGED_AT,
             "flag_count": _INT, "reasons": _list_of("ReasonCount"), "notes": {"type": "array", "items": _STR},
             "first_flagged_at": _TIME, "resolution": {"oneOf": [_ref("Resolution"), {"type": "null"}]},
             "link": {"type": "string", "description": "The page where the message is read."},
@@ -71,7 +76,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "conversation": _object({"id": _INT, "title": _STR}), "seq": _INT, "author": _ref("Author"),
             "current": _ref("Version"), "earlier": {**_list_of("Version"), "description": "Earlier texts, oldest first."},
-            "hidden": _BOOL, "deleted": _BOOL,
+            "hidden": _BOOL, "deleted": _BOOL, "purged_at": _PURGED_AT,
         }
     ),
     "Warning": _object(
@@ -102,7 +107,7 @@ def queue_item_json(item: flags.QueueItem) -> dict[str, Any]:
         "flag_id": item.flag_id,
         "conversation": {"id": item.conversation_id, "title": item.conversation_title, "kind": item.conversation_kind},
         "seq": item.seq, "author": item.author, "html": item.html, "created_at": _time(item.created_at),
-        "hidden": item.hidden, "hide_reason": item.hide_reason, "deleted": item.deleted, "flag_count": item.flag_count,
+        "hidden": item.hidden, "hide_reason": item.hide_reason, "deleted": item.deleted, "purged_at": _time(item.purged_at), "flag_count": item.flag_count,
         "reasons": [{"reason": r.reason, "label": r.label, "count": r.count} for r in item.reasons], "notes": item.notes,
         "first_flagged_at": _time(item.first_flagged_at),
         "resolution": {"status": resolution.status, "by": resolution.by, "at": _time(resolution.at), "note": resolution.note} if resolution else None,
@@ -218,6 +223,7 @@ async def message_history(call: ApiCall) -> Result:
         {
             "conversation": {"id": conversation.id, "title": conversation.title or f"Conversation {conversation.id}"}, "seq": history.seq, "author": history.author,
             "current": version(history.current), "earlier": [version(v) for v in history.earlier], "hidden": history.hidden, "deleted": history.deleted,
+            "purged_at": _time(history.purged_at),
         }
     )
 

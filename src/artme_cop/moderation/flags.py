@@ -211,6 +211,7 @@ class QueueItem:
     hidden: bool
     hide_reason: str
     deleted: bool
+    purged_at: datetime | None  # the retention purge blanked the text (SEC-B5)
     flag_count: int
     reasons: list[ReasonCount]
     notes: list[str]
@@ -273,6 +274,7 @@ def _queue_item(latest: int, message: Message, conversation: Conversation, flags
         hidden=message.hidden_at is not None,
         hide_reason=message.hide_reason,
         deleted=message.deleted_at is not None,
+        purged_at=message.purged_at,
         flag_count=len(flags),
         reasons=reasons,
         notes=[flag.note for flag in flags if flag.note],
@@ -353,12 +355,14 @@ async def unhide_message(uow: UnitOfWork, actor: Actor, conversation_id: object,
     """Show a hidden message again.
 
     Who: `moderation.review`. Emits: unhidden/update on conv:<id> with the message's html.
-    Raises: NotFound, Forbidden, Invalid (note), Conflict (not hidden).
+    Raises: NotFound, Forbidden, Invalid (note), Conflict (not hidden, or its text purged).
     """
     conversation, message = await _reviewable_message(uow, actor, conversation_id, seq)
     text = _resolution_note(note)
     if message.hidden_at is None:
         raise Conflict("This message is not hidden.")
+    if message.purged_at is not None:
+        raise Conflict("The text of this message was purged after its retention period; there is nothing to show again.")
     message.hidden_at = None
     message.hidden_by_id = None
     message.hide_reason = ""
@@ -455,6 +459,7 @@ class MessageHistory:
     earlier: list[Version]  # oldest first
     hidden: bool
     deleted: bool
+    purged_at: datetime | None
 
 
 async def message_history(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object) -> MessageHistory:
@@ -477,4 +482,5 @@ async def message_history(uow: UnitOfWork, actor: Actor, conversation_id: object
         earlier=[Version(edit.body, edit.edited_at, conversations.shown_author(message, people[edit.editor_id])["name"]) for edit in edits],
         hidden=message.hidden_at is not None,
         deleted=message.deleted_at is not None,
+        purged_at=message.purged_at,
     )

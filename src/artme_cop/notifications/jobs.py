@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Callable
 
 from artme_cop.clock import Clock
 from artme_cop.notifications import service
+from artme_cop.schedule import Sleep, run_every
 from artme_cop.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-# The first check comes soon after a start, so frequent restarts never starve the digest.
-FIRST_CHECK_DELAY = 60.0
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def send_due_digests(uow: Callable[[], UnitOfWork], clock: Clock) -> int:
@@ -33,10 +29,4 @@ async def send_due_digests(uow: Callable[[], UnitOfWork], clock: Clock) -> int:
 async def run_digest_schedule(uow: Callable[[], UnitOfWork], clock: Clock, *, interval: float, sleep: Sleep = asyncio.sleep) -> None:
     """Check for due digests now and then, until cancelled; a failed check is logged and the
     next one tries again (nobody is marked as sent by a check that rolled back)."""
-    await sleep(min(FIRST_CHECK_DELAY, interval))
-    while True:
-        try:
-            await send_due_digests(uow, clock)
-        except Exception:  # a database or mail outage must not end the schedule
-            log.exception("daily digest check failed; trying again at the next check")
-        await sleep(interval)
+    await run_every(lambda: send_due_digests(uow, clock), interval=interval, what="daily digest check", sleep=sleep)
