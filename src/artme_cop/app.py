@@ -34,6 +34,7 @@ from artme_cop.dialogue.retention import run_purge_schedule
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.attachments import routes as attachment_routes
 from artme_cop.identity import routes as identity_routes
+from artme_cop.identity import two_step_routes
 from artme_cop.knowledge import api as knowledge_api
 from artme_cop.knowledge import routes as knowledge_routes
 from artme_cop.knowledge.jobs import run_review_schedule
@@ -153,7 +154,7 @@ def create_app(
         # The JSON API: each feature's ApiRouter; its operations and /api/openapi.json come from it.
         Mount("/api", routes=api_routes(API_ROUTERS), name="api"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-        Mount("/admin", routes=identity_routes.admin_routes, name="admin"),
+        Mount("/admin", routes=identity_routes.admin_routes + two_step_routes.admin_routes, name="admin"),
         Mount("/moderation", routes=moderation_routes.routes, name="moderation"),
         Mount("/notifications", routes=notification_routes.routes, name="notifications"),
         Mount("/program/phases", routes=phase_routes.routes, name="phases"),
@@ -167,6 +168,7 @@ def create_app(
         Mount("/labs", routes=lab_routes.routes, name="labs"),
         Mount("/attachments", routes=attachment_routes.routes, name="attachments"),
         *identity_routes.routes,
+        *two_step_routes.routes,
     ]
     middleware = [
         Middleware(RawSendMiddleware),

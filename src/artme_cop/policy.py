@@ -14,7 +14,7 @@ clauses built by the visibility filters at the end of this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Callable, Protocol
 
@@ -97,6 +97,8 @@ class Action(StrEnum):
     LAB_SESSION_VIEW = "lab.session.view"
     LAB_SESSION_RUN = "lab.session.run"
     DIALOGUE_INCIDENTS = "dialogue.incidents"
+    # two-step sign-in (SEC-C7): turning off another person's second step
+    TWO_STEP_RESET = "two_step.reset"
 
 
 class SpaceScope(StrEnum):
@@ -372,6 +374,22 @@ def is_privileged_read(actor: Actor, institution_id: int | None) -> bool:
     return actor.institution_id != institution_id and not actor.leads(institution_id)
 
 
+# Roles whose power over several people's data asks for a second step at sign-in when the
+# installation requires it (SEC-C7, `ARTME_REQUIRE_TWO_STEP`).
+TWO_STEP_ROLES = frozenset({Role.PROGRAM_ADMIN, Role.INSTITUTION_LEAD})
+
+
+def needs_two_step(actor: Actor) -> bool:
+    """Whether the actor holds a role that asks for two-step sign-in."""
+    return any(grant.role in TWO_STEP_ROLES for grant in actor.grants)
+
+
+def without_two_step_roles(actor: Actor) -> Actor:
+    """The actor as they act in a session signed in without the second step: the roles that
+    ask for it are left out, the rest (cohorts, facilitation) stays."""
+    return replace(actor, grants=frozenset(grant for grant in actor.grants if grant.role not in TWO_STEP_ROLES))
+
+
 def moderates_anything(actor: Actor | None) -> bool:
     """Whether the actor moderates at least one kind of space (the queue and its nav link)."""
     return can(actor, Action.MODERATION_QUEUE)
@@ -404,6 +422,14 @@ def _role_management(actor: Actor, resource: object) -> bool:
     if actor.is_program_admin:
         return resource.role in ADMIN_GRANTABLE_ROLES
     return actor.leads(resource.institution_id) and resource.role in LEAD_GRANTABLE_ROLES
+
+
+def _two_step_reset(actor: Actor, resource: object) -> bool:
+    """Admins turn off anyone's second step (a lost phone and lost recovery codes), a lead that
+    of the people of their school who hold no role that asks for it; nobody their own here."""
+    if not isinstance(resource, Actor) or resource.person_id == actor.person_id:
+        return False
+    return actor.is_program_admin or (actor.leads(resource.institution_id) and not needs_two_step(resource))
 
 
 def _roster(actor: Actor, resource: object) -> bool:
@@ -917,6 +943,7 @@ _CHECKS = {
     Action.INVITATION_CREATE: _role_management,
     Action.INVITATION_REVOKE: _role_management,
     Action.ROLE_CHANGE: _role_management,
+    Action.TWO_STEP_RESET: _two_step_reset,
     Action.AUDIT_READ: _audit,
     Action.PARTICIPATION_NAMES: _participation_names,
     Action.SPACE_READ: _space_read,

@@ -10,9 +10,11 @@ and nothing else made the difference.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import select
 from starlette.routing import Mount, Route
@@ -21,7 +23,8 @@ from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
-from artme_cop.identity.models import CohortMembership, Role, RoleAssignment
+from artme_cop.identity.models import CohortMembership, Role, RoleAssignment, TwoStepSecret
+from artme_cop.identity.service import two_step
 from artme_cop.moderation import flags
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import SpaceScope
@@ -229,6 +232,20 @@ async def _feed_revoke(app: Any, world: World, mailer: RecordingMailer) -> Post:
     return Post("/calendar/feed/revoke", {})
 
 
+async def _two_step_confirm(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        setup = await two_step.begin_setup(uow, await _admin_actor(app, world))
+    # The request goes out after `_admin_with_request` moves the clock on a minute.
+    code = pyotp.TOTP(setup.secret).at(app.state.clock.now() + timedelta(minutes=1))
+    return Post("/me/two-step/confirm", {"code": code})
+
+
+async def _two_step_reset(app: Any, world: World, mailer: RecordingMailer) -> Post:
+    async with app.state.uow() as uow:
+        uow.session.add(TwoStepSecret(person_id=world.faculty_a.id, secret=pyotp.random_base32(), created_at=uow.clock.now(), confirmed_at=uow.clock.now(), last_step=0))
+    return Post(f"/admin/people/{world.faculty_a.id}/two-step/reset", {})
+
+
 _NEW_SESSION = {
     "kind": "community_of_practice", "title": "Community of practice", "description": "", "phase": "6", "day": "2031-02-03", "start": "16:00",
     "end": "17:00", "timezone": "UTC", "place": "", "link": "https://video.example.org/cop", "audience": "all",
@@ -245,6 +262,9 @@ REQUESTS: dict[str, Builder] = {
     "/password/reset/{token}": _reset_link,
     "/me": _fixed(lambda w: "/me", lambda w: {"display_name": "Renamed Admin", "pronouns": "", "title": ""}),
     "/me/delete": _fixed(lambda w: "/me/delete", lambda w: {"password": PASSWORD}),
+    "/me/two-step/start": _fixed(lambda w: "/me/two-step/start", lambda w: {}),
+    "/me/two-step/confirm": _two_step_confirm,
+    "/admin/people/{person_id}/two-step/reset": _two_step_reset,
     "/admin/institutions": _fixed(lambda w: "/admin/institutions", lambda w: {"name": "Cedar Medical School", "short_name": "Cedar"}),
     "/admin/institutions/{institution_id}/cohorts": _fixed(lambda w: f"/admin/institutions/{w.institution_a.id}/cohorts", lambda w: {"name": "Alder cohort 3", "wave": "3"}),
     "/admin/people/{person_id}/roles": _fixed(lambda w: f"/admin/people/{w.student_a.id}/roles", lambda w: {"role": Role.COALITION_MEMBER.value, "cohort_id": ""}),
@@ -593,11 +613,16 @@ READ_ONLY_POSTS: dict[str, Builder] = {
 }
 
 
+# Forms of two-step sign-in that the admin persona cannot send with a password-only session
+# (the second step; turning it off), each checked by its own test below.
+TWO_STEP_POSTS = {"/login/two-step", "/me/two-step/off"}
+
+
 def test_every_post_route_has_a_csrf_case(app: Any) -> None:
     """SEC-E1 inventory: the cases below cover exactly the app's state-changing form routes.
     The JSON API's routes (under /api/) have their own cases in test_api_csrf.py."""
     form_routes = {path for path in post_routes(app.routes) if not path.startswith("/api/")}
-    assert form_routes == set(REQUESTS) | set(READ_ONLY_POSTS)
+    assert form_routes == set(REQUESTS) | set(READ_ONLY_POSTS) | TWO_STEP_POSTS
 
 
 @pytest.mark.parametrize("route", sorted(READ_ONLY_POSTS))
@@ -745,3 +770,44 @@ async def test_logout_form_on_every_signed_in_page(client: httpx.AsyncClient, wo
         assert form is not None, path
         assert form["method"] == "post"
         assert form.find("input", attrs={"name": "csrf_token"})["value"] == token
+
+
+async def _two_step_on(app: Any, person_id: int) -> str:
+    secret = pyotp.random_base32()
+    async with app.state.uow() as uow:
+        uow.session.add(TwoStepSecret(person_id=person_id, secret=secret, created_at=uow.clock.now(), confirmed_at=uow.clock.now(), last_step=0))
+    return secret
+
+
+CROSS_SITE = ({}, {"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"})
+
+
+async def test_second_step_of_sign_in_needs_the_token(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    """SEC-E6 for the second step: the right code without the session's token, or with it
+    from another site, signs no one in and uses nothing up."""
+    secret = await _two_step_on(app, world.faculty_a.id)
+    token = csrf_from(await client.get("/login"))
+    half = await client.post("/login", data={"email": world.faculty_a.email, "password": PASSWORD, "csrf_token": token, "next": "/"})
+    assert half.headers["location"].startswith("/login/two-step")
+    token = csrf_from(await client.get("/login/two-step"))
+    code = pyotp.TOTP(secret).at(app.state.clock.now())
+    before = await snapshot(app)
+    for data, headers in zip(({"code": code}, {"code": code, "csrf_token": token}, {"code": code, "csrf_token": token}), CROSS_SITE):
+        assert (await client.post("/login/two-step", data=data, headers=headers)).status_code == 403
+        assert await snapshot(app) == before
+        assert (await client.get("/me")).status_code == 303
+    passed = await client.post("/login/two-step", data={"code": code, "csrf_token": token, "next": "/"})
+    assert passed.status_code == 303 and (await client.get("/me")).status_code == 200
+
+
+async def test_turning_two_step_off_needs_the_token(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    await sign_in(client, world.faculty_a.email)
+    secret = await _two_step_on(app, world.faculty_a.id)
+    token = csrf_from(await client.get("/me/two-step"))
+    code = pyotp.TOTP(secret).at(app.state.clock.now())
+    before = await snapshot(app)
+    for data, headers in zip(({"password": PASSWORD, "code": code}, {"password": PASSWORD, "code": code, "csrf_token": token}, {"password": PASSWORD, "code": code, "csrf_token": token}), CROSS_SITE):
+        assert (await client.post("/me/two-step/off", data=data, headers=headers)).status_code == 403
+        assert await snapshot(app) == before
+    assert (await client.post("/me/two-step/off", data={"password": PASSWORD, "code": code, "csrf_token": token})).status_code == 303
+    assert await snapshot(app) != before

@@ -28,7 +28,7 @@ from artme_cop.conversations.models import Conversation, ConversationKind, Messa
 from artme_cop.forum import service as forum
 from artme_cop.forum.models import Category
 from artme_cop.identity import service as identity
-from artme_cop.identity.models import Cohort, Institution, Invitation, Person, Role, RoleAssignment
+from artme_cop.identity.models import Cohort, Institution, Invitation, Person, Role, RoleAssignment, TwoStepSecret
 from artme_cop.moderation import flags
 from artme_cop.moderation import service as audit
 from artme_cop.moderation.models import AuditEntry, Flag, ModerationWarning
@@ -193,6 +193,17 @@ def _invite(institution: Callable[[World], int], cohort: Callable[[World], int])
         return Call("POST", "/admin/invitations", data)
 
     return build
+
+
+async def _build_two_step_reset(app: Any, world: World) -> Call:
+    async with app.state.uow() as uow:
+        # Fran Faculty: in school A, and none of the personas, who sign in with a password alone
+        uow.session.add(TwoStepSecret(person_id=world.faculty_a.id, secret="JBSWY3DPEHPK3PXP", created_at=uow.clock.now(), confirmed_at=uow.clock.now(), last_step=0))
+    return Call("POST", f"/admin/people/{world.faculty_a.id}/two-step/reset", {})
+
+
+async def _two_step_off(app: Any, world: World) -> None:
+    assert await _rows_of(app, TwoStepSecret) == []
 
 
 async def _build_grant(app: Any, world: World) -> Call:
@@ -478,6 +489,12 @@ MATRIX: list[Row] = [
         "revoke an invitation of A", "POST", "/admin/invitations/{invitation_id}/revoke", _build_revoke_invitation, _build_revoke_invitation_missing,
         _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
         _invitation_revoked,
+    ),
+    Row(
+        "turn off the two-step sign-in of a person of A", "POST", "/admin/people/{person_id}/two-step/reset", _build_two_step_reset,
+        _fixed_post(f"/admin/people/{MISSING_ID}/two-step/reset", {}),
+        _outcomes(participant=404, coalition_member=404, facilitator=404, coach=404, lead_a=303, lead_b=404, admin=303),
+        _two_step_off,
     ),
     Row(
         "audit log", "GET", "/moderation/audit", _get(lambda w: "/moderation/audit"), None,
@@ -1716,6 +1733,13 @@ PUBLIC_OR_SELF_SERVICE: set[tuple[str, str]] = {
     ("GET", "/me/export"),
     ("GET", "/me/delete"),
     ("POST", "/me/delete"),
+    # two-step sign-in: the second step of one's own sign-in, and one's own setting
+    ("GET", "/login/two-step"),
+    ("POST", "/login/two-step"),
+    ("GET", "/me/two-step"),
+    ("POST", "/me/two-step/start"),
+    ("POST", "/me/two-step/confirm"),
+    ("POST", "/me/two-step/off"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/session"),
     # one's own calendar feed: made and turned off for oneself; read with its secret alone

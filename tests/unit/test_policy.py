@@ -406,6 +406,15 @@ CASES: list[tuple[str, Case]] = [
     # the session's facilitator (the coach, 2) no longer facilitates its team: the team and its current facilitator see it
     ("lab-session-run-former", (Action.LAB_SESSION_RUN, LabSessionRef(2, (LAB_TEAM,)), frozenset())),
     ("lab-session-view-former", (Action.LAB_SESSION_VIEW, LabSessionRef(2, (LAB_TEAM,)), frozenset({"student_a", "faculty_a", "facilitator_a"}))),
+    # two-step sign-in: admins reset anyone else's; a lead those of their school without a lead or admin role
+    ("two-step-reset-student-a", (Action.TWO_STEP_RESET, STUDENT_A, ADMINS | {"lead_a"})),
+    ("two-step-reset-coach", (Action.TWO_STEP_RESET, COACH, ADMINS | {"lead_a"})),
+    ("two-step-reset-participant-b", (Action.TWO_STEP_RESET, PARTICIPANT_B, ADMINS | {"lead_b"})),
+    ("two-step-reset-lead-a", (Action.TWO_STEP_RESET, LEAD_A, ADMINS)),
+    ("two-step-reset-admin", (Action.TWO_STEP_RESET, ADMIN, frozenset({"admin_leading_a"}))),
+    ("two-step-reset-admin-leading-a", (Action.TWO_STEP_RESET, ADMIN_LEADING_A, frozenset({"admin"}))),
+    ("two-step-reset-newcomer", (Action.TWO_STEP_RESET, NEWCOMER, ADMINS)),
+    ("two-step-reset-not-a-person", (Action.TWO_STEP_RESET, 6, frozenset())),
 ]
 
 
@@ -629,3 +638,19 @@ def test_grantable_roles_agree_with_role_change(who: str, expected: list[Role]) 
     own = B if who == "lead_b" else A
     for role in Role:
         assert can(person, Action.ROLE_CHANGE, RoleTarget(role, own)) is (role in expected)
+
+
+@pytest.mark.parametrize(("who", "expected"), [("admin", True), ("admin_leading_a", True), ("lead_a", True), ("lead_b", True), ("coach", False), ("facilitator_a", False), ("student_a", False), ("newcomer", False)])
+def test_two_step_roles_are_the_admins_and_the_leads(who: str, expected: bool) -> None:
+    assert policy.needs_two_step(CAST[who]) is expected
+
+
+def test_without_the_second_step_a_lead_acts_as_a_participant() -> None:
+    """SEC-C7: the lead's and admin's powers go, the cohort's stay."""
+    lead = policy.without_two_step_roles(LEAD_A)
+    assert not can(lead, Action.COHORT_CREATE, A) and not can(lead, Action.AUDIT_READ, A)
+    assert lead.grants == {Grant(Role.PARTICIPANT, A, A1)} and lead.cohorts == LEAD_A.cohorts
+    assert not policy.needs_two_step(lead)
+    admin = policy.without_two_step_roles(ADMIN_LEADING_A)
+    assert not can(admin, Action.INSTITUTION_CREATE) and admin.grants == frozenset()
+    assert policy.without_two_step_roles(FACILITATOR_A) == FACILITATOR_A

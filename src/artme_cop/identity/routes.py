@@ -8,6 +8,7 @@ function inside one unit of work, and renders the result or the error.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,12 +18,13 @@ from artme_cop import policy, ratelimit
 from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
+from artme_cop.identity.service import two_step
 from artme_cop.identity.models import ROLE_LABELS, Constituency
 from artme_cop.labs import sessions as lab_sessions
 from artme_cop.program.calendar import service as calendar
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
-from artme_cop.web.auth import actor_of, begin_session, end_session, require_actor
+from artme_cop.web.auth import actor_of, begin_half_sign_in, begin_session, end_session, passed_two_step, require_actor
 from artme_cop.web.client import client_address
 from artme_cop.web.csrf import read_form
 from artme_cop.web.forms import page_key, text, values
@@ -37,7 +39,7 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only same-site paths, so the sign-in form cannot send people elsewhere."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -65,12 +67,12 @@ async def home_page(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     if actor_of(request) is not None:
         return _redirect("/")
-    return render(request, "identity/login.html", {"next": _safe_next(request.query_params.get("next", "/"))})
+    return render(request, "identity/login.html", {"next": safe_next(request.query_params.get("next", "/"))})
 
 
 async def login_submit(request: Request) -> Response:
     form = await read_form(request)
-    email, password, target = text(form, "email"), text(form, "password"), _safe_next(text(form, "next"))
+    email, password, target = text(form, "email"), text(form, "password"), safe_next(text(form, "next"))
     settings = request.app.state.settings
     address = client_address(request)
     limiter = request.app.state.rate_limiter
@@ -78,9 +80,13 @@ async def login_submit(request: Request) -> Response:
     await limiter.hit(settings.login_limit_account, "sign-in-account", email.strip().casefold()[:254])
     async with _uow(request) as uow:
         person = await identity.sign_in(uow, email=email, password=password, address=address)
+        second_step = person is not None and await two_step.is_on(uow, person.id)
     if person is None:
         context = {"form": {"email": email}, "errors": {"_form": identity.SIGN_IN_FAILED}, "next": target}
         return render(request, "identity/login.html", context, status_code=400)
+    if second_step:
+        begin_half_sign_in(request, person)
+        return _redirect(f"/login/two-step?next={quote(target, safe='/')}")
     begin_session(request, person)
     return _redirect(target)
 
@@ -157,7 +163,7 @@ async def password_submit(request: Request) -> Response:
     except Invalid as exc:
         return render(request, "identity/password.html", {"errors": _form_error(exc)}, status_code=400)
     # Other sessions ended with the old epoch; this one continues under the new one.
-    begin_session(request, person)
+    begin_session(request, person, two_step=passed_two_step(request))
     flash.add(request, "Your password is changed. You were signed out everywhere else.")
     return _redirect("/me")
 
@@ -210,12 +216,13 @@ async def _account_page(request: Request, actor: policy.Actor, form: dict[str, s
         overview = await identity.my_overview(uow, actor)
         feed = await calendar.feed_status(uow, actor)
         stored = await attachments.stored_bytes(uow, actor.person_id)
+        two_step_on = await two_step.is_on(uow, actor.person_id)
     person = overview.person
     if form is None:
         form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title}
     quota = request.app.state.settings.upload_quota_bytes
     files = {"stored": attachments.mebibytes(stored), "quota": attachments.mebibytes(quota), "percent": min(100, round(100 * stored / quota))}
-    context = {"overview": overview, "feed": feed, "files": files, "form": form, "errors": errors or {}}
+    context = {"overview": overview, "feed": feed, "files": files, "form": form, "errors": errors or {}, "two_step_on": two_step_on}
     return render(request, "identity/me.html", context, status_code=400 if errors else 200)
 
 
@@ -357,7 +364,8 @@ async def person_page(request: Request, *, errors: dict[str, str] | None = None,
     actor = require_actor(request)
     async with _uow(request) as uow:
         detail = await identity.access_person(uow, actor, request.path_params["person_id"])
-    context = {"detail": detail, "grantable": policy.grantable_roles(actor), "errors": errors or {}}
+        second_step = {"on": await two_step.is_on(uow, detail.person.id), "may_reset": await two_step.may_reset(uow, actor, detail.person.id)}
+    context = {"detail": detail, "grantable": policy.grantable_roles(actor), "errors": errors or {}, "two_step": second_step}
     return render(request, "admin/person.html", context, status_code=status)
 
 

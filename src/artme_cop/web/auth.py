@@ -1,9 +1,12 @@
 """Who is asking: the signed session cookie turned into an `Actor` for every request.
 
 The cookie (Starlette's signed session) holds only the person id, their session epoch,
-the time of sign-in and the CSRF token (SEC-D2). The actor is loaded from the database on
-every request, so a revoked session (epoch moved on), a deleted account or a changed role
-takes effect at once (SEC-D3, SEC-B7).
+the time of sign-in, whether the second step of two-step sign-in was passed, and the CSRF
+token (SEC-D2). The actor is loaded from the database on every request, so a revoked
+session (epoch moved on), a deleted account or a changed role takes effect at once (SEC-D3,
+SEC-B7). Between the password and the second step the cookie holds only who is half signed
+in, for a few minutes; that is not a session. When the installation requires two-step
+sign-in (SEC-C7), a session without the second step acts without the roles that need it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from urllib.parse import quote
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from artme_cop import policy
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.notifications import service as notifications
@@ -23,17 +27,45 @@ from artme_cop.web import csrf
 PERSON = "pid"
 EPOCH = "ep"
 ISSUED = "iat"
+TWO_STEP = "2s"
+# Half signed in: the password was right, the second step is still to come.
+PENDING = "half"
+PENDING_SECONDS = 300
 
 
 class SignInRequired(Exception):
     """The page needs a signed-in person."""
 
 
-def begin_session(request: HTTPConnection, person: Person) -> None:
-    """A fresh session for a sign-in: nothing of the anonymous session survives (SEC-D4)."""
+def begin_session(request: HTTPConnection, person: Person, *, two_step: bool = False) -> None:
+    """A fresh session for a sign-in: nothing of the anonymous session survives (SEC-D4).
+    `two_step`: the person passed the second step of two-step sign-in."""
     request.session.clear()
     request.session.update({PERSON: person.id, EPOCH: person.session_epoch, ISSUED: int(time.time())})
+    if two_step:
+        request.session[TWO_STEP] = 1
     csrf.rotate(request)
+
+
+def passed_two_step(request: HTTPConnection) -> bool:
+    return request.session.get(TWO_STEP) == 1
+
+
+def begin_half_sign_in(request: HTTPConnection, person: Person) -> None:
+    """The password was right and the person has two-step sign-in on: remember who, for the
+    second step only. Any earlier session ends here."""
+    request.session.clear()
+    request.session[PENDING] = [person.id, person.session_epoch, int(time.time())]
+    csrf.rotate(request)
+
+
+def half_signed_in(request: HTTPConnection) -> tuple[int, int] | None:
+    """(person id, session epoch) of a recent half sign-in, else None."""
+    pending = request.session.get(PENDING)
+    if not (isinstance(pending, list) and len(pending) == 3 and all(isinstance(v, int) for v in pending)):
+        return None
+    person_id, epoch, started = pending
+    return (person_id, epoch) if started + PENDING_SECONDS >= time.time() else None
 
 
 def end_session(request: HTTPConnection) -> None:
@@ -85,4 +117,7 @@ class ActorMiddleware:
                 connection.state.unread_notifications = await notifications.unread_count(uow, actor)
         if actor is None:
             end_session(connection)
+        elif settings.require_two_step and not passed_two_step(connection) and policy.needs_two_step(actor):
+            connection.state.two_step_missing = True
+            actor = policy.without_two_step_roles(actor)
         return actor

@@ -65,6 +65,8 @@ def render(
     page_context = {
         "actor": getattr(request.state, "actor", None),
         "unread_notifications": getattr(request.state, "unread_notifications", None),
+        # SEC-C7: a lead or admin in a session without the second step, acting without the role
+        "two_step_missing": getattr(request.state, "two_step_missing", False),
         "csrf_token": csrf.token(request),
         "flashes": flash.pop_all(request),
         "errors": {},

@@ -12,8 +12,10 @@ from artme_cop.identity.models import (
     CohortMembership,
     Invitation,
     Person,
+    RecoveryCode,
     Role,
     RoleAssignment,
+    TwoStepSecret,
 )
 from artme_cop.identity.service._shared import (
     NAME_LIMIT,
@@ -121,6 +123,8 @@ async def delete_my_account(uow: UnitOfWork, actor: Actor, *, password: object) 
         raise Invalid("Your password is not correct.", field="password")
     await uow.session.execute(delete(CohortMembership).where(CohortMembership.person_id == person.id))
     await uow.session.execute(delete(RoleAssignment).where(RoleAssignment.person_id == person.id))
+    for table in (RecoveryCode, TwoStepSecret):
+        await uow.session.execute(delete(table).where(table.person_id == person.id))
     person.email = f"deleted-{person.id}-{secrets.token_hex(8)}@deleted.invalid"
     person.display_name = "Deleted account"
     person.pronouns = ""
