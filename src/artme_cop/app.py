@@ -33,6 +33,7 @@ from artme_cop.dialogue import routes as dialogue_routes
 from artme_cop.dialogue.retention import run_purge_schedule
 from artme_cop.db import make_engine, make_sessionmaker, make_write_thread
 from artme_cop.attachments import routes as attachment_routes
+from artme_cop.attachments.user_content import UserContentHostMiddleware
 from artme_cop.identity import routes as identity_routes
 from artme_cop.identity import two_step_routes
 from artme_cop.knowledge import api as knowledge_api
@@ -170,7 +171,10 @@ def create_app(
         *identity_routes.routes,
         *two_step_routes.routes,
     ]
+    # With a files origin, its requests never reach the app: no session, no page (SEC-H8).
+    files_origin = [Middleware(UserContentHostMiddleware, files_base_url=settings.files_base_url)] if settings.files_base_url else []
     middleware = [
+        *files_origin,
         Middleware(RawSendMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

@@ -84,6 +84,10 @@ def _base_url(raw: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _optional_origin(raw: str) -> str:
+    return _base_url(raw) if raw else ""
+
+
 def _database_url(raw: str) -> str:
     if raw and not raw.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
@@ -126,6 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_REDIS_URL", "redis_url", "", "Redis URL (`redis://127.0.0.1:6379/0`). When set, rate limits (and the real-time broker) are shared by all server processes.", _redis_url),
     Setting("ARTME_REDIS_PREFIX", "redis_prefix", "artme", "Prefix of every Redis key and channel, so several installations (or test runs) can share one Redis.", _redis_prefix),
     Setting("ARTME_BASE_URL", "base_url", "http://127.0.0.1:8000", "Public origin of the server; used in links, the WebSocket Origin check, and to mark cookies Secure when https.", _base_url),
+    Setting("ARTME_FILES_BASE_URL", "files_base_url", "", "An origin of its own for downloads of uploaded files (SEC-H8), such as https://files.cop.example.org, whose name points at this same server: a download is then answered with a redirect there carrying a signed link good for a minute, and that origin serves nothing but those files, never with the app's cookies. Empty: files come from ARTME_BASE_URL.", _optional_origin),
     Setting("ARTME_SESSION_LIFETIME", "session_lifetime", "604800", "Seconds a sign-in lasts (absolute), default 7 days.", _positive_int),
     Setting("ARTME_INVITATION_LIFETIME", "invitation_lifetime", "1209600", "Seconds an invitation link stays valid, default 14 days.", _positive_int),
     Setting("ARTME_RESET_LIFETIME", "reset_lifetime", "3600", "Seconds a password-reset link stays valid, default 1 hour.", _positive_int),
@@ -162,6 +167,7 @@ class Settings:
     redis_url: str = ""
     redis_prefix: str = "artme"
     base_url: str = "http://127.0.0.1:8000"
+    files_base_url: str = ""
     session_lifetime: int = 604800
     invitation_lifetime: int = 1209600
     reset_lifetime: int = 3600
@@ -211,6 +217,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secret: bo
             values[setting.attr] = setting.parse(raw)
         except ValueError as exc:
             raise SettingsError(f"{setting.name}={_shown(raw)!r} is invalid: {exc}") from None
+    if values["files_base_url"] and urlsplit(str(values["files_base_url"])).netloc == urlsplit(str(values["base_url"])).netloc:
+        raise SettingsError("ARTME_FILES_BASE_URL is invalid: it must be another host than ARTME_BASE_URL, or the files share the app's origin")
     data_dir = Path(values["data_dir"]).resolve()  # type: ignore[arg-type]
     values["data_dir"] = data_dir
     if not values["database_url"]:

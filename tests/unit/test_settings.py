@@ -109,12 +109,20 @@ def test_other_prefixes_are_ignored(tmp_path: Path) -> None:
         ("ARTME_ACCEPT_LIMIT_ADDRESS", "x/y"),
         ("ARTME_SMTP_STARTTLS", "maybe"),
         ("ARTME_LOG_LEVEL", "LOUD"),
+        ("ARTME_FILES_BASE_URL", "files.cop.example.org"),
+        ("ARTME_FILES_BASE_URL", "http://127.0.0.1:8000"),  # the app's own origin (the default ARTME_BASE_URL)
+        ("ARTME_REQUIRE_TWO_STEP", "sometimes"),
     ],
 )
 def test_invalid_value_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings({"ARTME_DATA_DIR": str(tmp_path), name: value})
     assert name in str(caught.value)
+
+
+def test_a_files_origin_keeps_only_its_origin(tmp_path: Path) -> None:
+    settings = load_settings({"ARTME_DATA_DIR": str(tmp_path), "ARTME_FILES_BASE_URL": "https://files.cop.example.org/ignored/path"})
+    assert settings.files_base_url == "https://files.cop.example.org"
 
 
 def test_secret_is_generated_into_the_data_dir_and_reused(tmp_path: Path) -> None:

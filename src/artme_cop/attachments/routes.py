@@ -1,20 +1,16 @@
-"""HTTP adapters of attachments: the download (checked on every request, served as a
-download that no browser renders or sniffs), and reading a form that carries one file,
-for the features' upload forms."""
+"""HTTP adapters of attachments: the download (checked on every request, then served by
+`user_content`), and reading a form that carries one file, for the features' upload forms."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from artme_cop import ratelimit
-from artme_cop.attachments import files
 from artme_cop.attachments import service as attachments
-from artme_cop.attachments.models import Attachment
+from artme_cop.attachments import user_content
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import FIELD, MAX_FIELDS, MAX_PART_SIZE, CsrfFailed, matches
 
@@ -25,19 +21,7 @@ async def download(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         attachment, path = await attachments.open_for(uow, actor, request.path_params["public_id"])
-    return file_response(attachment, path)
-
-
-def file_response(attachment: Attachment, path: Path) -> Response:
-    """A stored file as a download that no browser renders or sniffs."""
-    headers = {
-        "Content-Disposition": files.content_disposition(attachment.filename),
-        "X-Content-Type-Options": "nosniff",
-        # Even opened directly, the file runs nothing and loads nothing (SEC-H5, SEC-H6).
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, no-store",
-    }
-    return FileResponse(path, media_type=attachment.content_type, headers=headers)
+    return user_content.serve(request, attachment, path)
 
 
 async def read_upload_form(request: Request) -> tuple[FormData, attachments.Upload | None]:

@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from artme_cop import ratelimit
 from artme_cop.attachments import service as attachments
-from artme_cop.attachments.routes import file_response, read_upload_form
+from artme_cop.attachments import user_content
+from artme_cop.attachments.routes import read_upload_form
 from artme_cop.errors import Conflict, Invalid
 from artme_cop.knowledge import cycle, files
 from artme_cop.knowledge import health as knowledge_health
@@ -147,7 +148,7 @@ async def file_download(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         attachment, path = await files.open_file(uow, actor, request.path_params["resource_id"], request.path_params["file_id"])
-    return file_response(attachment, path)
+    return user_content.serve(request, attachment, path)
 
 
 async def edit_page(request: Request, *, errors: dict[str, str] | None = None, form: dict[str, object] | None = None, status: int = 200) -> Response:
