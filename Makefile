@@ -25,14 +25,15 @@ run: $(VENV)/.run-installed
 	$(BIN)/artme-cop demo
 	$(BIN)/artme-cop serve --host 127.0.0.1 --port 8000 --no-migrate
 
-## test-deps: what the tests need beyond Python packages (Debian's Chromium)
+## test-deps: what the tests need beyond Python packages (Debian's Chromium for the browser
+## tests, Debian's clamav-daemon for the malware-scanning tests)
 test-deps: $(VENV)/.test-installed
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && [ -x /usr/sbin/clamd ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's chromium and clamav-daemon for the tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium clamav-daemon >/dev/null; \
 	  else \
-	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	    echo "The tests need Debian's chromium and clamav-daemon: sudo apt-get install chromium clamav-daemon"; exit 1; \
 	  fi; }
 
 ## test: the whole suite on SQLite (PostgreSQL/Redis-marked tests use the local servers)

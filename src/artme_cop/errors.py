@@ -32,6 +32,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """A service the request needs (the malware scanner) does not answer; nothing was done."""
+
+    code = "unavailable"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

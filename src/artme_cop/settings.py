@@ -136,6 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_RESET_LIFETIME", "reset_lifetime", "3600", "Seconds a password-reset link stays valid, default 1 hour.", _positive_int),
     Setting("ARTME_MAX_BODY_BYTES", "max_body_bytes", "1048576", "Largest request body accepted; larger bodies get 413.", _positive_int),
     Setting("ARTME_UPLOAD_QUOTA_BYTES", "upload_quota_bytes", "104857600", "Bytes that the files one person uploads (lab channel attachments, knowledge resource files) may take together, default 100 MiB; an upload past it gets 413.", _positive_int),
+    Setting("ARTME_CLAMD_SOCKET", "clamd_socket", "", "Path of the local socket of ClamAV's clamd (for example /run/clamav/clamd.ctl): every uploaded file is scanned before it is stored, an infected one is refused, and while clamd does not answer uploads are refused with 503. Empty: uploads are not scanned for malware.", str),
     Setting("ARTME_REQUIRE_TWO_STEP", "require_two_step", "false", "true: program admins and institution leads use their role only in a session signed in with two-step sign-in (a code from an authenticator app after the password); until they set it up on their account page they act as participants. Anyone may turn two-step sign-in on either way.", _bool),
     Setting("ARTME_LOGIN_LIMIT_ACCOUNT", "login_limit_account", "5/minute", "Sign-in attempts allowed per account (limits syntax, e.g. `5/minute`).", _rate),
     Setting("ARTME_LOGIN_LIMIT_ADDRESS", "login_limit_address", "20/minute", "Sign-in attempts allowed per client address.", _rate),
@@ -173,6 +174,7 @@ class Settings:
     reset_lifetime: int = 3600
     max_body_bytes: int = 1048576
     upload_quota_bytes: int = 104857600
+    clamd_socket: str = ""
     require_two_step: bool = False
     login_limit_account: str = "5/minute"
     login_limit_address: str = "20/minute"

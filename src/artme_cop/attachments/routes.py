@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from artme_cop import ratelimit
+from artme_cop.attachments import scanning
 from artme_cop.attachments import service as attachments
 from artme_cop.attachments import user_content
 from artme_cop.web.auth import require_actor
@@ -26,8 +27,8 @@ async def download(request: Request) -> Response:
 
 async def read_upload_form(request: Request) -> tuple[FormData, attachments.Upload | None]:
     """A posted multipart form with at most one file (python-multipart through Starlette),
-    its CSRF token checked; a file counts against the sender's upload budget and is read in
-    chunks up to one byte over the cap."""
+    its CSRF token checked; a file counts against the sender's upload budget, is read in
+    chunks up to one byte over the cap, and is scanned for malware when a scanner is set."""
     form = await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
     if not matches(request, form.get(FIELD)):
         raise CsrfFailed()
@@ -41,6 +42,8 @@ async def read_upload_form(request: Request) -> tuple[FormData, attachments.Uplo
         if not chunk:
             break
         data += chunk
+    # Before any transaction opens: a scan can take a while, and nothing waits on it.
+    await scanning.require_clean(request.app.state.settings.clamd_socket, bytes(data))
     return form, attachments.Upload(part.filename, bytes(data))
 
 

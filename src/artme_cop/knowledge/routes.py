@@ -117,8 +117,8 @@ async def resource_page(request: Request, *, errors: dict[str, str] | None = Non
 async def file_upload(request: Request) -> Response:
     actor = require_actor(request)
     public_id = request.path_params["resource_id"]
-    _form, upload = await read_upload_form(request)
     try:
+        _form, upload = await read_upload_form(request)
         async with request.app.state.uow() as uow:
             await files.add_file(uow, actor, public_id, upload)
     except attachments.TooLarge as exc:

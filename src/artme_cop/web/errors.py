@@ -16,7 +16,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from artme_cop.web.api import domain_error_response
 from artme_cop.web.auth import SignInRequired, sign_in_url
 from artme_cop.web.csrf import CsrfFailed
@@ -54,6 +54,11 @@ async def conflict(request: Request, exc: Exception) -> Response:
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
     return _page(request, 429, "Too many attempts", f"{exc.message} You can try again in {exc.retry_after} seconds.", headers={"Retry-After": str(exc.retry_after)})
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Unavailable)
+    return _page(request, 503, "Not possible right now", exc.message, headers={"Retry-After": "60"})
 
 
 async def csrf_failed(request: Request, exc: Exception) -> Response:
@@ -135,6 +140,7 @@ PAGE_HANDLERS: dict[Any, Handler] = {
     Invalid: invalid,
     Conflict: conflict,
     RateLimited: rate_limited,
+    Unavailable: unavailable,
     CsrfFailed: csrf_failed,
     SignInRequired: sign_in_required,
     MultiPartException: bad_form,
