@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from artme_cop.attachments import scanning
 from artme_cop.attachments import service as attachments
 from artme_cop.attachments.models import Attachment
 from artme_cop.errors import Invalid
@@ -148,8 +149,9 @@ async def import_archive(uow: UnitOfWork, path: Path, progress: Progress) -> int
 
 
 async def _import_files(uow: UnitOfWork, document: dict[str, Any], people: dict[str, int], resources: dict[int, int], progress: Progress) -> None:
-    """Check each file again like an upload, then store it under a new random name. Files are
-    written only after every check passed, so a refused archive leaves none behind."""
+    """Check each file again like an upload (the malware scan too, when one is set), then store
+    it under a new random name. Files are written only after every check passed, so a refused
+    archive leaves none behind."""
     listed = document.get("files", [])
     checked = []
     for values in listed:
@@ -157,6 +159,7 @@ async def _import_files(uow: UnitOfWork, document: dict[str, Any], people: dict[
         if data is None or values.get("resource_id") not in resources or values.get("uploader_id") not in people:
             raise Invalid("The archive lists a file that it does not hold, or of a resource or person it does not name; nothing was imported.")
         attachments.check(attachments.Upload(str(values["filename"]), data))
+        await scanning.require_clean(uow.settings.clamd_socket, data)
         checked.append((values, data))
     for number, (values, data) in enumerate(checked, start=1):
         uow.session.add(Attachment(
