@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from artme_cop.conversations.models import Message
@@ -73,13 +74,21 @@ def test_private_line_reaches_the_facilitators_only(app_client: TestClient, brow
         assert coach.request({"type": "dialogue.private_line", "session": room.session})["code"] == "forbidden"
 
 
-def test_report_alerts_facilitators_and_purge_keeps_only_reported(app_client: TestClient, browser: Callable[[str], TestClient], world: World, clock: MutableClock) -> None:
+@contextmanager
+def open_room(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> Iterator[tuple[Room, Socket, Socket, Socket]]:
+    """An open session of cohort A1 with Sam (student) and Fran (faculty) in it and Frankie
+    facilitating, each on a socket of their own: (room, Sam, Fran, Frankie)."""
     room = schedule(app_client, world)
-    student, faculty, facilitator = browser(world.student_a.email), browser(world.faculty_a.email), browser(world.facilitator_a.email)
-    assert accept(student, room) == 303 and accept(faculty, room) == 303
-    with connect(student) as raw_s, connect(faculty) as raw_t, connect(facilitator) as raw_f:
-        s, t, fac = Socket(raw_s), Socket(raw_t), Socket(raw_f)
+    assert accept(browser(world.student_a.email), room) == 303 and accept(browser(world.faculty_a.email), room) == 303
+    with connect(browser(world.student_a.email)) as raw_s, connect(browser(world.faculty_a.email)) as raw_t, connect(browser(world.facilitator_a.email)) as raw_f:
+        fac = Socket(raw_f)
         tool(fac, room, "move", to="open")
+        yield room, Socket(raw_s), Socket(raw_t), fac
+
+
+def test_report_alerts_facilitators_and_purge_keeps_only_reported(app_client: TestClient, browser: Callable[[str], TestClient], world: World, clock: MutableClock) -> None:
+    student, faculty, facilitator = browser(world.student_a.email), browser(world.faculty_a.email), browser(world.facilitator_a.email)
+    with open_room(app_client, browser, world) as (room, s, t, fac):
         harmful = say(t, room.main, "canary-reported remark", "t1")["seq"]
         assert say(s, room.main, "canary-ordinary words", "s1")["type"] == "ack"
         assert say(fac, room.back, "canary-backchannel note", "f1")["type"] == "ack"
@@ -149,12 +158,7 @@ def test_a_reported_message_keeps_its_text_past_the_purge_of_removed_messages(ap
     text to `artme-cop moderation purge`, except the reported one, which the dialogue holds
     for its incident handlers. The CLI runs as its own process, so it must load the dialogue's
     hold by itself."""
-    room = schedule(app_client, world)
-    student, faculty, facilitator = browser(world.student_a.email), browser(world.faculty_a.email), browser(world.facilitator_a.email)
-    assert accept(student, room) == 303 and accept(faculty, room) == 303
-    with connect(student) as raw_s, connect(faculty) as raw_t, connect(facilitator) as raw_f:
-        s, t, fac = Socket(raw_s), Socket(raw_t), Socket(raw_f)
-        tool(fac, room, "move", to="open")
+    with open_room(app_client, browser, world) as (room, s, t, fac):
         reported = say(t, room.main, "canary-reported remark", "t1")["seq"]
         other = say(t, room.main, "canary-other remark", "t2")["seq"]
         assert s.request({"type": "dialogue.report", "session": room.session, "conversation": room.main, "seq": reported, "reason": "Hurtful"})["type"] == "ack"
@@ -165,7 +169,7 @@ def test_a_reported_message_keeps_its_text_past_the_purge_of_removed_messages(ap
     assert done.returncode == 0, done.stderr
     assert "Removed messages purged: 1." in done.stdout
     assert _messages(app_client, room) == ["canary-reported remark", ""]
-    assert "canary-reported remark" in facilitator.get(f"/dialogue/{room.session}/incidents").text
+    assert "canary-reported remark" in browser(world.facilitator_a.email).get(f"/dialogue/{room.session}/incidents").text
 
 
 def _form_post(client: TestClient, page: str, action: str, **fields: str) -> int:

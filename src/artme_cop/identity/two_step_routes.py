@@ -7,9 +7,10 @@ The second step counts against the same per-account and per-address limits as th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable, TypeVar
 
 import segno
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from artme_cop.identity import queries
 from artme_cop.identity.models import Person
 from artme_cop.identity.routes import safe_next
 from artme_cop.identity.service import two_step
+from artme_cop.policy import Actor
 from artme_cop.web import flash
 from artme_cop.web.auth import actor_of, begin_session, end_session, half_signed_in, require_actor
 from artme_cop.web.client import client_address
@@ -27,6 +29,7 @@ from artme_cop.web.forms import text
 from artme_cop.web.templating import render
 
 ACCOUNT_PAGE = "/me/two-step"
+T = TypeVar("T")
 
 
 def _see(url: str) -> RedirectResponse:
@@ -106,33 +109,37 @@ async def start_submit(request: Request) -> Response:
 
 
 async def confirm_submit(request: Request) -> Response:
-    actor = require_actor(request)
-    form = await read_form(request)
-    await _count_attempt(request, actor.person_id, "two-step-change")
-    try:
-        async with request.app.state.uow() as uow:
-            codes, _ = await two_step.confirm_setup(uow, actor, form.get("code"))
-            person = await _person(uow, actor.person_id)
-    except Invalid as exc:
-        return await _account(request, errors={exc.field or "code": exc.message})
+    outcome = await _change(request, lambda uow, actor, form: two_step.confirm_setup(uow, actor, form.get("code")))
+    if isinstance(outcome, Response):
+        return outcome
+    person, (codes, _epoch) = outcome
     # Other sessions ended with the old epoch; this one goes on, with its second step passed.
     begin_session(request, person, two_step=True)
     return render(request, "identity/two_step_codes.html", {"codes": codes})
 
 
 async def off_submit(request: Request) -> Response:
+    outcome = await _change(request, lambda uow, actor, form: two_step.turn_off(uow, actor, password=form.get("password"), code=form.get("code")))
+    if isinstance(outcome, Response):
+        return outcome
+    begin_session(request, outcome[0])
+    flash.add(request, "Two-step sign-in is off. You were signed out everywhere else.")
+    return _see(ACCOUNT_PAGE)
+
+
+async def _change(request: Request, change: Callable[[Any, Actor, FormData], Awaitable[T]]) -> tuple[Person, T] | Response:
+    """Turn one's two-step sign-in on or off (a guess at a code, counted like a sign-in): the
+    person afterwards and the change's result, or the account page with the error."""
     actor = require_actor(request)
     form = await read_form(request)
     await _count_attempt(request, actor.person_id, "two-step-change")
     try:
         async with request.app.state.uow() as uow:
-            await two_step.turn_off(uow, actor, password=form.get("password"), code=form.get("code"))
+            result = await change(uow, actor, form)
             person = await _person(uow, actor.person_id)
     except Invalid as exc:
         return await _account(request, errors={exc.field or "_form": exc.message})
-    begin_session(request, person)
-    flash.add(request, "Two-step sign-in is off. You were signed out everywhere else.")
-    return _see(ACCOUNT_PAGE)
+    return person, result
 
 
 async def _person(uow: Any, person_id: int) -> Person:
