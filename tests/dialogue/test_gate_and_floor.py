@@ -8,10 +8,11 @@ from typing import Callable
 
 from starlette.testclient import TestClient
 
+from artme_cop.settings import Settings
 from tests.dialogue.conftest import Room, Socket, accept, connect, say, schedule, tool
 from tests.factories import World
 from tests.realtime.test_gateway import count_messages
-from tests.support import MutableClock
+from tests.support import MutableClock, soup
 
 
 def test_no_subscribe_and_no_send_before_accepting_the_current_version(app_client: TestClient, browser: Callable[[str], TestClient], world: World, settings: object) -> None:
@@ -103,6 +104,28 @@ def test_pause_freezes_input_and_resume_restores_the_locked_state(app_client: Te
         assert say(ws, room.main, "after the pause", "p2")["type"] == "ack"
         assert tool(fac, room, "move", to="close")["type"] == "ack"
         assert say(ws, room.main, "after close", "p3")["code"] == "forbidden"
+
+
+def test_a_post_refused_during_the_pause_keeps_its_text_and_leads_back(app_client: TestClient, browser: Callable[[str], TestClient], world: World, settings: Settings) -> None:
+    """The session page's plain form (no script): refused, the text is kept and the way back
+    to the session is offered; nothing is stored."""
+    room = schedule(app_client, world)
+    student = browser(world.student_a.email)
+    assert accept(student, room) == 303
+    with connect(browser(world.facilitator_a.email)) as raw_f:
+        fac = Socket(raw_f)
+        tool(fac, room, "move", to="open")
+        assert tool(fac, room, "move", to="pause", grounding="Breathe")["type"] == "ack"
+    page = soup(student.get(f"/dialogue/{room.session}"))
+    form = page.find("form", id="post-form")
+    fields = {field["name"]: field.get("value", "") for field in form.find_all("input") if field.get("name")}
+    before = count_messages(settings, room.main)
+    refused = student.post(form["action"], data={**fields, "body": "words written during the pause"}, follow_redirects=False)
+    assert refused.status_code == 403
+    shown = soup(refused)
+    assert shown.find("textarea", id="body").get_text() == "words written during the pause"
+    assert shown.find("a", string="Go back to where you were writing")["href"] == f"/dialogue/{room.session}"
+    assert count_messages(settings, room.main) == before
 
 
 def test_slow_mode_and_mute_follow_the_clock(app_client: TestClient, browser: Callable[[str], TestClient], world: World, clock: MutableClock) -> None:

@@ -51,6 +51,9 @@ async def conversation_page(request: Request, *, errors: dict[str, str] | None =
         "reactions": REACTIONS,
         "errors": errors or {},
         "form": {"body": body},
+        # A refused post from a feature's page (a dialogue room, a thread) is shown here with
+        # its text kept; the way back to the feature's page is offered with it.
+        "feature_page": elsewhere,
     }
     return render(request, "conversations/conversation.html", context, status_code=status)
 
