@@ -24,7 +24,10 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 WEB_STACK = ("starlette", "jinja2")
 LAYER_FILES = ("service.py", "queries.py", "models.py")
 # Service modules named after their subject rather than `service.py`; the same rules apply.
-SERVICE_MODULES = {"moderation/flags.py"}
+SERVICE_MODULES = {
+    "moderation/flags.py", "moderation/retention.py", "knowledge/views.py", "attachments/scanning.py",
+    *(f"identity/service/{name}" for name in ("accounts.py", "invitations.py", "organisation.py", "sessions.py", "two_step.py")),
+}
 # The modules allowed to name the program-admin role: the policy itself, the enum's home,
 # the service that creates admins, and the CLI and demo that call it.
 # create-admin grants the program-admin role, so its module names it; nothing else may.

@@ -15,6 +15,7 @@ from artme_cop import ratelimit
 from artme_cop.knowledge import cycle
 from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
+from artme_cop.knowledge import views
 from artme_cop.knowledge.diff import DiffLine
 from artme_cop.knowledge.models import Attribution, ResourceType
 from artme_cop.web.api import INTEGER, STRING, ApiCall, ApiRouter, Field, Param, Reply, Result, ok, query
@@ -75,7 +76,7 @@ def card_json(card: knowledge_search.Card) -> dict[str, Any]:
     return {"id": card.public_id, "title": card.title, "summary": card.summary, "type": card.type, "state": card.state, "origin": card.origin, "tags": card.tags, "phases": card.phases, "applied": card.applied}
 
 
-def resource_json(view: knowledge.ResourceView) -> dict[str, Any]:
+def resource_json(view: views.ResourceView) -> dict[str, Any]:
     r = view.resource
     return {
         "id": r.public_id, "title": view.shown.title, "summary": view.shown.summary, "html": view.shown.body_html, "version": view.shown.version,
@@ -94,7 +95,7 @@ def resource_json(view: knowledge.ResourceView) -> dict[str, Any]:
     }
 
 
-def _parent(view: knowledge.ResourceView) -> dict[str, Any] | None:
+def _parent(view: views.ResourceView) -> dict[str, Any] | None:
     if view.lineage is None or view.lineage.parent is None:
         return None
     pid, title, origin, version = view.lineage.parent
@@ -131,7 +132,7 @@ async def list_resources(call: ApiCall) -> Result:
 @router.operation("GET", "/resources/{resource_id}", summary="One resource", reply=Reply(200, "The resource as the caller may see it.", "Resource"), params=(RESOURCE,))
 async def get_resource(call: ApiCall) -> Result:
     async with call.uow(read_only=True) as uow:
-        view = await knowledge.resource_view(uow, call.actor, call.path["resource_id"])
+        view = await views.resource_view(uow, call.actor, call.path["resource_id"])
     return ok(resource_json(view))
 
 
@@ -142,7 +143,7 @@ async def get_resource(call: ApiCall) -> Result:
 async def diff_versions(call: ApiCall) -> Result:
     """Both versions must be readable by the caller (404 otherwise)."""
     async with call.uow(read_only=True) as uow:
-        _, diff = await knowledge.diff_versions(uow, call.actor, call.path["resource_id"], call.query["from"], call.query["to"])
+        _, diff = await views.diff_versions(uow, call.actor, call.path["resource_id"], call.query["from"], call.query["to"])
     return ok({"from": diff.older.number, "to": diff.newer.number, "changes": diff.changes, "title": _lines(diff.title), "summary": _lines(diff.summary), "body": _lines(diff.body)})
 
 

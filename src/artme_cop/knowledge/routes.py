@@ -22,13 +22,14 @@ from artme_cop.knowledge import cycle, files
 from artme_cop.knowledge import health as knowledge_health
 from artme_cop.knowledge import search as knowledge_search
 from artme_cop.knowledge import service as knowledge
+from artme_cop.knowledge import views
 from artme_cop.knowledge.models import Attribution, Decision, Priority, ReportKind, ResourceType, ReviewRole
 from artme_cop.program import fields as program_fields
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import text, values
+from artme_cop.web.forms import values
 from artme_cop.web.templating import render
 
 LABELS = {
@@ -81,7 +82,7 @@ async def health_page(request: Request) -> Response:
 async def new_page(request: Request, *, errors: dict[str, str] | None = None, form: dict[str, object] | None = None, status: int = 200) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
-        people = await knowledge.people_for_new(uow, actor)
+        people = await views.people_for_new(uow, actor)
     context = {"errors": errors or {}, "form": form or {"priority": "medium"}, "people": people, "action": "/knowledge/new", "editing": False, **LABELS}
     return render(request, "knowledge/edit.html", context, status_code=status)
 
@@ -108,7 +109,7 @@ async def create_submit(request: Request) -> Response:
 async def resource_page(request: Request, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
-        view = await knowledge.resource_view(uow, actor, request.path_params["resource_id"])
+        view = await views.resource_view(uow, actor, request.path_params["resource_id"])
         attached = await files.files_of(uow, actor, view.resource.public_id)
     context = {"view": view, "resource": view.resource, "files": attached, "max_kib": attachments.MAX_BYTES // 1024, "errors": errors or {}, **LABELS}
     return render(request, "knowledge/resource.html", context, status_code=status)
@@ -154,7 +155,7 @@ async def file_download(request: Request) -> Response:
 async def edit_page(request: Request, *, errors: dict[str, str] | None = None, form: dict[str, object] | None = None, status: int = 200) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
-        view = await knowledge.editable_view(uow, actor, request.path_params["resource_id"])
+        view = await views.editable_view(uow, actor, request.path_params["resource_id"])
     resource = view.resource
     current = form or {"type": resource.type, "title": resource.title, "summary": resource.summary, "body": resource.body, "change_target": resource.change_target, "priority": resource.priority, "tags": ", ".join(view.tags), "phases": [str(p) for p in view.phases]}
     context = {"errors": errors or {}, "form": current, "people": [], "action": f"/knowledge/{resource.public_id}/edit", "editing": True, "view": view, **LABELS}
@@ -255,7 +256,7 @@ async def adapt_submit(request: Request) -> Response:
 async def version_page(request: Request) -> Response:
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
-        loaded, version = await knowledge.read_version(uow, actor, request.path_params["resource_id"], request.path_params["number"])
+        loaded, version = await views.read_version(uow, actor, request.path_params["resource_id"], request.path_params["number"])
     return render(request, "knowledge/version.html", {"resource": loaded.resource, "version": version, **LABELS})
 
 
@@ -263,7 +264,7 @@ async def diff_page(request: Request) -> Response:
     actor = require_actor(request)
     params = request.query_params
     async with request.app.state.uow(read_only=True) as uow:
-        loaded, diff = await knowledge.diff_versions(uow, actor, request.path_params["resource_id"], params.get("from", ""), params.get("to", ""))
+        loaded, diff = await views.diff_versions(uow, actor, request.path_params["resource_id"], params.get("from", ""), params.get("to", ""))
     return render(request, "knowledge/diff.html", {"resource": loaded.resource, "diff": diff, **LABELS})
 
 
