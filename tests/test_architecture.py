@@ -123,3 +123,10 @@ def test_the_readme_table_names_only_real_settings() -> None:
 def test_every_module_has_a_docstring(path: Path) -> None:
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert docstring and docstring.strip(), f"{relative(path)} has no module docstring"
+
+
+def test_no_sql_is_built_from_f_strings() -> None:
+    """SEC-J2: SQL goes through SQLAlchemy's parameter binding; `text()` never takes an
+    f-string, so no value can become SQL."""
+    offenders = [relative(path) for path in MODULES if re.search(r"""\btext\(\s*f["']""", path.read_text(encoding="utf-8"))]
+    assert not offenders, f"text() built from an f-string in {offenders}"

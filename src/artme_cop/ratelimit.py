@@ -8,7 +8,6 @@ when `ARTME_REDIS_URL` is set, so that every server process counts against the s
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -18,10 +17,9 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from artme_cop import security_log
 from artme_cop.errors import RateLimited
 from artme_cop.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class RateLimiter:
         stats = await self._limiter.get_window_stats(item, *identifiers)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         # A log line, not an audit row: a refused request must stay cheap (SEC-I2, SEC-K1).
-        log.warning("rate limit %s reached for %s; retry after %d s", key[0] if key else "?", key[1] if len(key) > 1 else "?", retry_after)
+        security_log.event("rate_limited", outcome=security_log.REFUSED, limit=key[0] if key else "", key=key[1] if len(key) > 1 else "", retry_after=retry_after)
         raise RateLimited(f"{refusal} Wait a little and try again.", retry_after=retry_after)
 
     async def reset(self) -> None:

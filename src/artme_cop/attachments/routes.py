@@ -8,11 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from artme_cop import ratelimit
+from artme_cop import ratelimit, security_log
 from artme_cop.attachments import scanning
 from artme_cop.attachments import service as attachments
 from artme_cop.attachments import user_content
+from artme_cop.errors import DomainError
 from artme_cop.web.auth import require_actor
+from artme_cop.web.client import client_address
 from artme_cop.web.csrf import FIELD, MAX_FIELDS, MAX_PART_SIZE, CsrfFailed, matches
 
 READ_CHUNK = 64 * 1024
@@ -42,8 +44,14 @@ async def read_upload_form(request: Request) -> tuple[FormData, attachments.Uplo
         if not chunk:
             break
         data += chunk
-    # Before any transaction opens: a scan can take a while, and nothing waits on it.
-    await scanning.require_clean(request.app.state.settings.clamd_socket, bytes(data))
+    person, address = require_actor(request).person_id, client_address(request)
+    try:
+        # Before any transaction opens: a scan can take a while, and nothing waits on it.
+        await scanning.require_clean(request.app.state.settings.clamd_socket, bytes(data))
+    except DomainError as exc:
+        security_log.event("upload", outcome=security_log.REFUSED, person=person, address=address, size=len(data), reason=exc.code)
+        raise
+    security_log.event("upload", outcome=security_log.OK, person=person, address=address, size=len(data), path=request.url.path)
     return form, attachments.Upload(part.filename, bytes(data))
 
 

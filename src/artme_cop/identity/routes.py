@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from artme_cop import policy, ratelimit
+from artme_cop import policy, ratelimit, security_log
 from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
@@ -88,6 +88,7 @@ async def login_submit(request: Request) -> Response:
         begin_half_sign_in(request, person)
         return _redirect(f"/login/two-step?next={quote(target, safe='/')}")
     begin_session(request, person)
+    security_log.event("sign_in", outcome=security_log.OK, person=person.id, address=address, second_step="no")
     return _redirect(target)
 
 

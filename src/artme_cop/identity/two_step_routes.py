@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop import security_log
 from artme_cop.errors import Invalid
 from artme_cop.identity import queries
 from artme_cop.identity.models import Person
@@ -71,6 +72,7 @@ async def second_step_submit(request: Request) -> Response:
         context = {"next": target, "errors": {"code": two_step.WRONG_CODE}}
         return render(request, "identity/two_step_login.html", context, status_code=400)
     begin_session(request, person, two_step=True)
+    security_log.event("sign_in", outcome=security_log.OK, person=person.id, address=client_address(request), second_step="yes")
     return _see(target)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from artme_cop import policy
+from artme_cop import policy, security_log
 from artme_cop.identity.models import Person
 from artme_cop.moderation.models import AuditEntry
 from artme_cop.policy import Action, Actor
@@ -45,6 +45,10 @@ def record(
         address=address[:64],
     )
     uow.session.add(entry)
+    # The same act on the security log; the detail (which may quote a reason) stays in the table.
+    outcome = security_log.FAILED if action.endswith("_failed") else security_log.OK
+    target = f"{target_kind}:{target_id}" if target_kind else ""
+    security_log.event(action, outcome=outcome, person=actor_id, address=address, institution=institution_id, target=target)
     return entry
 
 

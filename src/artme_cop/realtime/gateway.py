@@ -43,6 +43,7 @@ from typing import Any, Awaitable, Callable
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from artme_cop import security_log
 from artme_cop.conversations import hooks as conversation_hooks
 from artme_cop.conversations import service as conversations
 from artme_cop.errors import DomainError, NotFound, RateLimited
@@ -58,6 +59,7 @@ from artme_cop.realtime.protocol import FrameError
 from artme_cop.realtime.ratelimit import TokenBucket
 from artme_cop.settings import Settings
 from artme_cop.unit_of_work import UnitOfWork
+from artme_cop.web.client import client_address
 
 log = logging.getLogger(__name__)
 
@@ -105,20 +107,24 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     realtime: Realtime = websocket.app.state.realtime
     actor: Actor | None = getattr(websocket.state, "actor", None)
     origin = websocket.headers.get("origin")
-    if origin != realtime.settings.base_url or actor is None:
-        log.warning("websocket refused: %s (origin %r)", "no session" if actor is None else "foreign origin", origin)
+    address = client_address(websocket)
+    refusal = (
+        "no_session" if actor is None else "foreign_origin" if origin != realtime.settings.base_url
+        else "too_many_connections" if realtime.connections.get(actor.person_id, 0) >= MAX_CONNECTIONS_PER_PERSON else None
+    )
+    if refusal is not None:
+        security_log.event("ws_connect", outcome=security_log.REFUSED, person=actor.person_id if actor else None, address=address, origin=origin, reason=refusal)
         await websocket.close(code=protocol.CLOSE_POLICY)
         return
-    if realtime.connections.get(actor.person_id, 0) >= MAX_CONNECTIONS_PER_PERSON:
-        log.warning("websocket refused: person %s has %d connections", actor.person_id, MAX_CONNECTIONS_PER_PERSON)
-        await websocket.close(code=protocol.CLOSE_POLICY)
-        return
+    assert actor is not None
+    security_log.event("ws_connect", outcome=security_log.OK, person=actor.person_id, address=address, origin=origin)
     await websocket.accept()
     realtime.connections[actor.person_id] = realtime.connections.get(actor.person_id, 0) + 1
     connection = Connection(websocket, actor, realtime)
     try:
         await connection.run()
     finally:
+        security_log.event("ws_disconnect", outcome=security_log.OK, person=actor.person_id, address=address, code=connection.closing)
         remaining = realtime.connections.get(actor.person_id, 1) - 1
         if remaining:
             realtime.connections[actor.person_id] = remaining
@@ -426,8 +432,8 @@ class Connection:
 
     def _refuse(self, frame: dict[str, Any] | None, exc: FrameError) -> None:
         self.refusals += 1
-        if exc.code == "forbidden" or exc.code == "not_found":
-            log.info("websocket person %s refused %s: %s", self.person_id, frame.get("type") if frame else "?", exc.code)
+        if exc.code in {"forbidden", "not_found", "rate_limited"}:
+            security_log.event("ws_refused", outcome=security_log.REFUSED, person=self.person_id, frame=frame.get("type") if frame else "", code=exc.code)
         self.reply(protocol.error(protocol.reply_ref(frame), exc.code, exc.message, **exc.extra))
         if self.refusals >= MAX_REFUSALS:
             log.warning("websocket of person %s closed after %d refused frames", self.person_id, self.refusals)

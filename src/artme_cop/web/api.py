@@ -29,7 +29,7 @@ from artme_cop.policy import Actor
 from artme_cop.ratelimit import Budget
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web import csrf
-from artme_cop.web.auth import actor_of
+from artme_cop.web.auth import actor_of, note_denial
 from artme_cop.web.json_errors import API_PREFIX, error_response
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -429,6 +429,8 @@ def _endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
         except ApiFailure as failure:
             return failure.response()
         except DomainError as exc:
+            if isinstance(exc, Forbidden):
+                note_denial(request)
             return domain_error_response(exc)
         return result.response()
 

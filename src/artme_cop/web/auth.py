@@ -17,12 +17,13 @@ from urllib.parse import quote
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from artme_cop import policy
+from artme_cop import policy, security_log
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.notifications import service as notifications
 from artme_cop.policy import Actor
 from artme_cop.web import csrf
+from artme_cop.web.client import client_address
 
 PERSON = "pid"
 EPOCH = "ep"
@@ -82,6 +83,15 @@ def require_actor(request: HTTPConnection) -> Actor:
     if actor is None:
         raise SignInRequired()
     return actor
+
+
+def note_denial(request: HTTPConnection) -> None:
+    """A permission denial on the security log (SEC-K1): who, from where, what they asked."""
+    actor = actor_of(request)
+    security_log.event(
+        "permission_denied", outcome=security_log.REFUSED, person=actor.person_id if actor else None, address=client_address(request),
+        method=request.scope.get("method", ""), path=request.url.path,
+    )
 
 
 def sign_in_url(request: Request) -> str:

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from artme_cop.web.api import domain_error_response
-from artme_cop.web.auth import SignInRequired, sign_in_url
+from artme_cop.web.auth import SignInRequired, note_denial, sign_in_url
 from artme_cop.web.csrf import CsrfFailed
 from artme_cop.web.json_errors import error_response, is_api_path
 from artme_cop.web.security import SECURITY_HEADERS
@@ -38,6 +38,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def forbidden(request: Request, exc: Exception) -> Response:
+    note_denial(request)
     return _page(request, 403, "Not allowed", "You do not have permission to do that.")
 
 
@@ -110,6 +111,8 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415
 def _api_error(request: Request, exc: Exception) -> Response:
     """The JSON error for a failure under /api that no API endpoint answered itself."""
     if isinstance(exc, DomainError):
+        if isinstance(exc, Forbidden):
+            note_denial(request)
         return domain_error_response(exc)
     if isinstance(exc, SignInRequired):
         return error_response(401, "sign_in_required", "Sign in first.")
