@@ -16,7 +16,6 @@ from typing import AsyncIterator
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -64,7 +63,7 @@ from artme_cop.realtime.hub import Hub
 from artme_cop.settings import Settings, load_settings
 from artme_cop.unit_of_work import UnitOfWork
 from artme_cop.web.api import ApiRouter, api_routes
-from artme_cop.web.auth import ActorMiddleware
+from artme_cop.web.auth import ActorMiddleware, SessionMiddleware
 from artme_cop.web.errors import EXCEPTION_HANDLERS
 from artme_cop.web.security import BodyLimitMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
 from artme_cop.web.templating import STATIC_DIR, make_templates
@@ -181,7 +180,7 @@ def create_app(
         Middleware(SameOriginMiddleware, base_url=settings.base_url),
         Middleware(
             SessionMiddleware,
-            secret_key=settings.secret_key.reveal(),
+            signing_keys=settings.signing_keys,
             session_cookie=session_cookie_name(settings),
             max_age=settings.session_lifetime,
             same_site="lax",

@@ -84,6 +84,13 @@ def _base_url(raw: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _secret_list(raw: str) -> tuple[Secret, ...]:
+    keys = tuple(Secret(key.strip()) for key in raw.split(",") if key.strip())
+    if any(len(key.reveal()) < 32 for key in keys):
+        raise ValueError("use at least 32 random characters for each key")
+    return keys
+
+
 def _optional_origin(raw: str) -> str:
     return _base_url(raw) if raw else ""
 
@@ -127,6 +134,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARTME_DATA_DIR", "data_dir", "./var", "Directory for the SQLite database, the generated secret key and the mail outbox.", Path),
     Setting("ARTME_DATABASE_URL", "database_url", "", "SQLAlchemy URL; default `sqlite+aiosqlite:///<data dir>/artme.db`. Use `postgresql+asyncpg://user@host/db` for PostgreSQL.", _database_url),
     Setting("ARTME_SECRET_KEY", "secret_key", "", "Key that signs sessions and invitation links. When unset, one is generated into `<data dir>/secret_key` on first start.", Secret),
+    Setting("ARTME_SECRET_KEY_PREVIOUS", "previous_secret_keys", "", "Former keys, comma-separated, still accepted for what they signed (sessions, invitation and file links) while they are listed, so the key can be replaced without signing everyone out; everything new is signed with ARTME_SECRET_KEY. Remove them once the session lifetime has passed, and what they signed is refused.", _secret_list),
     Setting("ARTME_REDIS_URL", "redis_url", "", "Redis URL (`redis://127.0.0.1:6379/0`). When set, rate limits (and the real-time broker) are shared by all server processes.", _redis_url),
     Setting("ARTME_REDIS_PREFIX", "redis_prefix", "artme", "Prefix of every Redis key and channel, so several installations (or test runs) can share one Redis.", _redis_prefix),
     Setting("ARTME_BASE_URL", "base_url", "http://127.0.0.1:8000", "Public origin of the server; used in links, the WebSocket Origin check, and to mark cookies Secure when https.", _base_url),
@@ -165,6 +173,7 @@ class Settings:
     data_dir: Path = Path("./var")
     database_url: str = ""
     secret_key: Secret = field(default_factory=lambda: Secret(""))
+    previous_secret_keys: tuple[Secret, ...] = ()
     redis_url: str = ""
     redis_prefix: str = "artme"
     base_url: str = "http://127.0.0.1:8000"
@@ -195,6 +204,11 @@ class Settings:
     removed_retention_days: int = 30
     gil_switch_us: int = 1000
     log_level: str = "INFO"
+
+    @property
+    def signing_keys(self) -> list[str]:
+        """Every accepted key, oldest first; itsdangerous signs with the last (key rotation)."""
+        return [key.reveal() for key in self.previous_secret_keys] + [self.secret_key.reveal()]
 
     @property
     def secure_cookies(self) -> bool:

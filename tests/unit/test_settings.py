@@ -112,6 +112,8 @@ def test_other_prefixes_are_ignored(tmp_path: Path) -> None:
         ("ARTME_FILES_BASE_URL", "files.cop.example.org"),
         ("ARTME_FILES_BASE_URL", "http://127.0.0.1:8000"),  # the app's own origin (the default ARTME_BASE_URL)
         ("ARTME_REQUIRE_TWO_STEP", "sometimes"),
+        ("ARTME_SECRET_KEY_PREVIOUS", "short"),
+        ("ARTME_SECRET_KEY_PREVIOUS", "a-long-enough-former-key-0123456789abcdef,short"),
     ],
 )
 def test_invalid_value_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:

@@ -45,7 +45,7 @@ def file_response(attachment: Attachment, path: Path) -> Response:
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key.reveal(), salt=_SALT)
+    return URLSafeSerializer(settings.signing_keys, salt=_SALT)
 
 
 def link_to(settings: Settings, attachment: Attachment, now: datetime) -> str:

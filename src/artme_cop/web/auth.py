@@ -12,8 +12,11 @@ sign-in (SEC-C7), a session without the second step acts without the roles that 
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import quote
 
+import itsdangerous
+from starlette.middleware import sessions
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,6 +35,36 @@ TWO_STEP = "2s"
 # Half signed in: the password was right, the second step is still to come.
 PENDING = "half"
 PENDING_SECONDS = 300
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    """Starlette's signed-cookie sessions with key rotation (SEC-D6): a cookie is signed with
+    the newest key and read with any key still listed; one signed with an older key is signed
+    anew on the next answer, so visitors move to the new key as they come back."""
+
+    def __init__(self, app: ASGIApp, *, signing_keys: list[str], **options: Any) -> None:
+        super().__init__(app, secret_key=signing_keys[-1], **options)
+        self.signer = itsdangerous.TimestampSigner(signing_keys)  # type: ignore[arg-type]
+        self.newest = itsdangerous.TimestampSigner(signing_keys[-1])
+        if len(signing_keys) > 1:
+            self.app = self._renewing(self.app)
+
+    def _renewing(self, app: ASGIApp) -> ASGIApp:
+        async def renew_old_signatures(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("session") and self._signed_with_an_older_key(scope):
+                # Older Starlette signs every answer's cookie anyway; newer versions only a changed session.
+                getattr(scope["session"], "mark_modified", lambda: None)()
+            await app(scope, receive, send)
+
+        return renew_old_signatures
+
+    def _signed_with_an_older_key(self, scope: Scope) -> bool:
+        cookie = HTTPConnection(scope).cookies.get(self.session_cookie, "")
+        try:
+            self.newest.unsign(cookie.encode("utf-8"), max_age=self.max_age)
+        except itsdangerous.BadSignature:
+            return True
+        return False
 
 
 class SignInRequired(Exception):

@@ -47,7 +47,7 @@ from artme_cop.unit_of_work import UnitOfWork
 
 
 def _serializer(uow: UnitOfWork) -> URLSafeSerializer:
-    return URLSafeSerializer(uow.settings.secret_key.reveal(), salt="artme-invitation")
+    return URLSafeSerializer(uow.settings.signing_keys, salt="artme-invitation")
 
 
 def invitation_link(uow: UnitOfWork, invitation: Invitation) -> str:
