@@ -45,6 +45,7 @@ from artme_cop.mail import Mailer, make_mailer
 from artme_cop.moderation import api as moderation_api
 from artme_cop.moderation import retention as removed_messages
 from artme_cop.moderation import routes as moderation_routes
+from artme_cop.moderation import screening as _screening  # noqa: F401  (screens every post, SEC-L1)
 from artme_cop.notifications import api as notifications_api
 from artme_cop.notifications import routes as notification_routes
 from artme_cop.notifications.jobs import run_digest_schedule

@@ -50,6 +50,27 @@ def hooked_kinds() -> frozenset[str]:
     return frozenset(_after_post)
 
 
+# A screen looks at every post, whatever its kind (the moderators' detector of patient
+# identifiers): `wants(body)` says cheaply whether a post concerns it, and the write path then
+# runs its hook in the post's transaction, like a kind's after-post hook.
+@dataclass(frozen=True)
+class Screen:
+    wants: Callable[[str], bool]
+    hook: AfterPost
+
+
+_screens: list[Screen] = []
+
+
+def screen_every_post(wants: Callable[[str], bool], hook: AfterPost) -> None:
+    _screens.append(Screen(wants, hook))
+
+
+def screened(bodies: list[str]) -> bool:
+    """Whether a screen wants any of these bodies (the write path must then run the hooks)."""
+    return any(screen.wants(body) for screen in _screens for body in bodies)
+
+
 async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
     by_kind: dict[str, list[StoredMessage]] = {}
     for item in stored:
@@ -58,6 +79,10 @@ async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
         hook = _after_post.get(kind)
         if hook is not None:
             await hook(uow, items)
+    for screen in _screens:
+        wanted = [item for item in stored if screen.wants(item.body)]
+        if wanted:
+            await screen.hook(uow, wanted)
 
 
 PageOf = Callable[["UnitOfWork", "Conversation", "int | None"], Awaitable["str | None"]]

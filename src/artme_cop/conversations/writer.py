@@ -112,6 +112,8 @@ class MessageWriter:
                 send.result.set_result(outcome)
 
     async def _needs_hooks(self, requests: list[SendRequest]) -> bool:
+        if hooks.screened([r.body for r in requests if isinstance(r.body, str)]):
+            return True
         hooked = hooks.hooked_kinds()
         if not hooked:
             return False

@@ -82,7 +82,8 @@ class Flag(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
-    flagger_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # None: flagged automatically (the screening for patient identifiers), by nobody.
+    flagger_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     reason: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,37 @@
+"""Screening posts for patient identifiers (SEC-L1). A post that seems to hold a medical
+record number or a date of birth is still posted (a false alarm must not silence anyone),
+but never silently: in the same transaction it gets an open flag from no one ("flagged
+automatically", reason: identifying details), so it reaches the moderators' queue, and its
+author is told at once, with the link to edit or delete it. Registered with the messaging
+core for every kind of conversation, so every door (forms, the API, the WebSocket) is
+screened alike.
+"""
+
+from __future__ import annotations
+
+from artme_cop.conversations import hooks
+from artme_cop.moderation import identifiers
+from artme_cop.moderation.flags import message_link
+from artme_cop.moderation.models import Flag, FlagReason, FlagStatus
+from artme_cop.notifications import service as notifications
+from artme_cop.notifications.models import NotificationKind
+from artme_cop.unit_of_work import UnitOfWork
+
+
+async def flag_identifiers(uow: UnitOfWork, stored: list[hooks.StoredMessage]) -> None:
+    now = uow.clock.now()
+    for message in stored:
+        kinds = " or ".join(identifiers.found(message.body))
+        uow.session.add(Flag(
+            message_id=message.message_id, conversation_id=message.conversation.id, flagger_id=None, reason=FlagReason.PRIVATE_DETAILS.value,
+            note=f"Flagged automatically: it may hold {kinds}.", created_at=now, status=FlagStatus.OPEN.value,
+        ))
+        await notifications.notify(
+            uow, recipients=[message.author_id], kind=NotificationKind.WARNING.value, conversation=message.conversation, seq=message.seq, actor_id=None,
+            summary=f"Your message may hold {kinds} of a patient. The moderators were asked to look; edit or delete it if it does.",
+            link=message_link(message.conversation.id, message.seq),
+        )
+    await uow.flush()
+
+
+hooks.screen_every_post(identifiers.any_found, flag_identifiers)
