@@ -24,7 +24,7 @@ from sqlalchemy import select
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from artme_cop.conversations import service as conversations
-from artme_cop.conversations.models import Conversation, ConversationKind, Message
+from artme_cop.conversations.models import Conversation, ConversationKind, Message, ReadMarker
 from artme_cop.forum import service as forum
 from artme_cop.forum.models import Category
 from artme_cop.identity import service as identity
@@ -62,6 +62,33 @@ MISSING_ID = 987654
 
 def counts(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, int]:
     return {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+# What a GET may write on purpose (SEC-E2): the audit entry of a privileged read (SEC-B6), and
+# the reader's own read position, moved forward to what the page showed (a thread or a lab
+# channel is marked read by reading it, so the pages keep working without scripts).
+RECORDED_READS = {"privileged_read", "message_history_read"}
+
+
+async def read_positions(app: Any) -> dict[tuple[int, int], int]:
+    async with app.state.uow(read_only=True) as uow:
+        rows = await uow.session.execute(select(ReadMarker.person_id, ReadMarker.conversation_id, ReadMarker.last_read_seq))
+        return {(person, conversation): seq for person, conversation, seq in rows}
+
+
+async def assert_get_changed_nothing(app: Any, before: dict[str, list[Any]], positions: dict[tuple[int, int], int], reader_id: int, label: str) -> None:
+    """SEC-E2: a GET changes no row but the audit entries of privileged reads it adds and the
+    reader's own read positions, which only move forward."""
+    after = await snapshot(app)
+    changed = sorted(name for name in before if name not in ("audit_log", "read_markers") and before[name] != after[name])
+    assert not changed, f"{label}: a GET changed {changed}"
+    audit_before, audit_after = before["audit_log"], after["audit_log"]
+    assert audit_after[: len(audit_before)] == audit_before, f"{label}: a GET changed audit entries"
+    async with app.state.uow(read_only=True) as uow:
+        added = (await uow.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id).offset(len(audit_before)))).all()
+    assert set(added) <= RECORDED_READS, f"{label}: a GET wrote audit entries {added}"
+    moved = {key: seq for key, seq in (await read_positions(app)).items() if positions.get(key) != seq}
+    assert all(person == reader_id and seq > positions.get((person, conversation), 0) for (person, conversation), seq in moved.items()), f"{label}: a GET moved {moved}"
 
 
 async def page_token(http: httpx.AsyncClient, *, signed_in: bool) -> str:
@@ -1778,6 +1805,7 @@ async def test_admin_action_outcome_matches_matrix(app: Any, client: httpx.Async
     if attribute is not None:
         await sign_in(client, getattr(world, attribute).email)
     before = await snapshot(app)
+    positions = await read_positions(app) if request.method == "GET" else {}
 
     response = await _send(client, request, signed_in=attribute is not None)
 
@@ -1797,6 +1825,8 @@ async def test_admin_action_outcome_matches_matrix(app: Any, client: httpx.Async
         assert after == before
     elif row.effect is not None:
         await row.effect(app, world)
+    if request.method == "GET":
+        await assert_get_changed_nothing(app, before, positions, getattr(world, attribute).id, f"{persona} on {row.name}")
 
 
 NOT_FOUND_CASES = [
