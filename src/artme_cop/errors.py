@@ -32,6 +32,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ConfirmationNeeded(DomainError):
+    """The text seems to hold something that must not be posted lightly (a patient's
+    identifiers, SEC-L1): nothing was stored; the author may check it and send it again,
+    confirmed."""
+
+    code = "confirm_needed"
+
+
 class Unavailable(DomainError):
     """A service the request needs (the malware scanner) does not answer; nothing was done."""
 

@@ -1,6 +1,6 @@
 // A conversation page: live messages and sending through the WebSocket, with the plain
 // form as the fallback when scripts or the socket are unavailable.
-import { newClientMsgId, sharedConnection } from "./live.js";
+import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const list = document.getElementById("messages");
 const form = document.getElementById("post-form");
@@ -104,10 +104,12 @@ if (form) {
     list.append(placeholder);
     textarea.value = "";
     idField.value = newClientMsgId();
-    live.send(conversation, body, clientMsgId).catch((error) => {
-      placeholder.remove();
-      textarea.value = body;
-      status.textContent = `Not sent: ${error.message || "please try again"}`;
-    });
+    live.send(conversation, body, clientMsgId)
+      .catch((error) => confirmIfWarned(error, () => live.send(conversation, body, clientMsgId, { confirm: true })))
+      .catch((error) => {
+        placeholder.remove();
+        textarea.value = body;
+        status.textContent = `Not sent: ${error.message || "please try again"}`;
+      });
   });
 }

@@ -2,7 +2,7 @@
 // floor, pause) and the facilitators' tools over the page's one WebSocket. The server
 // enforces every rule; this page only shows the state and sends intents. On every
 // (re)connect it asks for a snapshot of the room first (docs/protocol.md).
-import { newClientMsgId, sharedConnection } from "./live.js";
+import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const room = document.getElementById("dialogue-room");
 const session = Number(room.dataset.session);
@@ -249,10 +249,14 @@ function sendFrom(form, target) {
     const body = textarea.value;
     textarea.value = "";
     text("send-error", "");
-    live.send(to, body, newClientMsgId()).then((ack) => mine.add(ack.seq)).catch((error) => {
-      textarea.value = body;
-      text("send-error", error.message || "Not sent; please try again.");
-    });
+    const clientMsgId = newClientMsgId();
+    live.send(to, body, clientMsgId)
+      .catch((error) => confirmIfWarned(error, () => live.send(to, body, clientMsgId, { confirm: true })))
+      .then((ack) => mine.add(ack.seq))
+      .catch((error) => {
+        textarea.value = body;
+        text("send-error", error.message || "Not sent; please try again.");
+      });
   });
 }
 sendFrom(document.getElementById("post-form"), conversation);

@@ -1,6 +1,6 @@
 // A lab channel page: live messages, thread replies and pins through the WebSocket, with
 // the plain forms as the fallback when scripts or the socket are unavailable.
-import { newClientMsgId, sharedConnection } from "./live.js";
+import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const list = document.getElementById("messages");
 const threadList = document.getElementById("thread-messages");
@@ -129,7 +129,9 @@ function sendFrom(form, replyTo) {
     textarea.value = "";
     const frame = { type: "send", conversation, body, client_msg_id: newClientMsgId() };
     if (replyTo !== null) frame.reply_to = replyTo;
-    live.request(frame).catch((error) => {
+    live.request(frame)
+      .catch((error) => confirmIfWarned(error, () => live.request({ ...frame, confirm: true })))
+      .catch((error) => {
         textarea.value = body;
         status.textContent = `Not sent: ${error.message || "please try again"}`;
       });

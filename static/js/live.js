@@ -152,13 +152,21 @@ export class LiveConnection {
     this.write({ type: "unsubscribe", conversation, ref: this.ref() });
   }
 
-  send(conversation, body, clientMsgId = newClientMsgId()) {
+  send(conversation, body, clientMsgId = newClientMsgId(), extra = {}) {
     return new Promise((resolve, reject) => {
-      const frame = { type: "send", conversation, body, client_msg_id: clientMsgId, ref: this.ref() };
+      const frame = { type: "send", conversation, body, client_msg_id: clientMsgId, ...extra, ref: this.ref() };
       this.pending.set(clientMsgId, { frame, resolve, reject });
       this.write(frame);
     });
   }
+}
+
+// A text the server's screen warned about (a patient's identifiers) is refused with
+// `confirm_needed` and nothing is posted; the author is asked, and `resend` sends it again
+// confirmed only if they agree. Any other refusal, or a "no", goes on to the caller.
+export function confirmIfWarned(error, resend) {
+  if (error && error.code === "confirm_needed" && window.confirm(`${error.message}\n\nPost it anyway?`)) return resend();
+  return Promise.reject(error);
 }
 
 let shared = null;

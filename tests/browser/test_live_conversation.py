@@ -67,3 +67,47 @@ async def test_form_works_without_javascript(live_server: LiveServer, browser: B
     await page.get_by_role("textbox", name="Message").fill("Posted without scripts")
     await page.get_by_role("button", name="Send").click()
     await expect(page.locator("#messages > li").last).to_contain_text("Posted without scripts")
+
+
+async def test_a_message_with_a_record_number_is_posted_only_once_confirmed(live_server: LiveServer, browser: Browser) -> None:
+    """SEC-L1 in the page: the server's warning comes as a dialog before anything is posted;
+    "cancel" keeps the text unsent, "OK" posts it. Without the script the same warning is a
+    page with the form again and a box to confirm."""
+    base, password = live_server.base_url, live_server.admin_password
+    errors: list[str] = []
+    page = await _signed_in_page(browser, base, "tomas.reyes@riverside.example.edu", password, errors)
+    await expect(page.locator("#messages > li")).to_have_count(3)
+    await expect(page.locator("#body-guidance")).to_contain_text("no names, record numbers or dates of birth")
+    box = page.get_by_role("textbox", name="Message")
+    dialogs: list[str] = []
+
+    async def answer(accept: bool) -> None:
+        async def on_dialog(dialog: object) -> None:
+            dialogs.append(dialog.message)  # type: ignore[attr-defined]
+            await (dialog.accept() if accept else dialog.dismiss())  # type: ignore[attr-defined]
+
+        page.once("dialog", on_dialog)
+        await page.get_by_role("button", name="Send").click()
+
+    await box.fill("Seen today, MRN 12345678, doing well.")
+    await answer(accept=False)
+    await expect(page.locator("#live-status")).to_contain_text("Not sent")
+    assert await box.input_value() == "Seen today, MRN 12345678, doing well."
+    assert "medical record number" in dialogs[0]
+    await expect(page.locator("#messages > li")).to_have_count(3)
+
+    await answer(accept=True)
+    await expect(page.locator("#messages > li")).to_have_count(4)
+    await expect(page.locator("#messages > li").last).to_contain_text("MRN 12345678")
+    await expect(page.locator("[data-pending]")).to_have_count(0)
+
+    # The plain form (as without scripts): the page of the warning, then confirmed.
+    await box.fill("Follow-up: DOB 02/03/1950.")
+    await page.evaluate("document.getElementById('post-form').submit()")
+    await expect(page.get_by_role("heading", name="Check your message before it is posted")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("a date of birth")
+    await check_accessibility(page, "confirmation page")
+    await page.get_by_role("checkbox", name="I checked").check()
+    await page.get_by_role("button", name="Post").click()
+    await expect(page.locator("#messages > li").last).to_contain_text("DOB 02/03/1950")
+    assert_no_csp_errors(errors)

@@ -34,6 +34,7 @@ async def read_upload_form(request: Request) -> tuple[FormData, attachments.Uplo
     form = await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
     if not matches(request, form.get(FIELD)):
         raise CsrfFailed()
+    request.state.form = form  # for an error page that offers the form again
     part = form.get("file")
     if not isinstance(part, UploadFile) or not part.filename:
         return form, None

@@ -35,13 +35,16 @@ def register(registry: CommandRegistry, writer: MessageWriter) -> None:
         if wait:
             raise RateLimited("You are sending too fast.", retry_after=protocol.retry_after(wait))
         posted = await writer.post(
-            context.actor, conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id"), reply_to=frame.get("reply_to")
+            context.actor, conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id"), reply_to=frame.get("reply_to"),
+            confirmed=protocol.bool_field(frame, "confirm", default=False),
         )
         return {**posted.ack(), "duplicate": posted.duplicate}
 
     async def edit(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
         async with context.uow() as uow:
-            message = await service.edit_message(uow, context.actor, _conversation(frame), _seq(frame), body=frame.get("body"))
+            message = await service.edit_message(
+                uow, context.actor, _conversation(frame), _seq(frame), body=frame.get("body"), confirmed=protocol.bool_field(frame, "confirm", default=False)
+            )
         return {"conversation": message.conversation_id, "seq": message.seq}
 
     async def delete(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
@@ -50,9 +53,7 @@ def register(registry: CommandRegistry, writer: MessageWriter) -> None:
         return {"conversation": message.conversation_id, "seq": message.seq}
 
     async def react(context: CommandContext, frame: dict[str, Any]) -> dict[str, Any]:
-        on = frame.get("on", True)
-        if not isinstance(on, bool):
-            raise protocol.FrameError("invalid", "`on` must be true or false.")
+        on = protocol.bool_field(frame, "on", default=True)
         async with context.uow() as uow:
             counts = await service.react(uow, context.actor, _conversation(frame), _seq(frame), emoji=frame.get("emoji"), on=on)
         return {"counts": counts}

@@ -51,24 +51,32 @@ def hooked_kinds() -> frozenset[str]:
 
 
 # A screen looks at every post, whatever its kind (the moderators' detector of patient
-# identifiers): `wants(body)` says cheaply whether a post concerns it, and the write path then
-# runs its hook in the post's transaction, like a kind's after-post hook.
+# identifiers): `wants(body)` says cheaply whether a post concerns it. A post it wants is
+# refused until its author confirms it, with `warning(body)` as the reason (SEC-L1: warned
+# before it is published); once confirmed, the write path runs its hook in the post's
+# transaction, like a kind's after-post hook, and so does an edit.
 @dataclass(frozen=True)
 class Screen:
     wants: Callable[[str], bool]
     hook: AfterPost
+    warning: Callable[[str], str]
 
 
 _screens: list[Screen] = []
 
 
-def screen_every_post(wants: Callable[[str], bool], hook: AfterPost) -> None:
-    _screens.append(Screen(wants, hook))
+def screen_every_post(wants: Callable[[str], bool], hook: AfterPost, warning: Callable[[str], str]) -> None:
+    _screens.append(Screen(wants, hook, warning))
 
 
 def screened(bodies: list[str]) -> bool:
     """Whether a screen wants any of these bodies (the write path must then run the hooks)."""
     return any(screen.wants(body) for screen in _screens for body in bodies)
+
+
+def warning_for(body: str) -> str | None:
+    """What the author must be told before this body is posted, if a screen wants it."""
+    return next((screen.warning(body) for screen in _screens if screen.wants(body)), None)
 
 
 async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
@@ -79,6 +87,10 @@ async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
         hook = _after_post.get(kind)
         if hook is not None:
             await hook(uow, items)
+    await run_screens(uow, stored)
+
+
+async def run_screens(uow: UnitOfWork, stored: list[StoredMessage]) -> None:
     for screen in _screens:
         wanted = [item for item in stored if screen.wants(item.body)]
         if wanted:

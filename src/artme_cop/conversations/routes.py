@@ -19,7 +19,7 @@ from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Forbidden, Invalid
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import page_key, text
+from artme_cop.web.forms import confirmed, page_key, text
 from artme_cop.web.templating import render
 
 PAGE_SIZE = 50
@@ -64,7 +64,9 @@ async def message_submit(request: Request) -> Response:
     conversation_id = request.path_params["conversation_id"]
     try:
         async with request.app.state.uow() as uow:
-            posted = await conversations.post_message(uow, actor, conversation_id, body=text(form, "body"), client_msg_id=text(form, "client_msg_id"))
+            posted = await conversations.post_message(
+                uow, actor, conversation_id, body=text(form, "body"), client_msg_id=text(form, "client_msg_id"), confirmed=confirmed(form)
+            )
     except (Invalid, Forbidden) as exc:
         return await conversation_page(request, errors={exc.field or "body": exc.message}, body=text(form, "body"), status=400 if isinstance(exc, Invalid) else 403)
     return RedirectResponse(f"/conversations/{posted.conversation_id}#m{posted.seq}", status_code=303)

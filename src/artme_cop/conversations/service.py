@@ -22,7 +22,7 @@ from artme_cop.conversations import hooks, queries
 from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, ConversationMember, Message, MessageEdit, Reaction, ReadMarker
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
 from artme_cop.conversations.statements import ConversationRow, CoreStatements, statements_for
-from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from artme_cop.errors import ConfirmationNeeded, Conflict, DomainError, Forbidden, Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Person
 from artme_cop.policy import Action, Actor, SpaceScope
@@ -55,6 +55,8 @@ class SendRequest:
     body: object
     client_msg_id: object
     reply_to: object = None
+    # The author saw the screen's warning (a patient's identifiers) and posts anyway.
+    confirmed: bool = False
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -183,6 +185,15 @@ def clean_body(body: object) -> str:
     return text
 
 
+def require_confirmed(text: str, confirmed: bool) -> None:
+    """Refuse a text a screen wants until its author confirms it (SEC-L1: the warning comes
+    before anything is published)."""
+    if not confirmed:
+        warning = hooks.warning_for(text)
+        if warning is not None:
+            raise ConfirmationNeeded(warning, field="body")
+
+
 def clean_client_msg_id(value: object) -> str:
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise Invalid("client_msg_id must be 1 to 64 letters, digits or _.:-", field="client_msg_id")
@@ -233,15 +244,16 @@ async def set_members(uow: UnitOfWork, conversation: Conversation, members: dict
 
 
 async def post_message(
-    uow: UnitOfWork, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None
+    uow: UnitOfWork, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None, confirmed: bool = False
 ) -> Posted:
     """Add a message to a conversation, or return the one this client_msg_id already made.
 
     Who: `message.post` on the conversation (can read it, not locked).
     Emits: message/add on conv:<id>, and mention/add on person:<id> for each mentioned person.
-    Raises: NotFound (missing or hidden conversation), Forbidden (locked), Invalid (body, ids).
+    Raises: NotFound (missing or hidden conversation), Forbidden (locked), Invalid (body, ids),
+    ConfirmationNeeded (a screen wants the text and `confirmed` is false).
     """
-    [outcome] = await post_messages(uow, [SendRequest(actor, conversation_id, body, client_msg_id, reply_to)])
+    [outcome] = await post_messages(uow, [SendRequest(actor, conversation_id, body, client_msg_id, reply_to, confirmed)])
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
@@ -358,6 +370,7 @@ def _accept(db: CoreStatements, request: SendRequest, conversations: dict[int, C
     reply_seq = None if request.reply_to in (None, "") else _key(request.reply_to, "reply_to")
     if reply_seq is not None and not 1 <= reply_seq <= conversation.last_seq:
         raise Invalid("The message you reply to does not exist.", field="reply_to")
+    require_confirmed(text, request.confirmed)  # before the kind's check, which may note the post
     mention_ids = [pid for pid in find_mentions(text) if pid != actor.person_id]
     mentioned = _addressable_on(db.connection, conversation, mention_ids) if mention_ids else []
     check = hooks.accept_check(conversation.kind)
@@ -464,8 +477,9 @@ async def _own_or_moderated(uow: UnitOfWork, actor: Actor, conversation_id: obje
     return conversation, message
 
 
-async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object, *, body: object) -> Message:
-    """Change one's own message, keeping the earlier text in the edit history.
+async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: object, *, body: object, confirmed: bool = False) -> Message:
+    """Change one's own message, keeping the earlier text in the edit history; the new text
+    is screened as a new post is.
 
     Who: `message.edit` (the author). Emits: edited/update on conv:<id>.
     """
@@ -474,6 +488,7 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     if message.deleted_at is not None:
         raise Conflict("A deleted message cannot be edited.")
     text = clean_body(body)
+    require_confirmed(text, confirmed)
     now = uow.clock.now()
     uow.session.add(MessageEdit(message_id=message.id, body=message.body, edited_at=now, editor_id=actor.person_id))
     conversation = await access_conversation(uow, actor, conversation_id)
@@ -482,6 +497,10 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     message.body = text
     message.html = render_markdown(text, _shown_mentions(mentioned, message.author_alias))
     message.edited_at = now
+    await hooks.run_screens(uow, [hooks.StoredMessage(
+        conversation=conversation, message_id=message.id, seq=message.seq, author_id=message.author_id, body=text,
+        reply_to=message.reply_to_seq, mentioned=tuple(p.id for p in mentioned), created_at=message.created_at,
+    )])
     author = await identity.get_profile(uow, actor)
     uow.emit(_change_event("edited", "update", message, author))
     return message

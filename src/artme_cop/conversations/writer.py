@@ -58,12 +58,12 @@ class MessageWriter:
         # feature's conversations (forum threads) through the path that runs its hooks.
         self._kinds: dict[int, str] = {}
 
-    async def post(self, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None) -> Posted:
+    async def post(self, actor: Actor, conversation_id: object, *, body: object, client_msg_id: object, reply_to: object = None, confirmed: bool = False) -> Posted:
         """Post a message; returns once it is committed (or raises the domain error)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Send(SendRequest(actor, conversation_id, body, client_msg_id, reply_to), future))
+        self._queue.put_nowait(_Send(SendRequest(actor, conversation_id, body, client_msg_id, reply_to, confirmed), future))
         return await future
 
     async def stop(self) -> None:

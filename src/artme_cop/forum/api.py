@@ -153,6 +153,10 @@ router = ApiRouter("/forum", tag="forum", description="Categories, threads and p
 THREAD = path_id("thread_id", "thread")
 SEQ = path_id("seq", "post (its seq in the thread)")
 BODY = Field("body", STRING, "The post's markdown.", required=True, max_length=conversations.MAX_BODY)
+CONFIRM = Field(
+    "confirm", BOOLEAN,
+    "true: post the text although the screen for patient identifiers warned about it (a first try without it gets 409 `confirm_needed`; the post is then flagged for the moderators).",
+)
 CLIENT_MSG_ID = Field("client_msg_id", STRING, "Chosen by the client (1-64 of A-Z a-z 0-9 _ . : -); a retry with the same one stores nothing twice.", required=True, max_length=64)
 CATEGORY_FIELDS = (
     Field("name", STRING, "The category's name.", required=True, max_length=100),
@@ -266,12 +270,15 @@ async def list_threads(call: ApiCall) -> Result:
         Field("title", STRING, "The title.", required=True, max_length=forum.TITLE_LIMIT),
         BODY,
         CLIENT_MSG_ID,
+        CONFIRM,
     ),
-    errors=(403, 404), posting=True,
+    errors=(403, 404, 409), posting=True,
 )
 async def create_thread(call: ApiCall) -> Result:
+    fields = dict(call.body)
+    confirmed = fields.pop("confirm", False)
     async with call.uow() as uow:
-        thread = await forum.start_thread(uow, call.actor, **call.body)
+        thread = await forum.start_thread(uow, call.actor, **fields, confirmed=confirmed)
     return created({"id": thread.id, "conversation": thread.conversation_id, "url": _thread_url(thread.id)}, _thread_url(thread.id))
 
 
@@ -311,13 +318,15 @@ async def list_posts(call: ApiCall) -> Result:
 @router.operation(
     "POST", "/threads/{thread_id}/posts", summary="Reply in a thread", reply=Reply(201, "The acknowledgement (also on a retry with the same client_msg_id).", "Posted"),
     params=(THREAD,),
-    body=(BODY, CLIENT_MSG_ID, Field("reply_to", INTEGER, "The seq of the post this answers.", nullable=True)),
-    errors=(403,), posting=True,
+    body=(BODY, CLIENT_MSG_ID, Field("reply_to", INTEGER, "The seq of the post this answers.", nullable=True), CONFIRM),
+    errors=(403, 409), posting=True,
 )
 async def reply(call: ApiCall) -> Result:
     """A locked thread refuses with 403."""
+    fields = dict(call.body)
+    confirmed = fields.pop("confirm", False)
     async with call.uow() as uow:
-        posted = await forum.reply(uow, call.actor, call.path["thread_id"], **call.body)
+        posted = await forum.reply(uow, call.actor, call.path["thread_id"], **fields, confirmed=confirmed)
     thread_id = int(call.path["thread_id"])
     return created({"thread": thread_id, **posted.ack(), "duplicate": posted.duplicate}, f"{_thread_url(thread_id)}/posts/{posted.seq}")
 
@@ -336,12 +345,12 @@ async def get_post(call: ApiCall) -> Result:
 
 @router.operation(
     "PATCH", "/threads/{thread_id}/posts/{seq}", summary="Edit one's own post", reply=Reply(200, "The post as edited.", "Post"),
-    params=POST_PARAMS, body=(BODY,), errors=(403, 409),
+    params=POST_PARAMS, body=(BODY, CONFIRM), errors=(403, 409),
 )
 async def edit_post(call: ApiCall) -> Result:
     """The earlier text is kept in the edit history, which moderators can read."""
     async with call.uow() as uow:
-        await forum.edit_post(uow, call.actor, call.path["thread_id"], call.path["seq"], body=call.body["body"])
+        await forum.edit_post(uow, call.actor, call.path["thread_id"], call.path["seq"], body=call.body["body"], confirmed=call.body.get("confirm", False))
         view = await forum.read_post(uow, call.actor, call.path["thread_id"], call.path["seq"])
     return ok(post_json(view))
 

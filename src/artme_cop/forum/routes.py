@@ -26,7 +26,7 @@ from artme_cop.policy import Actor
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import page_key, text
+from artme_cop.web.forms import confirmed, page_key, text
 from artme_cop.web.templating import render
 
 
@@ -126,7 +126,8 @@ async def create_thread(request: Request) -> Response:
     try:
         async with request.app.state.uow() as uow:
             thread = await forum.start_thread(
-                uow, actor, category=values["category"], where=values["where"], title=values["title"], body=values["body"], client_msg_id=values["client_msg_id"]
+                uow, actor, category=values["category"], where=values["where"], title=values["title"], body=values["body"], client_msg_id=values["client_msg_id"],
+                confirmed=confirmed(form),
             )
     except (Invalid, Forbidden) as exc:
         status = 403 if isinstance(exc, Forbidden) else 400
@@ -202,7 +203,9 @@ async def reply(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     try:
         async with request.app.state.uow() as uow:
-            posted = await forum.reply(uow, actor, thread_id, body=values["body"], client_msg_id=values["client_msg_id"], reply_to=values["reply_to"] or None)
+            posted = await forum.reply(
+                uow, actor, thread_id, body=values["body"], client_msg_id=values["client_msg_id"], reply_to=values["reply_to"] or None, confirmed=confirmed(form)
+            )
     except (Invalid, Forbidden) as exc:
         status = 403 if isinstance(exc, Forbidden) else 400
         return await thread_page(request, form=values, errors={"body": exc.message}, status=status)
@@ -224,7 +227,7 @@ async def edit_submit(request: Request) -> Response:
     thread_id, seq = request.path_params["thread_id"], request.path_params["seq"]
     try:
         async with request.app.state.uow() as uow:
-            message = await forum.edit_post(uow, actor, thread_id, seq, body=text(form, "body"))
+            message = await forum.edit_post(uow, actor, thread_id, seq, body=text(form, "body"), confirmed=confirmed(form))
     except (Invalid, Conflict) as exc:
         return await edit_page(request, body=text(form, "body"), errors={"body": exc.message}, status=400 if isinstance(exc, Invalid) else 409)
     return RedirectResponse(_thread_url(int(thread_id), message.seq), status_code=303)

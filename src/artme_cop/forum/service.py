@@ -179,7 +179,7 @@ def clean_title(value: object) -> str:
 
 
 async def start_thread(
-    uow: UnitOfWork, actor: Actor, *, category: object, where: object, title: object, body: object, client_msg_id: object
+    uow: UnitOfWork, actor: Actor, *, category: object, where: object, title: object, body: object, client_msg_id: object, confirmed: bool = False
 ) -> Thread:
     """Open a thread with its first post.
 
@@ -205,7 +205,7 @@ async def start_thread(
     )
     uow.session.add(thread)
     await uow.flush()
-    await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id)
+    await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id, confirmed=confirmed)
     return thread
 
 
@@ -383,10 +383,12 @@ async def _message(uow: UnitOfWork, conversation: Conversation, seq: object) -> 
     return message
 
 
-async def reply(uow: UnitOfWork, actor: Actor, thread_ref: object, *, body: object, client_msg_id: object, reply_to: object = None) -> conversations.Posted:
+async def reply(
+    uow: UnitOfWork, actor: Actor, thread_ref: object, *, body: object, client_msg_id: object, reply_to: object = None, confirmed: bool = False
+) -> conversations.Posted:
     """Post in a thread (the core checks the lock and the body; the hook updates the thread)."""
     _, conversation = await access_thread(uow, actor, thread_ref)
-    posted = await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id, reply_to=reply_to)
+    posted = await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id, reply_to=reply_to, confirmed=confirmed)
     await conversations.mark_read(uow, actor, conversation.id, seq=posted.seq)
     return posted
 
@@ -400,11 +402,11 @@ async def own_post(uow: UnitOfWork, actor: Actor, conversation: Conversation, se
     return message
 
 
-async def edit_post(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object, *, body: object) -> Message:
+async def edit_post(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object, *, body: object, confirmed: bool = False) -> Message:
     """Who: the author. The earlier text goes to the edit history (moderators can read it)."""
     _, conversation = await access_thread(uow, actor, thread_ref)
     message = await own_post(uow, actor, conversation, seq)
-    return await conversations.edit_message(uow, actor, conversation.id, message.seq, body=body)
+    return await conversations.edit_message(uow, actor, conversation.id, message.seq, body=body, confirmed=confirmed)
 
 
 async def delete_post(uow: UnitOfWork, actor: Actor, thread_ref: object, seq: object) -> Message:

@@ -26,7 +26,7 @@ from artme_cop.labs import sessions as lab_sessions
 from artme_cop.web import flash
 from artme_cop.web.auth import require_actor
 from artme_cop.web.csrf import read_form
-from artme_cop.web.forms import page_key, text
+from artme_cop.web.forms import confirmed, page_key, text
 from artme_cop.web.templating import render
 
 
@@ -152,7 +152,7 @@ async def post_message(request: Request) -> Response:
     else:
         form = await read_form(request)
     channel_id = request.path_params["channel_id"]
-    fields = {"body": text(form, "body"), "client_msg_id": text(form, "client_msg_id"), "reply_to": text(form, "reply_to") or None}
+    fields = {"body": text(form, "body"), "client_msg_id": text(form, "client_msg_id"), "reply_to": text(form, "reply_to") or None, "confirmed": confirmed(form)}
     try:
         async with request.app.state.uow() as uow:
             posted = await labs.post(uow, actor, channel_id, upload=upload, **fields)
@@ -179,7 +179,7 @@ async def edit_message(request: Request) -> Response:
     channel_id, seq = request.path_params["channel_id"], request.path_params["seq"]
     async with request.app.state.uow() as uow:
         channel = await labs.channel_message(uow, actor, channel_id)
-        await conversations.edit_message(uow, actor, channel.conversation_id, seq, body=text(form, "body"))
+        await conversations.edit_message(uow, actor, channel.conversation_id, seq, body=text(form, "body"), confirmed=confirmed(form))
     return _see_other(f"/labs/channels/{channel_id}#m{seq}")
 
 

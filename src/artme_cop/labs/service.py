@@ -412,19 +412,22 @@ async def thread_root(uow: UnitOfWork, conversation_id: int, reply_to: object) -
 
 
 async def post(
-    uow: UnitOfWork, actor: Actor, channel_id: object, *, body: object, client_msg_id: object, reply_to: object = None, upload: attachments.Upload | None = None
+    uow: UnitOfWork, actor: Actor, channel_id: object, *, body: object, client_msg_id: object, reply_to: object = None,
+    upload: attachments.Upload | None = None, confirmed: bool = False,
 ) -> conversations.Posted:
     """Post in a channel, or reply in a thread, maybe with one attached file; the core
     checks and stores the message, the attachments package the file (shared package)."""
     _team, _ref, channel = await access_channel(uow, actor, channel_id)
     root = await thread_root(uow, channel.conversation_id, reply_to)
     if upload is None:
-        return await conversations.post_message(uow, actor, channel.conversation_id, body=body, client_msg_id=client_msg_id, reply_to=root)
+        return await conversations.post_message(uow, actor, channel.conversation_id, body=body, client_msg_id=client_msg_id, reply_to=root, confirmed=confirmed)
     conversation = await conversations.access_conversation(uow, actor, channel.conversation_id)
     attachment = await attachments.attach(uow, actor, conversation, upload)
     text = body.strip() if isinstance(body, str) else ""
     link = attachments.markdown_link(attachment)
-    posted = await conversations.post_message(uow, actor, conversation.id, body=f"{text}\n\n{link}" if text else link, client_msg_id=client_msg_id, reply_to=root)
+    posted = await conversations.post_message(
+        uow, actor, conversation.id, body=f"{text}\n\n{link}" if text else link, client_msg_id=client_msg_id, reply_to=root, confirmed=confirmed
+    )
     attachment.seq = posted.seq
     return posted
 

@@ -1,13 +1,16 @@
-"""Screening posts for patient identifiers (SEC-L1). A post that seems to hold a medical
-record number or a date of birth is still posted (a false alarm must not silence anyone),
-but never silently: in the same transaction it gets an open flag from no one ("flagged
-automatically", reason: identifying details), so it reaches the moderators' queue, and its
-author is told at once, with the link to edit or delete it. Registered with the messaging
-core for every kind of conversation, so every door (forms, the API, the WebSocket) is
-screened alike.
+"""Screening posts for patient identifiers (SEC-L1). A post or an edit that seems to hold a
+medical record number or a date of birth is first refused with a warning (nothing is
+published): its author takes the identifier out, or, since a false alarm must not silence
+anyone, confirms it. A confirmed one is posted but never silently: in the same transaction it
+gets an open flag from no one ("flagged automatically", reason: identifying details), so it
+reaches the moderators' queue, and its author is told, with the link to edit or delete it.
+Registered with the messaging core for every kind of conversation, so every door (forms, the
+API, the WebSocket) is screened alike.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from artme_cop.conversations import hooks
 from artme_cop.moderation import identifiers
@@ -18,9 +21,22 @@ from artme_cop.notifications.models import NotificationKind
 from artme_cop.unit_of_work import UnitOfWork
 
 
+def warning(body: str) -> str:
+    kinds = " or ".join(identifiers.found(body))
+    return (
+        f"This message seems to hold {kinds} of a patient. Nobody may be identifiable here: take it out."
+        " If it is not what it seems, send it again and confirm; the moderators will be asked to look."
+    )
+
+
 async def flag_identifiers(uow: UnitOfWork, stored: list[hooks.StoredMessage]) -> None:
     now = uow.clock.now()
+    already = set(await uow.session.scalars(select(Flag.message_id).where(
+        Flag.message_id.in_([m.message_id for m in stored]), Flag.flagger_id.is_(None), Flag.status == FlagStatus.OPEN.value,
+    )))
     for message in stored:
+        if message.message_id in already:
+            continue  # an edit of a message the moderators are asked about already
         kinds = " or ".join(identifiers.found(message.body))
         uow.session.add(Flag(
             message_id=message.message_id, conversation_id=message.conversation.id, flagger_id=None, reason=FlagReason.PRIVATE_DETAILS.value,
@@ -34,4 +50,4 @@ async def flag_identifiers(uow: UnitOfWork, stored: list[hooks.StoredMessage]) -
     await uow.flush()
 
 
-hooks.screen_every_post(identifiers.any_found, flag_identifiers)
+hooks.screen_every_post(identifiers.any_found, flag_identifiers, warning)

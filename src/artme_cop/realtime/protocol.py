@@ -81,5 +81,12 @@ def int_field(frame: dict[str, Any], name: str, *, required: bool = True, defaul
     return value
 
 
+def bool_field(frame: dict[str, Any], name: str, *, default: bool) -> bool:
+    value = frame.get(name, default)
+    if not isinstance(value, bool):
+        raise FrameError("invalid", f"`{name}` must be true or false.")
+    return value
+
+
 def retry_after(seconds: float) -> int:
     return max(1, math.ceil(seconds))

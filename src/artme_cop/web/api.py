@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from artme_cop import __version__
 from artme_cop.conversations.service import author_payload
-from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
+from artme_cop.errors import ConfirmationNeeded, Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from artme_cop.identity import service as identity
 from artme_cop.policy import Actor
 from artme_cop.ratelimit import Budget
@@ -39,7 +39,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_BODY_LIMIT = 128 * 1024
 MAX_INT = 2**31 - 1
 
-DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Invalid: 400, Conflict: 409, RateLimited: 429, Unavailable: 503}
+DOMAIN_STATUS: dict[type[DomainError], int] = {ConfirmationNeeded: 409, NotFound: 404, Forbidden: 403, Invalid: 400, Conflict: 409, RateLimited: 429, Unavailable: 503}
 
 API_DESCRIPTION = """\
 The JSON API of the ARTME community of practice server, over the same services as its pages.

@@ -52,4 +52,5 @@ async def read_form(request: Request) -> FormData:
     form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
     if not matches(request, form.get(FIELD)):
         raise CsrfFailed()
+    request.state.form = form  # for an error page that offers the form again
     return form

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from artme_cop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
+from artme_cop.errors import ConfirmationNeeded, Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from artme_cop.web.api import domain_error_response
 from artme_cop.web.auth import SignInRequired, note_denial, sign_in_url
-from artme_cop.web.csrf import CsrfFailed
+from artme_cop.web.csrf import FIELD as CSRF_FIELD, CsrfFailed
+from artme_cop.web.forms import CONFIRM, same_site_path
 from artme_cop.web.json_errors import error_response, is_api_path
 from artme_cop.web.security import SECURITY_HEADERS
 from artme_cop.web.templating import render
@@ -50,6 +52,29 @@ async def invalid(request: Request, exc: Exception) -> Response:
 async def conflict(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Conflict)
     return _page(request, 409, "That cannot be done now", exc.message)
+
+
+async def confirmation_needed(request: Request, exc: Exception) -> Response:
+    """A post or an edit the screen warned about, from any form: the same form again, its
+    text editable and a box to confirm it, sent to the same address (SEC-L1)."""
+    assert isinstance(exc, ConfirmationNeeded)
+    form = getattr(request.state, "form", None)
+    fields = [] if form is None else [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    context = {
+        "message": exc.message, "action": request.url.path, "body": next((value for name, value in fields if name == "body"), ""),
+        "hidden": [(name, value) for name, value in fields if name not in (CSRF_FIELD, CONFIRM, "body")],
+        "had_file": form is not None and any(not isinstance(value, str) and getattr(value, "filename", "") for value in form.values()),
+        "back": _page_before(request),
+    }
+    return render(request, "errors/confirm.html", context, status_code=409)
+
+
+def _page_before(request: Request) -> str:
+    """The page the form was sent from, when it is one of ours (else the home page)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    return same_site_path(referer.path + (f"?{referer.query}" if referer.query else "")) or "/"
 
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
@@ -142,6 +167,7 @@ PAGE_HANDLERS: dict[Any, Handler] = {
     Forbidden: forbidden,
     Invalid: invalid,
     Conflict: conflict,
+    ConfirmationNeeded: confirmation_needed,
     RateLimited: rate_limited,
     Unavailable: unavailable,
     CsrfFailed: csrf_failed,

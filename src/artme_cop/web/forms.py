@@ -11,6 +11,15 @@ def text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# The field of a post's form by which its author confirms a text the screen warned about
+# (SEC-L1); the WebSocket `send` and the JSON API call it `confirm` too.
+CONFIRM = "confirm"
+
+
+def confirmed(form: FormData) -> bool:
+    return text(form, CONFIRM) == "1"
+
+
 def values(form: FormData, *names: str) -> dict[str, str]:
     return {name: text(form, name) for name in names}
 
