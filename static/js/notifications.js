@@ -5,22 +5,29 @@
 import { sharedConnection } from "./live.js";
 
 const count = document.getElementById("notification-count");
+// The same count on the phone's folded menu button (menu.js).
+const menuCount = document.querySelector(".menu-toggle .menu-unread");
+
+function putBadge(holder, number, words) {
+  holder.replaceChildren();
+  if (number > 0) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = String(number);
+    const hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = words;
+    badge.append(hidden);
+    holder.append(" ", badge);
+  }
+}
 
 function show(unread) {
   const number = Math.max(0, Math.trunc(Number(unread)) || 0);
   if (String(number) === count.dataset.unread) return; // unchanged: nothing to announce
   count.dataset.unread = String(number);
-  count.replaceChildren();
-  if (number > 0) {
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = String(number);
-    const words = document.createElement("span");
-    words.className = "visually-hidden";
-    words.textContent = " unread";
-    badge.append(words);
-    count.append(" ", badge);
-  }
+  putBadge(count, number, " unread");
+  if (menuCount) putBadge(menuCount, number, " unread notifications");
 }
 
 async function refresh() {

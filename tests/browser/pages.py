@@ -53,3 +53,16 @@ async def signed_in_page(browser: Browser, base: str, email: str, password: str,
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{base}/")
     return page
+
+
+async def open_menu(page: Page) -> None:
+    """On a phone the main menu is folded behind its "Menu" button: open it, as a person would."""
+    toggle = page.get_by_role("button", name="Menu")
+    if await toggle.is_visible() and await toggle.get_attribute("aria-expanded") == "false":
+        await toggle.click()
+
+
+async def follow_menu(page: Page, name: str) -> None:
+    """Follow a link of the main menu (opening it first on a phone)."""
+    await open_menu(page)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()

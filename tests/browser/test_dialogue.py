@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, signed_in_page
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, signed_in_page
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -23,7 +23,7 @@ MALIK = "malik.johnson@riverside.example.edu"
 
 
 async def _to_session(page: Page) -> None:
-    await page.get_by_role("link", name="Chats for Change", exact=True).first.click()
+    await follow_menu(page, "Chats for Change")
     await page.get_by_role("link", name="Chats for Change: race and power in clerkship grading").click()
 
 

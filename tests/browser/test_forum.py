@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, signed_in_page
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, signed_in_page
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -24,7 +24,7 @@ _signed_in = signed_in_page
 
 
 async def _open_thread(page: Page) -> None:
-    await page.get_by_role("link", name="Forum").first.click()
+    await follow_menu(page, "Forum")
     await page.get_by_role("link", name=THREAD_TITLE).first.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(THREAD_TITLE)
     await expect(page.locator("#live-status")).to_contain_text("Live:")

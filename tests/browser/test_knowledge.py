@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, signed_in_page
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, signed_in_page
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -54,7 +54,7 @@ async def test_resource_goes_through_the_cycle_and_is_applied_elsewhere(live_ser
     errors: list[str] = []
 
     author = await _signed_in(browser, base, AUTHOR, password, errors)
-    await author.get_by_role("link", name="Knowledge").first.click()
+    await follow_menu(author, "Knowledge")
     await check_accessibility(author, "knowledge browse page")
     await author.get_by_role("button", name="Post a resource").click()
     await check_accessibility(author, "new resource form")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, watch_console
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -35,7 +35,7 @@ async def _signed_in(browser: Browser, base: str, email: str, password: str, err
 
 
 async def _open_general(page: Page, *, check: bool = False) -> None:
-    await page.get_by_role("link", name="Team labs").first.click()
+    await follow_menu(page, "Team labs")
     if check:
         await check_accessibility(page, "labs index")
     await page.get_by_role("link", name="Medicine clerkship team").click()
@@ -98,7 +98,7 @@ async def test_two_members_chat_thread_pin_and_answer_together(live_server: Live
 
     # The facilitator opens the team readiness check.
     keisha = await _signed_in(browser, base, KEISHA, password, errors)
-    await keisha.get_by_role("link", name="Team labs").first.click()
+    await follow_menu(keisha, "Team labs")
     await keisha.get_by_role("link", name="From awareness to action on bias").click()
     await keisha.get_by_role("button", name="Move on to: individual").click()
     await keisha.get_by_role("button", name="Move on to: team").click()

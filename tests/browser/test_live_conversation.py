@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, watch_console
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
@@ -25,7 +25,7 @@ async def _signed_in_page(browser: Browser, base: str, email: str, password: str
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{base}/")
-    await page.get_by_role("link", name="Conversations").first.click()
+    await follow_menu(page, "Conversations")
     await page.get_by_role("link", name="Consortium lounge").click()
     await expect(page.locator("#live-status")).to_contain_text("Live:")
     return page

@@ -45,8 +45,8 @@ async def _notify_admin(server: LiveServer, count: int) -> None:
         await engine.dispose()
 
 
-async def _signed_in(browser: Browser, server: LiveServer, errors: list[str]) -> Page:
-    page = await (await browser.new_context()).new_page()
+async def _signed_in(browser: Browser, server: LiveServer, errors: list[str], *, viewport: dict[str, int] | None = None) -> Page:
+    page = await (await browser.new_context(viewport=viewport) if viewport else await browser.new_context()).new_page()
     watch_console(page, errors)
     await page.goto(f"{server.base_url}/login")
     await page.get_by_label("Email").fill(server.admin_email)
@@ -78,3 +78,34 @@ async def test_marking_read_in_one_browser_clears_the_badge_in_another(live_serv
     assert_no_csp_errors(errors)
     uncaught = [error for error in errors if "uncaught" in error]
     assert not uncaught, "\n".join(uncaught)
+
+
+async def test_on_a_phone_the_menu_folds_behind_a_button_that_shows_the_unread_count(live_server: LiveServer, browser: Browser) -> None:
+    await _notify_admin(live_server, 2)
+    errors: list[str] = []
+    phone = await _signed_in(browser, live_server, errors, viewport={"width": 390, "height": 844})
+    toggle = phone.get_by_role("button", name="Menu")
+    menu_link = phone.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications")
+    await expect(toggle).to_have_attribute("aria-expanded", "false")
+    await expect(toggle).to_have_text("Menu 2 unread notifications")
+    await expect(menu_link).to_be_hidden()
+    await check_accessibility(phone, "home page on a phone, menu folded")
+
+    await toggle.focus()
+    await phone.keyboard.press("Enter")
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    await expect(menu_link).to_be_visible()
+    await check_accessibility(phone, "home page on a phone, menu open")
+    await phone.keyboard.press("Escape")
+    await expect(menu_link).to_be_hidden()
+    await expect(toggle).to_be_focused()
+
+    reader = await _signed_in(browser, live_server, errors)
+    await reader.goto(f"{live_server.base_url}/notifications/")
+    await reader.get_by_role("button", name="Mark all as read").click()
+    await expect(toggle).to_have_text("Menu")  # live, without a reload
+
+    await phone.set_viewport_size({"width": 1200, "height": 800})
+    await expect(toggle).to_be_hidden()
+    await expect(menu_link).to_be_visible()
+    assert_no_csp_errors(errors)

@@ -16,7 +16,7 @@ from playwright.async_api import Browser, expect
 
 from artme_cop.demo import ADMIN_EMAIL
 from tests.browser.conftest import ARTME_COP, LiveServer
-from tests.browser.pages import assert_no_csp_errors, check_accessibility, watch_console
+from tests.browser.pages import assert_no_csp_errors, check_accessibility, open_menu, watch_console
 from tests.servers import ServerProcess, server_env
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ async def test_the_admin_sets_up_two_step_sign_in_and_uses_it(strict_server: Liv
         await expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert "acting as a participant" not in await page.content()
 
+        await open_menu(page)
         await page.get_by_role("button", name="Sign out").click()
         await password_step(page, strict_server)
         await expect(page).to_have_url(f"{base}/login/two-step?next=/")
@@ -90,6 +91,7 @@ async def test_the_admin_sets_up_two_step_sign_in_and_uses_it(strict_server: Liv
         await page.get_by_label("Code").fill(codes[0])  # the app's code of this step is used up
         await page.get_by_role("button", name="Sign in").click()
         await expect(page).to_have_url(f"{base}/")
+        await open_menu(page)
         await expect(page.get_by_role("link", name="Administration")).to_be_visible()
     finally:
         await context.close()
