@@ -173,6 +173,26 @@ def test_a_lab_post_with_a_file_is_held_and_leaves_nothing(live_app: TestClient,
     assert confirmed.status_code == 303 and len(stored_files(live_app)) == 1
 
 
+def test_a_text_file_is_screened_as_its_post_is(live_app: TestClient, world: World, team: Team) -> None:
+    student = signed_in(live_app, world.student_a.email)
+    notes = b"Ward round notes\npatient DOB 04/05/1949, stable\n"
+    held = upload(student, team, "round notes.txt", notes, body="Notes from today.", cid="t-1")
+    assert held.status_code == 409 and "The file round notes.txt seems to hold a date of birth" in text_of(held)
+    assert stored_files(live_app) == []
+    token = csrf_from(held)
+    confirmed = student.post(
+        f"/labs/channels/{team.general}/messages", data={"body": "Notes from today.", "client_msg_id": "t-1", "csrf_token": token, "confirm": "1"},
+        files={"file": ("round notes.txt", notes, "application/octet-stream")}, follow_redirects=False,
+    )
+    assert confirmed.status_code == 303 and len(stored_files(live_app)) == 1
+
+    async def rows() -> tuple[list[Any], list[Any]]:
+        return await _rows(live_app.app, Message), await _rows(live_app.app, Flag)
+
+    messages, flags = live_app.portal.call(rows)  # type: ignore[attr-defined]
+    assert [(f.message_id, f.note) for f in flags] == [(messages[-1].id, "Flagged automatically: it may hold a date of birth.")]
+
+
 @pytest.mark.parametrize("body", ["MRN is short for medical record number.", "She was born in 1961.", "Session on 2026/11/29 at 15:00", "Call 555-1234"])
 async def test_ordinary_words_are_left_alone(app: Any, client: httpx.AsyncClient, world: World, spaces: Spaces, body: str) -> None:
     await sign_in(client, world.student_a.email)

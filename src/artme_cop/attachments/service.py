@@ -89,6 +89,12 @@ async def keep(uow: UnitOfWork, uploader_id: int, upload: Upload, *, conversatio
     return attachment
 
 
+def text_of(attachment: Attachment, upload: Upload) -> str:
+    """The text of a kept plain-text file (to screen it as a post's text); "" for pictures
+    and PDFs, which are not read."""
+    return upload.data.decode("utf-8") if attachment.content_type == files.TEXT.mime else ""
+
+
 async def stored_bytes(uow: UnitOfWork, person_id: int) -> int:
     """What the files a person uploaded take on the server, in bytes."""
     total = select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.uploader_id == person_id)

@@ -52,20 +52,21 @@ def hooked_kinds() -> frozenset[str]:
 
 # A screen looks at every post, whatever its kind (the moderators' detector of patient
 # identifiers): `wants(body)` says cheaply whether a post concerns it. A post it wants is
-# refused until its author confirms it, with `warning(body)` as the reason (SEC-L1: warned
+# refused until its author confirms it, with `warning(body, subject)` as the reason (subject:
+# "This message", or a file's name; SEC-L1: warned
 # before it is published); once confirmed, the write path runs its hook in the post's
 # transaction, like a kind's after-post hook, and so does an edit.
 @dataclass(frozen=True)
 class Screen:
     wants: Callable[[str], bool]
     hook: AfterPost
-    warning: Callable[[str], str]
+    warning: Callable[[str, str], str]
 
 
 _screens: list[Screen] = []
 
 
-def screen_every_post(wants: Callable[[str], bool], hook: AfterPost, warning: Callable[[str], str]) -> None:
+def screen_every_post(wants: Callable[[str], bool], hook: AfterPost, warning: Callable[[str, str], str]) -> None:
     _screens.append(Screen(wants, hook, warning))
 
 
@@ -74,9 +75,10 @@ def screened(bodies: list[str]) -> bool:
     return any(screen.wants(body) for screen in _screens for body in bodies)
 
 
-def warning_for(body: str) -> str | None:
-    """What the author must be told before this body is posted, if a screen wants it."""
-    return next((screen.warning(body) for screen in _screens if screen.wants(body)), None)
+def warning_for(body: str, subject: str) -> str | None:
+    """What the author must be told before this body (or an attached text) is posted, if a
+    screen wants it; `subject` names it in the warning."""
+    return next((screen.warning(body, subject) for screen in _screens if screen.wants(body)), None)
 
 
 async def run_after_post(uow: UnitOfWork, stored: list[StoredMessage]) -> None:

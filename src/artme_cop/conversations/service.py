@@ -185,13 +185,27 @@ def clean_body(body: object) -> str:
     return text
 
 
-def require_confirmed(text: str, confirmed: bool) -> None:
+def require_confirmed(text: str, confirmed: bool, *, subject: str = "This message", field: str = "body") -> None:
     """Refuse a text a screen wants until its author confirms it (SEC-L1: the warning comes
     before anything is published)."""
     if not confirmed:
-        warning = hooks.warning_for(text)
+        warning = hooks.warning_for(text, subject)
         if warning is not None:
-            raise ConfirmationNeeded(warning, field="body")
+            raise ConfirmationNeeded(warning, field=field)
+
+
+async def screen_attached_text(uow: UnitOfWork, posted: Posted, text: str) -> None:
+    """Run the screens over the text of a file posted with a message (confirmed by then), as
+    if it were the message's own text: a screen's hook then flags the message."""
+    if not hooks.screened([text]):
+        return
+    message = await queries.get_message_by_seq(uow.session, posted.conversation_id, posted.seq)
+    conversation = await uow.session.get(Conversation, posted.conversation_id)
+    assert message is not None and conversation is not None
+    await hooks.run_screens(uow, [hooks.StoredMessage(
+        conversation=conversation, message_id=message.id, seq=message.seq, author_id=message.author_id, body=text,
+        reply_to=message.reply_to_seq, mentioned=(), created_at=message.created_at,
+    )])
 
 
 def clean_client_msg_id(value: object) -> str:

@@ -423,12 +423,15 @@ async def post(
         return await conversations.post_message(uow, actor, channel.conversation_id, body=body, client_msg_id=client_msg_id, reply_to=root, confirmed=confirmed)
     conversation = await conversations.access_conversation(uow, actor, channel.conversation_id)
     attachment = await attachments.attach(uow, actor, conversation, upload)
+    attached_text = attachments.text_of(attachment, upload)
+    conversations.require_confirmed(attached_text, confirmed, subject=f"The file {attachment.filename}", field="file")
     text = body.strip() if isinstance(body, str) else ""
     link = attachments.markdown_link(attachment)
     posted = await conversations.post_message(
         uow, actor, conversation.id, body=f"{text}\n\n{link}" if text else link, client_msg_id=client_msg_id, reply_to=root, confirmed=confirmed
     )
     attachment.seq = posted.seq
+    await conversations.screen_attached_text(uow, posted, attached_text)
     return posted
 
 

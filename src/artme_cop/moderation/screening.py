@@ -21,10 +21,10 @@ from artme_cop.notifications.models import NotificationKind
 from artme_cop.unit_of_work import UnitOfWork
 
 
-def warning(body: str) -> str:
+def warning(body: str, subject: str) -> str:
     kinds = " or ".join(identifiers.found(body))
     return (
-        f"This message seems to hold {kinds} of a patient. Nobody may be identifiable here: take it out."
+        f"{subject} seems to hold {kinds} of a patient. Nobody may be identifiable here: take it out."
         " If it is not what it seems, send it again and confirm; the moderators will be asked to look."
     )
 
