@@ -83,7 +83,7 @@ def field_value(response: httpx.Response, name: str) -> str:
 
 
 # The pages' own modules (the notification badge is on every signed-in page); nothing else.
-OWN_SCRIPTS = {"/static/js/notifications.js", "/static/js/conversation.js"}
+OWN_SCRIPTS = {"/static/js/menu.js", "/static/js/notifications.js", "/static/js/conversation.js"}
 
 
 def assert_no_injected_markup(response: httpx.Response) -> None:
