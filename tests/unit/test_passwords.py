@@ -67,7 +67,7 @@ def test_nothing_verifies_against_an_unusable_hash(stored: str) -> None:
 
 
 def test_length_rules() -> None:
-    assert passwords.check_new_password("a" * 6 + "bcdx") == "aaaaaabcdx"  # exactly MIN_LENGTH
+    assert passwords.check_new_password("Kd9#fj2qLm") == "Kd9#fj2qLm"  # exactly MIN_LENGTH
     with pytest.raises(Invalid, match="at least"):
         passwords.check_new_password("Kd9#fj2")
     assert len(passwords.check_new_password("Kd9#fj2q" * 32)) == passwords.MAX_LENGTH
@@ -121,3 +121,37 @@ def test_context_passwords_are_refused(password: str, context: tuple[str, ...]) 
 )
 def test_good_passwords_are_accepted(password: str, context: tuple[str, ...]) -> None:
     assert passwords.check_new_password(password, context=context) == password
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Summer2024!", "similar to a commonly used password"),
+        ("letmein2024!", "similar to a commonly used password"),
+        ("abcdefghij1", "Sequences"),
+        ("xyz1xyz1xyz1", "Repeats"),
+        ("qazwsxedcrfv", "very common password"),
+        ("Samantha1990", "easy to guess"),
+    ],
+)
+def test_easily_guessed_passwords_are_refused_with_the_reason(password: str, reason: str) -> None:
+    """SEC-C2 (zxcvbn): leaked and patterned passwords beyond the short list, with advice."""
+    with pytest.raises(Invalid, match="too easy to guess") as caught:
+        passwords.check_new_password(password)
+    assert reason in caught.value.message and "Add a few uncommon words" in caught.value.message
+
+
+def test_the_strength_estimate_reads_a_bounded_prefix() -> None:
+    """SEC-J5: the estimate's cost does not grow past 72 characters: a 256-character password
+    costs about what its first 72 do (CPU time compared within one run)."""
+    import time
+
+    def cost(password: str) -> float:
+        start = time.process_time()
+        for _ in range(5):
+            passwords.check_new_password(password)
+        return time.process_time() - start
+
+    long, prefix = "Kd9#fj2q" * 32, ("Kd9#fj2q" * 32)[:72]
+    cost(prefix)  # warm
+    assert cost(long) < 3 * cost(prefix) + 0.05

@@ -140,7 +140,7 @@ async def create_admin(uow: UnitOfWork, *, email: object, display_name: object, 
     """Create a program admin (the CLI's create-admin); the first account of a fresh install."""
     address = clean_email(email)
     name = clean_line(display_name, field="display_name", label="Name", max_length=NAME_LIMIT)
-    chosen = passwords.check_new_password(password, context=(address.split("@")[0], *name.split()))
+    chosen = await passwords.check_new_password_async(password, context=(address.split("@")[0], *name.split()))
     if await queries.get_person_by_email(uow.session, address) is not None:
         raise Conflict("An account with this email exists already.", field="email")
     person = Person(

@@ -236,7 +236,7 @@ async def accept_invitation(
     name = clean_line(display_name, field="display_name", label="Name", max_length=NAME_LIMIT)
     chosen_pronouns = clean_line(pronouns, field="pronouns", label="Pronouns", max_length=PRONOUNS_LIMIT, required=False)
     school = (opened.institution.name, opened.institution.short_name)
-    chosen_password = passwords.check_new_password(password, context=(invitation.email.split("@")[0], *name.split(), *school))
+    chosen_password = await passwords.check_new_password_async(password, context=(invitation.email.split("@")[0], *name.split(), *school))
     now = uow.clock.now()
     person = Person(
         email=invitation.email,

@@ -138,7 +138,7 @@ async def change_password(uow: UnitOfWork, actor: Actor, *, current: object, new
     person = await _person(uow, actor.person_id)
     if not isinstance(current, str) or not await passwords.verify_password_async(person.password_hash, current):
         raise Invalid("Your current password is not correct.", field="current_password")
-    new_password = passwords.check_new_password(new, context=await _password_context(uow, person), field="new_password")
+    new_password = await passwords.check_new_password_async(new, context=await _password_context(uow, person), field="new_password")
     person.password_hash = await passwords.hash_password_async(new_password)
     audit.record(uow, actor_id=person.id, action="password_changed", institution_id=person.institution_id, target_kind="person", target_id=person.id)
     return await _bump_epoch(uow, person.id)
@@ -223,7 +223,7 @@ async def reset_password(uow: UnitOfWork, *, token: object, new_password: object
     """Set a new password through a reset link; the link is then used up and old sessions end."""
     reset = await _usable_reset(uow, token)
     person = await _person(uow, reset.person_id)
-    chosen = passwords.check_new_password(new_password, context=await _password_context(uow, person))
+    chosen = await passwords.check_new_password_async(new_password, context=await _password_context(uow, person))
     person.password_hash = await passwords.hash_password_async(chosen)
     reset.used_at = uow.clock.now()
     audit.record(uow, actor_id=person.id, action="password_reset", institution_id=person.institution_id, target_kind="person", target_id=person.id)
