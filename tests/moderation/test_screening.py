@@ -101,6 +101,19 @@ async def test_a_new_thread_keeps_its_fields_through_the_confirmation(app: Any, 
     assert len(await _rows(app, Flag)) == 1
 
 
+async def test_an_edit_from_the_forum_form_is_held_until_confirmed(app: Any, client: httpx.AsyncClient, world: World) -> None:
+    thread = await start_thread(app, world.student_a, where="consortium", body="Ward round went well.")
+    await sign_in(client, world.student_a.email)
+    path = f"/forum/threads/{thread}/posts/1/edit"
+    form = {"csrf_token": csrf_from(await client.get(path)), "body": "Ward round went well. MRN 7654321"}
+    held = await client.post(path, data=form)
+    assert held.status_code == 409 and WARNING in text_of(held)
+    action, fields = _form_of(soup(held))
+    assert action == path and (await client.post(action, data={**fields, "confirm": "1"})).status_code == 303
+    [message] = await _rows(app, Message)
+    assert message.body.endswith("MRN 7654321") and len(await _rows(app, Flag)) == 1
+
+
 def test_a_websocket_send_and_edit_are_held_until_confirmed(live_app: TestClient, world: World, spaces: Spaces) -> None:
     student = signed_in(live_app, world.student_a.email)
 

@@ -52,10 +52,10 @@ def hooked_kinds() -> frozenset[str]:
 
 # A screen looks at every post, whatever its kind (the moderators' detector of patient
 # identifiers): `wants(body)` says cheaply whether a post concerns it. A post it wants is
-# refused until its author confirms it, with `warning(body, subject)` as the reason (subject:
-# "This message", or a file's name; SEC-L1: warned
-# before it is published); once confirmed, the write path runs its hook in the post's
-# transaction, like a kind's after-post hook, and so does an edit.
+# refused until its author confirms it, with `warning(body, subject)` as the reason, subject
+# being "This message" or a file's name (SEC-L1: warned before it is published). Once it is
+# confirmed, the write path runs the screen's hook in the post's transaction, like a kind's
+# after-post hook; an edit does the same.
 @dataclass(frozen=True)
 class Screen:
     wants: Callable[[str], bool]

@@ -202,10 +202,16 @@ async def screen_attached_text(uow: UnitOfWork, posted: Posted, text: str) -> No
     message = await queries.get_message_by_seq(uow.session, posted.conversation_id, posted.seq)
     conversation = await uow.session.get(Conversation, posted.conversation_id)
     assert message is not None and conversation is not None
-    await hooks.run_screens(uow, [hooks.StoredMessage(
+    await hooks.run_screens(uow, [_screened_as(message, conversation, text)])
+
+
+def _screened_as(message: Message, conversation: Conversation, text: str, mentioned: list[Person] | None = None) -> hooks.StoredMessage:
+    """A stored message as the screens see it, with `text` as its body (an edit's new text,
+    an attached file's text)."""
+    return hooks.StoredMessage(
         conversation=conversation, message_id=message.id, seq=message.seq, author_id=message.author_id, body=text,
-        reply_to=message.reply_to_seq, mentioned=(), created_at=message.created_at,
-    )])
+        reply_to=message.reply_to_seq, mentioned=tuple(p.id for p in mentioned or ()), created_at=message.created_at,
+    )
 
 
 def clean_client_msg_id(value: object) -> str:
@@ -511,10 +517,7 @@ async def edit_message(uow: UnitOfWork, actor: Actor, conversation_id: object, s
     message.body = text
     message.html = render_markdown(text, _shown_mentions(mentioned, message.author_alias))
     message.edited_at = now
-    await hooks.run_screens(uow, [hooks.StoredMessage(
-        conversation=conversation, message_id=message.id, seq=message.seq, author_id=message.author_id, body=text,
-        reply_to=message.reply_to_seq, mentioned=tuple(p.id for p in mentioned), created_at=message.created_at,
-    )])
+    await hooks.run_screens(uow, [_screened_as(message, conversation, text, mentioned)])
     author = await identity.get_profile(uow, actor)
     uow.emit(_change_event("edited", "update", message, author))
     return message
