@@ -356,6 +356,7 @@ for (const form of document.querySelectorAll("form.dialogue-tool")) {
     for (const [name, value] of new FormData(form)) if (name !== "csrf_token" && name !== "action") params[name] = value;
     const action = form.querySelector("input[name=action]").value;
     live.request({ type: "dialogue.facilitate", session, action, params })
+      .catch((error) => confirmIfWarned(error, () => live.request({ type: "dialogue.facilitate", session, action, params: { ...params, confirm: "1" } })))
       .then(() => text("live-status", "Done."))
       .catch((error) => text("live-status", error.message || "That did not work."));
   });

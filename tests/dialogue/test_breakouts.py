@@ -154,3 +154,31 @@ def test_affinity_room_below_its_minimum_merges_into_another(app_client: TestCli
         assert (mine["conversation"], mine["open"], len(mine["roster"])) == (second, True, 2) and mine["ends_at"] is not None
         assert s.request({"type": "subscribe", "conversation": second})["type"] == "ack"
         assert [r["conversation"] for r in fac.request({"type": "dialogue.snapshot", "session": room.session})["room"]["breakouts"]] == [second]
+
+
+def test_a_broadcast_with_a_patient_identifier_waits_for_the_facilitators_confirmation(app_client: TestClient, browser: Callable[[str], TestClient], world: World) -> None:
+    """SEC-L1 for the facilitator's broadcast, over the WebSocket and from the plain form."""
+    from bs4 import BeautifulSoup
+
+    room = _room_with_four(app_client, browser, world)
+    facilitator = browser(world.facilitator_a.email)
+    with connect(facilitator) as raw_f, connect(browser(world.student_a.email)) as raw_s:
+        fac, s = Socket(raw_f), Socket(raw_s)
+        tool(fac, room, "move", to="open")
+        assert tool(fac, room, "breakouts", size=4, method="random")["type"] == "ack"
+        mine = s.request({"type": "dialogue.snapshot", "session": room.session})["me"]["breakout"]["conversation"]
+        assert s.request({"type": "subscribe", "conversation": mine})["type"] == "ack"
+        refused = tool(fac, room, "broadcast", text="Remember the case, DOB 01/02/1950")
+        assert refused["code"] == "confirm_needed" and "a date of birth" in refused["message"]
+        assert tool(fac, room, "broadcast", text="Remember the case, DOB 01/02/1950", confirm="1")["type"] == "ack"
+        assert s.next("message")["data"]["html"] == "<p>Remember the case, DOB 01/02/1950</p>"
+
+    page = facilitator.get(f"/dialogue/{room.session}")
+    token = BeautifulSoup(page.text, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]
+    held = facilitator.post(f"/dialogue/{room.session}/facilitate", data={"csrf_token": token, "action": "broadcast", "text": "MRN 12345678 is back"}, follow_redirects=False)
+    assert held.status_code == 409
+    form = BeautifulSoup(held.text, "html.parser").find("form", attrs={"action": f"/dialogue/{room.session}/facilitate"})
+    assert form.find("textarea", attrs={"name": "text"}).text == "MRN 12345678 is back"
+    assert form.find("input", attrs={"name": "action"})["value"] == "broadcast"
+    confirmed = facilitator.post(f"/dialogue/{room.session}/facilitate", data={"csrf_token": token, "action": "broadcast", "text": "MRN 12345678 is back", "confirm": "1"}, follow_redirects=False)
+    assert confirmed.status_code == 303

@@ -187,15 +187,20 @@ async def bring_back(uow: UnitOfWork, actor: Actor, session_id: object) -> None:
     await _placed(uow, actor, session, "dialogue_breakouts_closed", {"rooms": len(rooms)})
 
 
-async def broadcast(uow: UnitOfWork, actor: Actor, session_id: object, *, text: object) -> int:
-    """Post the same message from a facilitator into every open breakout; returns how many."""
+async def broadcast(uow: UnitOfWork, actor: Actor, session_id: object, *, text: object, confirmed: bool = False) -> int:
+    """Post the same message from a facilitator into every open breakout; returns how many.
+    A text the screen warns about waits for the facilitator's confirmation, as a post does."""
     session = (await _facilitate(uow, actor, session_id)).session
     rooms = [r for r in await queries.breakouts(uow.session, session.id) if r.closed_at is None]
     if not rooms:
         raise Conflict("No breakout is open.")
+    if isinstance(text, str):
+        conversations.require_confirmed(text, confirmed, field="text")
     stamp = uow.clock.now().strftime("%H%M%S%f")
     # One batch through the write path, not a post per room: the room's writes wait less.
-    requests = [conversations.SendRequest(actor, room.conversation_id, text, f"broadcast-{room.conversation_id}-{stamp}") for room in rooms]
+    requests = [
+        conversations.SendRequest(actor, room.conversation_id, text, f"broadcast-{room.conversation_id}-{stamp}", confirmed=confirmed) for room in rooms
+    ]
     for outcome in await conversations.post_messages(uow, requests):
         if isinstance(outcome, DomainError):
             raise outcome
@@ -242,7 +247,7 @@ async def tool_affinity(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str,
 
 
 async def tool_broadcast(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:
-    await broadcast(uow, actor, sid, text=p.get("text"))
+    await broadcast(uow, actor, sid, text=p.get("text"), confirmed=p.get("confirm") in ("1", True))
 
 
 async def tool_move_person(uow: UnitOfWork, actor: Actor, sid: object, p: dict[str, object]) -> None:

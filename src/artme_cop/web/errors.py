@@ -60,9 +60,12 @@ async def confirmation_needed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ConfirmationNeeded)
     form = getattr(request.state, "form", None)
     fields = [] if form is None else [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    # The text warned about is the field the error names (a broadcast's `text`), else the post's body.
+    text_field = exc.field if exc.field in {name for name, _ in fields} else "body"
     context = {
-        "message": exc.message, "action": request.url.path, "body": next((value for name, value in fields if name == "body"), ""),
-        "hidden": [(name, value) for name, value in fields if name not in (CSRF_FIELD, CONFIRM, "body")],
+        "message": exc.message, "action": request.url.path, "text_field": text_field,
+        "text": next((value for name, value in fields if name == text_field), ""),
+        "hidden": [(name, value) for name, value in fields if name not in (CSRF_FIELD, CONFIRM, text_field)],
         "had_file": form is not None and any(not isinstance(value, str) and getattr(value, "filename", "") for value in form.values()),
         "back": _page_before(request),
     }
