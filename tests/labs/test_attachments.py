@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -73,7 +74,9 @@ def test_refused_uploads_store_nothing(live_app: TestClient, world: World, team:
     """SEC-H1/SEC-H2: too large → 413; a disallowed type, a type lying about itself, HTML as
     text, an empty file → 400; neither a row, a message nor a file is left behind."""
     student = signed_in(live_app, world.student_a.email)
-    assert upload(student, team, "big.png", PNG + b"\x00" * MAX_BYTES, cid="a").status_code == 413
+    too_large = upload(student, team, "big.png", PNG + b"\x00" * MAX_BYTES, body="The ward's poster", cid="a")
+    assert too_large.status_code == 413
+    assert BeautifulSoup(too_large.text, "html.parser").find("textarea", id="body").get_text() == "The ward's poster"  # the text is kept
     assert upload(student, team, "tool.exe", b"MZ\x90\x00" + b"\x00" * 60, cid="b").status_code == 400
     assert upload(student, team, "report.pdf", b"<html><script>alert(1)</script></html>", cid="c").status_code == 400
     assert upload(student, team, "notes.txt", b"  <script>alert(1)</script>", cid="d").status_code == 400

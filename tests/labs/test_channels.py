@@ -98,6 +98,52 @@ def test_bad_posts_change_nothing(live_app: TestClient, world: World, team: Team
     assert run(live_app, count) == 0
 
 
+def test_refused_forms_keep_their_text(live_app: TestClient, world: World, team: Team) -> None:
+    """A refused post, reply or edit shows the channel again with the text kept, marked
+    invalid with its reason, and changes nothing; the edit box starts from the message's own
+    Markdown, which only its author sees."""
+    signed_in(live_app, world.student_a.email)
+    post(live_app, team, "Our **triage** draft <3", cid="k1")
+    post(live_app, team, "A reply in the thread", reply_to=1, cid="k2")
+    long_text = "Too long. " * 1001
+
+    refused = post(live_app, team, long_text, cid="k3")
+    assert refused.status_code == 400
+    composer = page(refused).find("textarea", id="body")
+    assert composer.get_text() == long_text and composer["aria-invalid"] == "true"
+    assert "at most" in page(refused).find(id="body-error").get_text()
+
+    refused = post(live_app, team, long_text, reply_to=1, cid="k4")
+    assert refused.status_code == 400
+    reply_box = page(refused).find("textarea", id="reply-body")
+    assert reply_box.get_text() == long_text and "reply-body-error" in reply_box["aria-describedby"]
+
+    channel = page(live_app.get(f"/labs/channels/{team.general}"))
+    assert channel.find("textarea", id="edit-1").get_text() == "Our **triage** draft <3"
+    refused = form_post(live_app, f"/labs/channels/{team.general}/messages/1/edit", {"body": long_text})
+    assert refused.status_code == 400
+    edited = page(refused).find("textarea", id="edit-1")
+    assert edited.get_text() == long_text and edited.find_parent("details").has_attr("open")
+    assert page(refused).find(id="edit-1-error") is not None
+
+    # the reply's edit form in the thread keeps the thread open and has ids of its own
+    refused = form_post(live_app, f"/labs/channels/{team.general}/messages/2/edit", {"body": "   ", "thread": "1"})
+    assert refused.status_code == 400
+    thread_page = page(refused)
+    assert thread_page.find(id="thread") is not None and thread_page.find("textarea", id="edit-t2").find_parent("details").has_attr("open")
+    ids = [tag["id"] for tag in thread_page.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+
+    faculty_view = page(signed_in(live_app, world.faculty_a.email).get(f"/labs/channels/{team.general}"))
+    assert faculty_view.find("textarea", id="edit-1") is None and "Our **triage**" not in faculty_view.get_text()
+
+    async def stored(uow: object) -> list[tuple[int, str]]:
+        rows = await uow.session.execute(select(Message.seq, Message.body).where(Message.conversation_id == team.conversation).order_by(Message.seq))  # type: ignore[attr-defined]
+        return [tuple(r) for r in rows.all()]
+
+    assert run(live_app, stored) == [(1, "Our **triage** draft <3"), (2, "A reply in the thread")]
+
+
 def test_pins_edit_delete_and_reactions(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
     """SEC-B3: only team leads and the facilitator pin; authors edit; others cannot delete."""
     signed_in(live_app, world.student_a.email)

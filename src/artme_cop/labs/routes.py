@@ -7,6 +7,7 @@ one service function, renders or redirects. Domain errors become the shared erro
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from artme_cop.attachments.routes import read_upload_form
-from artme_cop.attachments.service import QuotaExceeded, TooLarge
+from artme_cop.attachments.service import TooLarge
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
 from artme_cop.errors import Invalid
@@ -124,14 +125,25 @@ async def open_channel(request: Request) -> Response:
 # --- channels ---------------------------------------------------------------------------------
 
 
-async def channel_page(request: Request, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+@dataclass(frozen=True)
+class Refused:
+    """A channel form the service refused, shown again with its text and the reason."""
+
+    form: str  # "post", "reply" or "edit"
+    body: str
+    message: str
+    seq: int | None = None  # the edited message
+
+
+async def channel_page(request: Request, *, refused: Refused | None = None, thread: str | None = None, status: int = 200) -> Response:
     actor = require_actor(request)
-    thread = page_key(request.query_params.get("thread"))
-    if request.query_params.get("thread") and thread is None:
-        thread = 0  # a malformed thread number is a missing thread
+    asked = request.query_params.get("thread") if thread is None else thread
+    thread_seq = page_key(asked)
+    if asked and thread_seq is None:
+        thread_seq = 0  # a malformed thread number is a missing thread
     async with request.app.state.uow() as uow:
-        view = await labs.view_channel(uow, actor, request.path_params["channel_id"], thread=thread)
-    context = {"view": view, "reactions": REACTIONS, "client_msg_id": uuid.uuid4().hex, "errors": errors or {}}
+        view = await labs.view_channel(uow, actor, request.path_params["channel_id"], thread=thread_seq)
+    context = {"view": view, "reactions": REACTIONS, "client_msg_id": uuid.uuid4().hex, "refused": refused}
     return render(request, "labs/channel.html", context, status_code=status)
 
 
@@ -157,9 +169,11 @@ async def post_message(request: Request) -> Response:
         async with request.app.state.uow() as uow:
             posted = await labs.post(uow, actor, channel_id, upload=upload, **fields)
             root = await labs.thread_root(uow, posted.conversation_id, posted.seq)
-    except TooLarge as exc:
-        title = "No room for the file" if isinstance(exc, QuotaExceeded) else "File too large"
-        return render(request, "errors/error.html", {"title": title, "message": exc.message, "status": 413}, status_code=413)
+    except Invalid as exc:  # the text is kept; a refused file (TooLarge: 413) must be chosen again
+        status = 413 if isinstance(exc, TooLarge) else 400
+        reply_to = fields["reply_to"] if exc.field != "reply_to" else None
+        refused = Refused("reply" if reply_to else "post", fields["body"], exc.message)
+        return await channel_page(request, refused=refused, thread=reply_to or "", status=status)
     thread = f"?thread={root}" if root != posted.seq else ""
     return _see_other(f"/labs/channels/{channel_id}{thread}#m{posted.seq}")
 
@@ -177,9 +191,14 @@ async def edit_message(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     channel_id, seq = request.path_params["channel_id"], request.path_params["seq"]
-    async with request.app.state.uow() as uow:
-        channel = await labs.channel_message(uow, actor, channel_id)
-        await conversations.edit_message(uow, actor, channel.conversation_id, seq, body=text(form, "body"), confirmed=confirmed(form))
+    body = text(form, "body")
+    try:
+        async with request.app.state.uow() as uow:
+            channel = await labs.channel_message(uow, actor, channel_id)
+            await conversations.edit_message(uow, actor, channel.conversation_id, seq, body=body, confirmed=confirmed(form))
+    except Invalid as exc:
+        refused = Refused("edit", body, exc.message, seq=page_key(seq))
+        return await channel_page(request, refused=refused, thread=text(form, "thread"), status=400)
     return _see_other(f"/labs/channels/{channel_id}#m{seq}")
 
 

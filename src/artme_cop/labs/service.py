@@ -60,6 +60,8 @@ class ChannelView:
     last_seq: int
     # conversation id -> its last seq, for the other channels the page listens to (live unread badges)
     others: dict[int, int]
+    # seq -> Markdown source of the reader's own messages on the page, so the edit box starts from it
+    own_sources: dict[int, str]
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -359,13 +361,18 @@ async def view_channel(uow: UnitOfWork, actor: Actor, channel_id: object, *, thr
     pins = [conversations.message_payload(message, author) for _pin, message, author in await queries.pins(uow.session, conversation.id)]
     if conversation.last_seq:
         await conversations.mark_read(uow, actor, conversation.id, seq=conversation.last_seq)
+    channels = await channel_list(uow, actor, team)
     return ChannelView(
-        team=team, channel=channel, channels=await channel_list(uow, actor, team),
+        team=team, channel=channel, channels=channels,
         messages=[conversations.message_payload(m, a) for m, a in rows], reply_counts=await queries.thread_counts(uow.session, conversation.id),
         pins=pins, thread=[conversations.message_payload(m, a) for m, a in thread_rows] if thread_rows is not None else None,
         thread_root=thread, may_pin=policy.can(actor, Action.LAB_TEAM_LEAD, ref),
         may_moderate=policy.can(actor, Action.MESSAGE_MODERATE, conversation), last_seq=conversation.last_seq,
-        others=await last_seqs(uow, [c.conversation_id for c, _ in await channel_list(uow, actor, team) if c.id != channel.id]),
+        others=await last_seqs(uow, [c.conversation_id for c, _ in channels if c.id != channel.id]),
+        own_sources={
+            m.seq: m.body for m, _ in [*rows, *(thread_rows or [])]
+            if m.author_id == actor.person_id and m.deleted_at is None and m.hidden_at is None
+        },
     )
 
 

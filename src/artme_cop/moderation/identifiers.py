@@ -23,5 +23,10 @@ def found(body: str) -> list[str]:
     return [label for label, pattern in KINDS if pattern.search(body)]
 
 
+def described(body: str) -> str:
+    """The kinds found, as one phrase for a warning or a flag's note."""
+    return " or ".join(found(body))
+
+
 def any_found(body: str) -> bool:
     return any(pattern.search(body) for _, pattern in KINDS)

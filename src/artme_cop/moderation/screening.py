@@ -22,7 +22,7 @@ from artme_cop.unit_of_work import UnitOfWork
 
 
 def warning(body: str, subject: str) -> str:
-    kinds = " or ".join(identifiers.found(body))
+    kinds = identifiers.described(body)
     return (
         f"{subject} seems to hold {kinds} of a patient. Nobody may be identifiable here: take it out."
         " If it is not what it seems, send it again and confirm; the moderators will be asked to look."
@@ -37,7 +37,7 @@ async def flag_identifiers(uow: UnitOfWork, stored: list[hooks.StoredMessage]) -
     for message in stored:
         if message.message_id in already:
             continue  # an edit of a message the moderators are asked about already
-        kinds = " or ".join(identifiers.found(message.body))
+        kinds = identifiers.described(message.body)
         uow.session.add(Flag(
             message_id=message.message_id, conversation_id=message.conversation.id, flagger_id=None, reason=FlagReason.PRIVATE_DETAILS.value,
             note=f"Flagged automatically: it may hold {kinds}.", created_at=now, status=FlagStatus.OPEN.value,
