@@ -5,17 +5,23 @@ missing, is refused and changes nothing; the CLI shows a progress bar."""
 from __future__ import annotations
 
 import asyncio
+import json
+import resource
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from artme_cop import cli
 from artme_cop.app import create_app
+from artme_cop.attachments import service as attachments
 from artme_cop.errors import Invalid
 from artme_cop.knowledge import archive, service as knowledge
 from artme_cop.knowledge.cycle import State
+from artme_cop.knowledge.models import Resource
 from artme_cop.settings import Settings
 from tests.conftest import BACKEND, SECRET, make_settings
 from tests.factories import World
@@ -121,3 +127,65 @@ def test_cli_export_shows_progress(settings: Settings, world: World, clock: Muta
     assert "[####################] 8/8" in out.err
     assert cli.main(["knowledge", "import", str(tmp_path / "k.zip")]) == 1  # it is here already
     assert "is here already" in capsys.readouterr().err
+
+
+def _archive_with(path: Path, document: dict[str, Any], members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as written:
+        written.writestr(archive.DOCUMENT, json.dumps({"format": archive.FORMAT, **document}))
+        for name, data in members.items():
+            written.writestr(name, data)
+    return path
+
+
+def _import(app: Any, path: Path) -> None:
+    async def work() -> None:
+        async with app.state.uow() as uow:
+            await archive.import_archive(uow, path, lambda *_: None)
+
+    asyncio.run(work())
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(settings: Settings, world: World, clock: MutableClock, tmp_path: Path) -> None:
+    """SEC-H7: a knowledge.json that would unpack to 300 MiB (a few hundred KiB packed) is
+    refused from its declared size, before a byte of it is decompressed, and imports nothing."""
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as written:
+        with written.open(archive.DOCUMENT, "w", force_zip64=True) as member:
+            zeros = b" " * (1 << 20)
+            for _ in range(300):
+                member.write(zeros)
+    assert bomb.stat().st_size < 2_000_000
+    app = create_app(settings, clock=clock)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(Invalid, match="would unpack to 314,572,800 bytes"):
+        _import(app, bomb)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000  # KiB: it was never held whole
+    assert asyncio.run(_resource_count(app)) == 0
+
+
+def test_unlisted_and_oversized_entries_are_refused_unread(settings: Settings, world: World, clock: MutableClock, tmp_path: Path) -> None:
+    """SEC-H7: 10,000 entries the document does not list, a path-like name, or a listed file
+    whose declared size is over the attachment cap: refused from the zip's directory, nothing
+    imported, nothing written (the import never extracts, and member names are never paths)."""
+    app = create_app(settings, clock=clock)
+    many = _archive_with(tmp_path / "many.zip", {}, {f"attachments/{n}": b"x" for n in range(10_000)})
+    slip = _archive_with(tmp_path / "slip.zip", {}, {"../../outside.txt": b"x"})
+    big = _archive_with(tmp_path / "big.zip", {"files": [{"public_id": "f1"}]}, {"attachments/f1": b"\0" * (attachments.MAX_BYTES + 1)})
+    files_before = sorted(settings.data_dir.rglob("*"))
+    with pytest.raises(Invalid, match="holds 10,000 entries it does not list"):
+        _import(app, many)
+    with pytest.raises(Invalid, match="entries it does not list .for example “../../outside.txt”"):
+        _import(app, slip)
+    with pytest.raises(Invalid, match="would unpack to .* allowed for a file"):
+        _import(app, big)
+    assert asyncio.run(_resource_count(app)) == 0
+    assert sorted(settings.data_dir.rglob("*")) == files_before
+    assert not (tmp_path.parent.parent / "outside.txt").exists()
+
+
+async def _resource_count(app: Any) -> int:
+    try:
+        async with app.state.uow(read_only=True) as uow:
+            return len((await uow.session.execute(select(Resource.id))).all())
+    finally:
+        await app.state.engine.dispose()

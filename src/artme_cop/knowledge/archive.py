@@ -32,6 +32,11 @@ from artme_cop.knowledge.service import follow_reach
 from artme_cop.unit_of_work import UnitOfWork
 
 FORMAT = "artme-knowledge-archive/1"
+DOCUMENT = "knowledge.json"
+FILES = "attachments/"
+# knowledge.json unpacked: far above a consortium's repository (about 1 KiB a record), far
+# below what would exhaust the operator's machine
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 # In the order rows must be inserted (each table's references come before it).
 TABLES: tuple[tuple[str, type[Any]], ...] = (
     ("resources", Resource), ("people", ResourcePerson), ("tags", ResourceTag), ("phases", ResourcePhase),
@@ -73,37 +78,58 @@ async def export_archive(uow: UnitOfWork, path: Path, progress: Progress) -> int
         {key: (emails.get(row.uploader_id) if key == "uploader_id" else _plain(getattr(row, key))) for key in FILE_COLUMNS} for row in stored
     ]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("knowledge.json", json.dumps(document, ensure_ascii=False, indent=1))
-        archive.writestr("attachments/", "")
+        archive.writestr(DOCUMENT, json.dumps(document, ensure_ascii=False, indent=1))
+        archive.writestr(FILES, "")
         for number, row in enumerate(stored, start=1):
             source = attachments.stored_path(uow, row)
             if source is None:
                 raise Invalid(f"The file “{row.filename}” of a resource is missing from the data directory; nothing was exported.")
-            archive.write(source, f"attachments/{row.public_id}")
+            archive.write(source, f"{FILES}{row.public_id}")
             progress(number, len(stored), f"file {row.filename}")
     return len(document["resources"])
 
 
 def read_archive(path: Path) -> dict[str, Any]:
-    """The archive's document, with each listed file's bytes under "file_bytes" by public id."""
+    """The archive's document, with each listed file's bytes under "file_bytes" by public id.
+
+    Nothing is ever extracted to disk, and no member's name becomes a path. Sizes and entries
+    are checked from the zip's directory before a member is read (SEC-H7), so a zip bomb or an
+    archive of 10,000 unlisted entries is refused without being decompressed."""
     try:
         with zipfile.ZipFile(path) as archive:
-            document = json.loads(archive.read("knowledge.json"))
+            entries = {info.filename: info for info in archive.infolist()}
+            _check_size(entries.get(DOCUMENT), MAX_DOCUMENT_BYTES)
+            document = json.loads(archive.read(DOCUMENT))
             if not isinstance(document, dict) or document.get("format") != FORMAT:
                 raise Invalid(f"{path} is not a knowledge archive of format {FORMAT}.")
-            document["file_bytes"] = {
-                f["public_id"]: _file_bytes(archive, f) for f in document.get("files", []) if isinstance(f, dict) and isinstance(f.get("public_id"), str)
-            }
+            listed = [f["public_id"] for f in document.get("files", []) if isinstance(f, dict) and isinstance(f.get("public_id"), str)]
+            _check_entries(entries, listed)
+            document["file_bytes"] = {public_id: archive.read(f"{FILES}{public_id}") for public_id in listed}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise Invalid(f"{path} is not a knowledge archive ({exc.__class__.__name__}).") from None
     return document
 
 
-def _file_bytes(archive: zipfile.ZipFile, listed: dict[str, Any]) -> bytes:
-    """A listed file's bytes, read no further than the attachment cap (a crafted archive
-    cannot make the import hold a huge member in memory)."""
-    with archive.open(f"attachments/{listed['public_id']}") as member:
-        return member.read(attachments.MAX_BYTES + 1)
+def _check_size(entry: zipfile.ZipInfo | None, limit: int) -> None:
+    if entry is None:
+        raise KeyError(DOCUMENT)
+    if entry.file_size > limit:
+        raise Invalid(f"The archive's {entry.filename} would unpack to {entry.file_size:,} bytes, over the {limit:,} allowed; nothing was imported.")
+
+
+def _check_entries(entries: dict[str, zipfile.ZipInfo], listed: list[str]) -> None:
+    """Exactly what an export writes: the document, the files folder, and each listed file
+    under the attachment cap. The declared sizes bound the reads, since zipfile stops a
+    member at its declared size and checks its CRC."""
+    expected = {DOCUMENT, FILES, *(f"{FILES}{public_id}" for public_id in listed)}
+    unlisted = entries.keys() - expected
+    if unlisted:
+        example = min(unlisted)[:80]
+        raise Invalid(f"The archive holds {len(unlisted):,} entries it does not list (for example “{example}”); nothing was imported.")
+    for public_id in listed:
+        entry = entries.get(f"{FILES}{public_id}")
+        if entry is not None and entry.file_size > attachments.MAX_BYTES:
+            raise Invalid(f"The archive's file {public_id[:40]} would unpack to {entry.file_size:,} bytes, over the {attachments.MAX_BYTES:,} allowed for a file; nothing was imported.")
 
 
 def _parsed(key: str, value: object) -> object:
