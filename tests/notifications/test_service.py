@@ -272,6 +272,24 @@ async def test_immediate_mode_sends_one_mail_after_the_commit(smtp_app: Any, smt
     assert "http://testserver/notifications/settings" in body
 
 
+async def test_a_mail_is_plain_text_with_one_line_subject(smtp_app: Any, smtp: Smtp, world: World, spaces: Spaces) -> None:
+    """SEC-G9: what people wrote reaches a mail as plain text only (no HTML part to run
+    markup in), and a summary with line breaks cannot add a header."""
+    await set_mode(smtp_app, world.student_a.id, EmailMode.IMMEDIATE)
+    hostile = '<img src=x onerror=alert(1)> =HYPERLINK("http://evil.example")'
+    async with Recorder(smtp_app).uow() as uow:
+        about = await uow.session.get(Conversation, spaces.cohort_a1)
+        await notifications.notify(
+            uow, recipients=[world.student_a.id], kind="mention", conversation=about, seq=4, actor_id=world.faculty_a.id,
+            summary=f"{hostile} mentioned you\r\nBcc: everyone@evil.example", link=f"/conversations/{spaces.cohort_a1}#m4",
+        )
+    [message] = smtp.inbox.messages
+    assert not message.is_multipart() and message.get_content_type() == "text/plain"
+    assert message["Bcc"] is None and "everyone@evil.example" in message["Subject"]
+    assert message["Subject"] == f"ARTME Community: {hostile} mentioned you Bcc: everyone@evil.example"
+    assert hostile in Inbox.body(message)
+
+
 async def test_no_mail_when_the_transaction_rolls_back(smtp_app: Any, smtp: Smtp, world: World, spaces: Spaces) -> None:
     await set_mode(smtp_app, world.student_a.id, EmailMode.IMMEDIATE)
     recorder = Recorder(smtp_app)
