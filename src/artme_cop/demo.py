@@ -18,6 +18,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from artme_cop import zones
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import ConversationKind
 from artme_cop.dialogue import service as dialogue
@@ -54,6 +55,7 @@ class DemoSchool:
     short_name: str
     cohort: str
     people: tuple[DemoPerson, ...]
+    time_zone: str = "UTC"  # the school's, which its people chose on their account pages
 
 
 SCHOOLS = (
@@ -70,6 +72,7 @@ SCHOOLS = (
             DemoPerson("Malik Johnson", "he/him", "malik.johnson@riverside.example.edu", Role.PARTICIPANT, "trainee", "PGY-2, Internal Medicine"),
             DemoPerson("Dr. Helen Park", "she/her", "helen.park@riverside.example.edu", Role.PARTICIPANT, "faculty", "Clerkship Director"),
         ),
+        "America/Chicago",
     ),
     DemoSchool(
         "Northlake University College of Medicine",
@@ -83,6 +86,7 @@ SCHOOLS = (
             DemoPerson("Chen Wei", "he/him", "chen.wei@northlake.example.edu", Role.PARTICIPANT, "student", "MS4"),
             DemoPerson("Dr. Grace Mensah", "she/her", "grace.mensah@northlake.example.edu", Role.PARTICIPANT, "faculty", "Assistant Professor of Pediatrics"),
         ),
+        "America/Toronto",
     ),
     DemoSchool(
         "Prairie State Medical School",
@@ -95,6 +99,7 @@ SCHOOLS = (
             DemoPerson("Elena Petrova", "she/her", "elena.petrova@prairiestate.example.edu", Role.PARTICIPANT, "trainee", "PGY-1, Emergency Medicine"),
             DemoPerson("DeShawn Carter", "he/him", "deshawn.carter@prairiestate.example.edu", Role.PARTICIPANT, "student", "MS2"),
         ),
+        "America/Denver",
     ),
 )
 COACH = DemoPerson("Renée Fontaine", "she/her", "renee.fontaine@artme-program.example.org", Role.COACH, "staff", "Program coach")
@@ -206,7 +211,7 @@ async def load_demo(uow: UnitOfWork, password: str, progress: Progress) -> bool:
         cohorts.append(cohort)
         tick(f"cohort {school.cohort}")
         for person in school.people:
-            await _add_person(uow, person, institution.id, cohort.id, password)
+            await _add_person(uow, person, institution.id, cohort.id, password, school.time_zone)
             tick(f"{person.name} ({person.role.value}, {person.constituency})")
     await _open_lounges(uow, cohorts)
     tick("consortium lounge and cohort lounges with opening messages")
@@ -364,7 +369,9 @@ async def _chats_for_change(uow: UnitOfWork, cohort: Cohort) -> None:
     assert entry is not None
     form = dialogue.Scheduled(
         title=entry.title, cohort_ids=[cohort.id], facilitator_ids=[keisha.person_id, jordan.person_id],
-        starts_at=entry.starts_at.strftime("%Y-%m-%dT%H:%M"), ends_at=entry.ends_at.strftime("%Y-%m-%dT%H:%M"),
+        # the form takes wall-clock times in the scheduler's zone, as a person would type them
+        starts_at=zones.local(entry.starts_at, keisha.time_zone).strftime("%Y-%m-%dT%H:%M"),
+        ends_at=zones.local(entry.ends_at, keisha.time_zone).strftime("%Y-%m-%dT%H:%M"),
         topic="How race and power shape clerkship grading.", content_note="We will discuss racial bias in assessment, including examples from the wards.",
         pre_reading="A short summary of the school's grading data by group (shared in advance).",
         frame="Structural racism works through ordinary processes, such as how narrative comments are written.",
@@ -429,13 +436,14 @@ async def _open_lounges(uow: UnitOfWork, cohorts: list[Cohort]) -> None:
         )
 
 
-async def _add_person(uow: UnitOfWork, person: DemoPerson, institution_id: int, cohort_id: int, password: str) -> None:
+async def _add_person(uow: UnitOfWork, person: DemoPerson, institution_id: int, cohort_id: int, password: str, time_zone: str = "UTC") -> None:
     _, link = await identity.invite(
         uow, None, email=person.email, institution_id=institution_id, cohort_id=cohort_id, role=person.role.value, constituency=person.constituency
     )
     token = link.rsplit("/", 1)[1]
     created = await identity.accept_invitation(uow, token, display_name=person.name, pronouns=person.pronouns, password=password)
     created.title = person.title
+    created.time_zone = time_zone
     created.last_sign_in_at = None
     if person.role is not Role.PARTICIPANT and person.role in identity.COHORT_ROLES:
         return

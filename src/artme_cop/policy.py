@@ -140,6 +140,8 @@ class Actor:
     # Conversations of the members scope the person is listed in, and those they moderate.
     member_conversations: frozenset[int] = frozenset()
     moderated_conversations: frozenset[int] = frozenset()
+    # Not a permission: where the person's pages show times and their forms read them.
+    time_zone: str = "UTC"
 
     @property
     def is_program_admin(self) -> bool:

@@ -1,5 +1,6 @@
 // A conversation page: live messages and sending through the WebSocket, with the plain
 // form as the fallback when scripts or the socket are unavailable.
+import { localTime } from "./clock.js";
 import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const list = document.getElementById("messages");
@@ -34,7 +35,7 @@ function messageItem(data) {
   }
   const time = document.createElement("time");
   time.dateTime = data.created_at;
-  time.textContent = data.created_at.slice(0, 16).replace("T", " ");
+  time.textContent = localTime(data.created_at, { label: false });
   meta.append(" ", time);
   const body = document.createElement("div");
   body.className = "message-body";

@@ -2,6 +2,7 @@
 // floor, pause) and the facilitators' tools over the page's one WebSocket. The server
 // enforces every rule; this page only shows the state and sends intents. On every
 // (re)connect it asks for a snapshot of the room first (docs/protocol.md).
+import { localTime } from "./clock.js";
 import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const room = document.getElementById("dialogue-room");
@@ -71,7 +72,7 @@ function showRoom(state) {
   paused.textContent = state.grounding_message;
   text("agenda-step", state.agenda_step || "Check-in");
   text("prompt", state.prompt);
-  text("round-ends", state.round_ends_at ? `${state.round_ends_at.slice(11, 16)} UTC` : "no time box");
+  text("round-ends", state.round_ends_at ? localTime(state.round_ends_at, { dated: false }) : "no time box");
   text("slow-mode", state.slow_mode_seconds ? `${state.slow_mode_seconds} s` : "off");
   text("floor-mode", state.floor_mode ? "on" : "off");
   text("floor-holder", state.floor ? state.floor.person.name : "open");
@@ -109,7 +110,7 @@ function showBreakout(info) {
     document.getElementById("breakout-questions").replaceChildren(...info.guiding_questions.map((q) => { const li = document.createElement("li"); li.textContent = q; return li; }));
   }
   if (info.roster) text("breakout-roster", info.roster.map((entry) => entry.person.name).join(", "));
-  text("breakout-ends", info.ends_at ? `Ends at ${info.ends_at.slice(11, 16)} UTC` : "");
+  text("breakout-ends", info.ends_at ? `Ends at ${localTime(info.ends_at, { dated: false })}` : "");
   if (breakout !== info.conversation) {
     breakout = info.conversation;
     document.getElementById("breakout-form").action = `/conversations/${breakout}/messages`;
@@ -148,7 +149,7 @@ function showMe(me) {
   if (button) button.textContent = me.hand_raised ? "Lower my hand" : "Raise my hand";
   const up = document.querySelector("#hand-form input[name=up]");
   if (up) up.value = me.hand_raised ? "0" : "1";
-  if (me.muted_until) text("send-error", `You are muted until ${me.muted_until.slice(11, 16)} UTC.`);
+  if (me.muted_until) text("send-error", `You are muted until ${localTime(me.muted_until, { dated: false })}.`);
 }
 
 function showPresence() {

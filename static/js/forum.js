@@ -1,6 +1,7 @@
 // The forum's live layer: on a thread's last page new posts, edits, deletions, reactions
 // and lock changes appear without reloading; on thread lists the post and unread counts
 // follow. Without scripts the pages work as plain HTML (reload to see changes).
+import { localTime } from "./clock.js";
 import { sharedConnection } from "./live.js";
 
 const GLYPHS = { "+1": "👍", heart: "❤️", pray: "🙏", bulb: "💡", clap: "👏", raised_hands: "🙌" };
@@ -49,7 +50,7 @@ function fillBody(body, data) {
 }
 
 function postArticle(threadId, data, canPost) {
-  const time = element("time", { datetime: data.created_at }, data.created_at.slice(0, 16).replace("T", " "));
+  const time = element("time", { datetime: data.created_at }, localTime(data.created_at, { label: false }));
   const meta = element("header", { class: "post-meta", id: `p${data.seq}-meta` }, element("strong", { class: "post-author" }, data.author.name));
   if (data.author.pronouns) meta.append(" ", element("span", { class: "muted" }, `(${data.author.pronouns})`));
   meta.append(" ", element("a", { href: `?post=${data.seq}#p${data.seq}`, class: "post-link" }, time), " ", element("span", { class: "muted" }, `#${data.seq}`));
@@ -119,7 +120,7 @@ function followList(row) {
     const unread = row.querySelector(".unread-count");
     if (!unread.querySelector(".badge-new")) unread.replaceChildren(element("strong", {}, String(seq - lastRead)));
     const activity = row.querySelector(".last-activity");
-    activity.replaceChildren(element("time", { datetime: frame.data.created_at }, `${frame.data.created_at.slice(0, 16).replace("T", " ")} UTC`),
+    activity.replaceChildren(element("time", { datetime: frame.data.created_at }, localTime(frame.data.created_at)),
       element("br"), element("small", { class: "muted" }, frame.data.author.name));
     row.classList.add("thread-updated");
   });

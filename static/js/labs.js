@@ -1,5 +1,6 @@
 // A lab channel page: live messages, thread replies and pins through the WebSocket, with
 // the plain forms as the fallback when scripts or the socket are unavailable.
+import { localTime } from "./clock.js";
 import { confirmIfWarned, newClientMsgId, sharedConnection } from "./live.js";
 
 const list = document.getElementById("messages");
@@ -28,7 +29,7 @@ function messageItem(data, prefix) {
   author.textContent = data.author.name;
   const time = document.createElement("time");
   time.dateTime = data.created_at;
-  time.textContent = data.created_at.slice(0, 16).replace("T", " ");
+  time.textContent = localTime(data.created_at, { label: false });
   meta.append(author, " ", time);
   const body = document.createElement("div");
   body.className = "message-body";

@@ -3,11 +3,13 @@ one sends through the page (the WebSocket, not a reload), the other sees it appe
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from artme_cop import zones
 from tests.browser.pages import assert_no_csp_errors, check_accessibility, follow_menu, watch_console
 
 if TYPE_CHECKING:
@@ -52,6 +54,14 @@ async def test_message_sent_in_one_browser_appears_live_in_another(live_server: 
     await expect(sender.locator("#messages > li")).to_have_count(4)
     await expect(sender.locator("[data-pending]")).to_have_count(0)
     assert await sender.get_by_role("textbox", name="Message").input_value() == ""
+    # Each reads the time in their own zone (the demo's Northlake is in Toronto, Riverside in
+    # Chicago), the live copy written by the script as the server writes it on a reload.
+    for page, zone in ((reader, "America/Toronto"), (sender, "America/Chicago")):
+        stamp = page.locator("#messages > li").nth(3).locator(".message-meta time")
+        expected = zones.local(datetime.fromisoformat(await stamp.get_attribute("datetime")), zone).strftime("%Y-%m-%d %H:%M")
+        await expect(stamp).to_have_text(expected)
+        await page.reload()
+        await expect(page.locator("#messages > li").nth(3).locator(".message-meta time")).to_have_text(expected)
     assert_no_csp_errors(errors)
 
 

@@ -138,7 +138,8 @@ async def test_coach_schedules_through_the_form(app: Any, client: httpx.AsyncCli
     assert session.ends_at - session.starts_at == timedelta(minutes=90)
     assert (session.institution_id, session.created_by_id, session.phase) == (world.institution_a.id, world.coach.id, 3)
     shown = text_of(await client.get(response.headers["location"]))
-    assert "13:00–14:30 America/Chicago (19:00 UTC)" in shown
+    # the coach reads in UTC (not chosen yet), with the time as scheduled beside it
+    assert "19:00–20:30 UTC (13:00 America/Chicago)" in shown
 
 
 @pytest.mark.parametrize(

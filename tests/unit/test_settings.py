@@ -318,6 +318,12 @@ def test_cli_demo_is_idempotent(capsys: pytest.CaptureFixture[str], data_dir: Pa
     counts = {table: count(data_dir, table) for table in ("people", "institutions", "cohorts", "role_assignments", "cohort_memberships", "audit_log")}
     assert counts["people"] == expected_people
     assert counts["institutions"] == len(demo.SCHOOLS)
+    with sqlite3.connect(data_dir / "artme.db") as connection:
+        calendar_entry = connection.execute("SELECT starts_at, ends_at FROM program_sessions WHERE kind = 'chats_for_change'").fetchone()
+        room = connection.execute("SELECT starts_at, ends_at FROM dialogue_sessions").fetchone()
+        chosen_zones = dict(connection.execute("SELECT email, time_zone FROM people").fetchall())
+    assert room == calendar_entry  # typed into the form in Chicago time, stored as the same instant
+    assert chosen_zones["priya.natarajan@riverside.example.edu"] == "America/Chicago" and chosen_zones[demo.ADMIN_EMAIL] == "UTC"
 
     code, out, _ = run(capsys, "demo")
     assert code == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from artme_cop import zones
 from artme_cop.dialogue.lifecycle import SPEAKING_STATES, State
 from artme_cop.errors import Forbidden, RateLimited
 
@@ -30,6 +31,7 @@ class Standing:
     holds_floor: bool = False
     slow_mode_seconds: int = 0
     last_posted_at: datetime | None = None
+    time_zone: str = "UTC"  # the speaker's, to tell them when a mute ends
 
 
 def check_post(standing: Standing, now: datetime) -> None:
@@ -47,7 +49,7 @@ def check_post(standing: Standing, now: datetime) -> None:
     if not standing.accepted_current:
         raise Forbidden("Accept the current agreement first.")
     if standing.muted_until is not None and standing.muted_until > now:
-        raise Forbidden(f"You are muted until {standing.muted_until:%H:%M} UTC.")
+        raise Forbidden(f"You are muted until {zones.stamp(standing.muted_until, standing.time_zone, '%H:%M')}.")
     if standing.floor_mode and not standing.holds_floor:
         raise Forbidden("Floor mode: only the facilitators and the person holding the floor speak now. Raise your hand.")
     if standing.slow_mode_seconds and standing.last_posted_at is not None:

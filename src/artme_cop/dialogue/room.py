@@ -61,7 +61,7 @@ def check_send(connection: Connection, actor: Actor, conversation: ConversationR
         State(row.state), facilitator=False,
         accepted_current=me is not None and me.accepted_version == row.agreement_version, removed=me is not None and me.removed_at is not None,
         muted_until=_aware(me.muted_until) if me is not None else None, floor_mode=row.floor_mode and row.kind == RoomKind.MAIN.value, holds_floor=row.floor_person_id == actor.person_id,
-        slow_mode_seconds=row.slow_mode_seconds, last_posted_at=_aware(me.last_posted_at) if me is not None else None,
+        slow_mode_seconds=row.slow_mode_seconds, last_posted_at=_aware(me.last_posted_at) if me is not None else None, time_zone=actor.time_zone,
     )
     floor.check_post(standing, now)
     assert me is not None

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from artme_cop import policy
+from artme_cop import policy, zones
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import Conversation, ConversationKind
 from artme_cop.dialogue import floor, queries
@@ -90,8 +90,8 @@ class SessionView:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _when(value: object, *, field: str, label: str) -> datetime:
-    """A `datetime-local` value (YYYY-MM-DDTHH:MM), read as UTC."""
+def _when(value: object, *, field: str, label: str, zone: str) -> datetime:
+    """A `datetime-local` value (YYYY-MM-DDTHH:MM), read in the person's zone, as UTC."""
     text = value.strip() if isinstance(value, str) else ""
     try:
         if not 16 <= len(text) <= 19 or not text.isascii() or text[10] != "T":
@@ -101,7 +101,7 @@ def _when(value: object, *, field: str, label: str) -> datetime:
         raise Invalid(f"{label} must be a date and time such as 2027-02-14T15:00.", field=field) from None
     if not 2000 <= parsed.year <= 2100:
         raise Invalid(f"{label} must be between the years 2000 and 2100.", field=field)
-    return parsed.replace(tzinfo=timezone.utc)
+    return zones.from_local(parsed.replace(tzinfo=None), zone)
 
 
 def _ids(values: list[object], *, field: str, label: str) -> list[int]:
@@ -203,8 +203,8 @@ async def schedule_session(uow: UnitOfWork, actor: Actor, form: Scheduled) -> Di
     people = [p for p in [await uow.session.get(Person, pid) for pid in facilitator_ids] if p is not None and not p.is_deleted]
     if len(people) != len(facilitator_ids) or any(p.institution_id != institution_id for p in people):
         raise Invalid("Co-facilitators must be people of the session's school.", field="facilitators")
-    starts_at = _when(form.starts_at, field="starts_at", label="The start")
-    ends_at = _when(form.ends_at, field="ends_at", label="The end")
+    starts_at = _when(form.starts_at, field="starts_at", label="The start", zone=actor.time_zone)
+    ends_at = _when(form.ends_at, field="ends_at", label="The end", zone=actor.time_zone)
     if ends_at <= starts_at:
         raise Invalid("The end must come after the start.", field="ends_at")
     mode = fields.choice(form.identity_mode, IdentityMode, field="identity_mode", label="an identity mode")

@@ -68,6 +68,8 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     pronouns: Mapped[str] = mapped_column(String(40), default="")
     title: Mapped[str] = mapped_column(String(120), default="")
+    # Where pages show times and forms read them (artme_cop.zones); stored times stay UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     password_hash: Mapped[str] = mapped_column(String(255))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
     # Bumped on sign-out, password change or reset, and deletion: older cookies stop working.

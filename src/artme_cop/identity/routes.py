@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from artme_cop import policy, ratelimit, security_log
+from artme_cop import policy, ratelimit, security_log, zones
 from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
@@ -220,10 +220,10 @@ async def _account_page(request: Request, actor: policy.Actor, form: dict[str, s
         two_step_on = await two_step.is_on(uow, actor.person_id)
     person = overview.person
     if form is None:
-        form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title}
+        form = {"display_name": person.display_name, "pronouns": person.pronouns, "title": person.title, "time_zone": person.time_zone}
     quota = request.app.state.settings.upload_quota_bytes
     files = {"stored": attachments.mebibytes(stored), "quota": attachments.mebibytes(quota), "percent": min(100, round(100 * stored / quota))}
-    context = {"overview": overview, "feed": feed, "files": files, "form": form, "errors": errors or {}, "two_step_on": two_step_on}
+    context = {"overview": overview, "feed": feed, "files": files, "form": form, "errors": errors or {}, "two_step_on": two_step_on, "zones": zones.ZONES}
     return render(request, "identity/me.html", context, status_code=400 if errors else 200)
 
 
@@ -235,11 +235,12 @@ async def me_submit(request: Request) -> Response:
     actor = require_actor(request)
     form = await read_form(request)
     fields = values(form, "display_name", "pronouns", "title")
+    chosen_zone = text(form, "time_zone") if "time_zone" in form else None  # absent: kept as it is
     try:
         async with _uow(request) as uow:
-            await identity.update_profile(uow, actor, **fields)
+            await identity.update_profile(uow, actor, **fields, time_zone=chosen_zone)
     except Invalid as exc:
-        return await _account_page(request, actor, fields, _form_error(exc))
+        return await _account_page(request, actor, {**fields, "time_zone": chosen_zone or actor.time_zone}, _form_error(exc))
     flash.add(request, "Your profile is saved.")
     return _redirect("/me")
 

@@ -14,13 +14,13 @@ exercise, the simultaneous report-out (reveal) and close. Who reads what:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from typing import Any
 
 from sqlalchemy import select
 
-from artme_cop import policy
+from artme_cop import policy, zones
 from artme_cop.errors import Conflict, Invalid, NotFound
 from artme_cop.labs import queries
 from artme_cop.labs.models import STAGES, LabChannel, LabCommitment, LabIndividualAnswer, LabQuestion, LabSession, LabSessionTeam, LabTeam, LabTeamAttempt, Stage
@@ -147,14 +147,14 @@ async def calendar_items(uow: UnitOfWork, actor: Actor, *, ending_after: datetim
     ]
 
 
-def _when(day: object, time: object) -> datetime | None:
-    """An optional start (a date and an HH:MM time, UTC); both empty is no start."""
+def _when(day: object, time: object, zone: str) -> datetime | None:
+    """An optional start (a date and an HH:MM time in the person's zone); both empty is no start."""
     if day in (None, "") and time in (None, ""):
         return None
     if not isinstance(day, str) or not isinstance(time, str):
         raise Invalid("Give the date and the time.", field="day")
     try:
-        return datetime.combine(date.fromisoformat(day.strip()), dt_time.fromisoformat(time.strip() or "00:00"), tzinfo=timezone.utc)
+        return zones.from_local(datetime.combine(date.fromisoformat(day.strip()), dt_time.fromisoformat(time.strip() or "00:00")), zone)
     except ValueError:
         raise Invalid("Give the date as 2027-03-01 and the time as 14:30.", field="day") from None
 
@@ -178,7 +178,7 @@ async def create_session(
     session = LabSession(
         institution_id=found[0].institution_id, facilitator_id=actor.person_id, title=clean_line(title, "Title", limit=200),
         concept=clean_line(concept, "Concept", limit=120), prework=clean_text(prework, "Prework", limit=8000, required=False),
-        exercise=clean_text(exercise, "Exercise", limit=8000), stage=Stage.PREWORK.value, starts_at=_when(day, time), created_at=uow.clock.now(),
+        exercise=clean_text(exercise, "Exercise", limit=8000), stage=Stage.PREWORK.value, starts_at=_when(day, time, actor.time_zone), created_at=uow.clock.now(),
     )
     uow.session.add(session)
     await uow.flush()

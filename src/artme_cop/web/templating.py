@@ -4,16 +4,18 @@ and the globals every page needs (the actor, the CSRF token, navigation, flash m
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from artme_cop import policy
+from artme_cop import policy, zones
 from artme_cop.identity.models import ROLE_LABELS, Role
 from artme_cop.web import csrf, flash
 
@@ -29,8 +31,19 @@ def _role_label(value: str) -> str:
         return value
 
 
-def _date(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "—"
+def reader_zone(context: Mapping[str, Any]) -> str:
+    actor = context.get("actor")
+    return actor.time_zone if actor is not None else zones.DEFAULT
+
+
+@pass_context
+def _local_time(context: Mapping[str, Any], value: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M", *, label: bool = True) -> str:
+    """A stored time (a datetime, or the ISO text of a live payload) in the reader's zone,
+    followed by the zone's abbreviation unless `label` is off (a list of chat messages)."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return zones.stamp(moment, reader_zone(context), pattern) if label else zones.local(moment, reader_zone(context)).strftime(pattern)
 
 
 @functools.cache
@@ -46,7 +59,8 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["role_label"] = _role_label
-    env.filters["datetime"] = _date
+    env.filters["datetime"] = _local_time
+    env.filters["local_time"] = _local_time
     # The nav shows the moderation queue to people who moderate some space.
     env.globals["moderates_anything"] = policy.moderates_anything
     return Jinja2Templates(env=env)

@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import delete, select
 
+from artme_cop import zones
 from artme_cop.errors import Conflict, Invalid
 from artme_cop.identity import passwords, queries
 from artme_cop.identity.models import (
@@ -38,12 +39,15 @@ async def get_profile(uow: UnitOfWork, actor: Actor) -> Person:
     return await _person(uow, actor.person_id)
 
 
-async def update_profile(uow: UnitOfWork, actor: Actor, *, display_name: object, pronouns: object, title: object) -> Person:
-    """Change one's own name, pronouns and title. Cohorts and roles are not editable here (SEC-L3)."""
+async def update_profile(uow: UnitOfWork, actor: Actor, *, display_name: object, pronouns: object, title: object, time_zone: object = None) -> Person:
+    """Change one's own name, pronouns, title and time zone (kept when not sent). Cohorts and
+    roles are not editable here (SEC-L3)."""
     person = await _person(uow, actor.person_id)
     person.display_name = clean_line(display_name, field="display_name", label="Name", max_length=NAME_LIMIT)
     person.pronouns = clean_line(pronouns, field="pronouns", label="Pronouns", max_length=PRONOUNS_LIMIT, required=False)
     person.title = clean_line(title, field="title", label="Title", max_length=TITLE_LIMIT, required=False)
+    if time_zone is not None:
+        person.time_zone = zones.clean_zone(time_zone)
     return person
 
 
@@ -69,6 +73,7 @@ async def export_my_data(uow: UnitOfWork, actor: Actor) -> dict[str, object]:
             "email": person.email,
             "display_name": person.display_name,
             "pronouns": person.pronouns,
+            "time_zone": person.time_zone,
             "title": person.title,
             "institution_id": person.institution_id,
             "created_at": person.created_at.isoformat(),

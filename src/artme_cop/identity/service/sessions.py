@@ -64,6 +64,7 @@ def _actor_from(
         session_epoch=person.session_epoch,
         member_conversations=frozenset(c for c, _ in conversations),
         moderated_conversations=frozenset(c for c, moderates in conversations if moderates),
+        time_zone=person.time_zone,
     )
 
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from artme_cop.errors import Forbidden, Invalid
 from artme_cop.labs import sessions as lab_sessions
+from artme_cop import zones
 from artme_cop.program.calendar import service as calendar
 from artme_cop.program.phases import catalog
 from artme_cop.web import flash
@@ -37,7 +38,8 @@ async def new_page(request: Request, *, form: dict[str, str] | None = None, coho
     actor = require_actor(request)
     async with request.app.state.uow(read_only=True) as uow:
         options = await calendar.choices(uow, actor)
-    defaults = {"timezone": "America/New_York", "start": "12:00", "end": "13:30"}
+    # the organiser's own zone once they chose one; before, the zone most of the schools are in
+    defaults = {"timezone": actor.time_zone if actor.time_zone != zones.DEFAULT else "America/New_York", "start": "12:00", "end": "13:30"}
     context = {
         "options": options,
         "timezones": calendar.TIMEZONES,

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy import ColumnElement, delete, select
 
-from artme_cop import policy
+from artme_cop import policy, zones
 from artme_cop.errors import Conflict, Invalid, NotFound
 from artme_cop.identity import service as identity
 from artme_cop.identity.models import Cohort, Institution
@@ -34,23 +33,7 @@ from artme_cop.program.phases import catalog
 from artme_cop.text import clean_line
 from artme_cop.unit_of_work import UnitOfWork
 
-# The zones the program's schools are in, offered in the form; UTC for program-wide sessions.
-TIMEZONES = (
-    "UTC",
-    "America/New_York",
-    "America/Toronto",
-    "America/Chicago",
-    "America/Winnipeg",
-    "America/Denver",
-    "America/Edmonton",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Vancouver",
-    "America/Halifax",
-    "America/St_Johns",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-)
+TIMEZONES = zones.ZONES
 DESCRIPTION_LIMIT = 2000
 MAX_LENGTH = timedelta(days=3)
 FEED_PAST = timedelta(days=90)
@@ -115,9 +98,7 @@ def clean_session(
         phase_number = id_or_none(phase)
         if phase_number is None or catalog.phase(phase_number) is None:
             raise Invalid("Choose one of the six phases, or none.", field="phase")
-    if zone not in TIMEZONES:
-        raise Invalid("Choose one of the listed time zones.", field="timezone")
-    tz = ZoneInfo(str(zone))
+    tz = zones.zone(zones.clean_zone(zone, field="timezone"))
     on = parse_date(day, field="day", label="The date")
     assert on is not None
     starts = datetime.combine(on, parse_time(start, field="start", label="The start time"), tzinfo=tz)
@@ -262,17 +243,20 @@ class SessionView:
     can_manage: bool
 
 
-def when(session: ProgramSession) -> str:
-    """The time as the organiser scheduled it, with its zone, and in UTC."""
-    tz = ZoneInfo(session.timezone) if session.timezone in TIMEZONES else ZoneInfo("UTC")
-    start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-    same_day = start.date() == end.date()
-    text = f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M}" if same_day else f"{start:%a %d %b %Y, %H:%M} – {end:%a %d %b %Y, %H:%M}"
-    if session.timezone != "UTC":
-        text += f" {session.timezone} ({session.starts_at:%H:%M} UTC)"
-    else:
-        text += " UTC"
+def when(session: ProgramSession, reader_zone: str) -> str:
+    """The time in the reader's zone, and as the organiser scheduled it when that differs."""
+    start, end = zones.local(session.starts_at, reader_zone), zones.local(session.ends_at, reader_zone)
+    text = _span(start, end) + f" {start.tzname()}"
+    if session.timezone != zones.zone(reader_zone).key:
+        scheduled = zones.local(session.starts_at, session.timezone)
+        text += f" ({scheduled:%H:%M} {session.timezone})"
     return text
+
+
+def _span(start: datetime, end: datetime) -> str:
+    if start.date() == end.date():
+        return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M}"
+    return f"{start:%a %d %b %Y, %H:%M} – {end:%a %d %b %Y, %H:%M}"
 
 
 async def _views(uow: UnitOfWork, actor: Actor, sessions: list[ProgramSession]) -> list[SessionView]:
@@ -299,7 +283,7 @@ async def _views(uow: UnitOfWork, actor: Actor, sessions: list[ProgramSession]) 
             visible = sorted(names[c][0] for c in ref.cohort_ids if can_manage or policy.can(actor, Action.PHASE_VIEW, CohortRef(c, names[c][1])))
             hidden = len(ref.cohort_ids) - len(visible)
             invited = ", ".join(visible + ([f"{hidden} other cohort{'s' if hidden != 1 else ''}"] if hidden else []))
-        views.append(SessionView(session, KIND_LABELS.get(SessionKind(session.kind), session.kind), when(session), invited, policy.can(actor, Action.SESSION_MANAGE, ref)))
+        views.append(SessionView(session, KIND_LABELS.get(SessionKind(session.kind), session.kind), when(session, actor.time_zone), invited, policy.can(actor, Action.SESSION_MANAGE, ref)))
     return views
 
 
@@ -379,7 +363,7 @@ async def access_session(uow: UnitOfWork, actor: Actor, session_id: object) -> S
 
 def edit_form(session: ProgramSession) -> dict[str, str]:
     """The edit form's values: the time as the organiser scheduled it, in their zone."""
-    tz = ZoneInfo(session.timezone) if session.timezone in TIMEZONES else ZoneInfo("UTC")
+    tz = zones.zone(session.timezone)
     start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
     return {
         "title": session.title, "description": session.description, "day": start.date().isoformat(), "start": start.strftime("%H:%M"),
