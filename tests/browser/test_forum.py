@@ -35,7 +35,7 @@ async def test_a_reply_in_one_browser_appears_live_in_another(live_server: LiveS
     errors: list[str] = []
     writer = await _signed_in(browser, base, "rosa.delgado@northlake.example.edu", password, errors)
     reader = await _signed_in(browser, base, "nadia.rahman@prairiestate.example.edu", password, errors)
-    lister = await _signed_in(browser, base, "elena.petrova@prairiestate.example.edu", password, errors)
+    lister = await _signed_in(browser, base, "elena.petrova@prairiestate.example.edu", password, errors, viewport={"width": 390, "height": 844})
     await _open_thread(writer)
     await _open_thread(reader)
     await _open_thread(lister)  # read up to post 2
@@ -44,6 +44,12 @@ async def test_a_reply_in_one_browser_appears_live_in_another(live_server: LiveS
     row = lister.locator("tr", has=lister.get_by_role("link", name=THREAD_TITLE))
     await expect(row.locator(".post-count")).to_have_text("2")
     await expect(row.locator(".unread-count")).to_have_text("0")
+    # on the phone the row stacks: every count is in view, nothing scrolls sideways
+    wrapper = lister.locator(".overflow-auto", has=row)
+    assert await wrapper.evaluate("w => w.scrollWidth <= w.clientWidth")
+    for cell in (".post-count", ".unread-count", ".last-activity"):
+        box = await row.locator(cell).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, cell
     await check_accessibility(reader, "forum thread page")
     await check_accessibility(lister, "forum latest list")
     await expect(reader.locator("article.post")).to_have_count(2)
