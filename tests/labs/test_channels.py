@@ -98,6 +98,26 @@ def test_bad_posts_change_nothing(live_app: TestClient, world: World, team: Team
     assert run(live_app, count) == 0
 
 
+def test_home_lists_the_teams_unread_channels(live_app: TestClient, make_client: Callable[[str], TestClient], world: World, team: Team) -> None:
+    """"New for you" on the home page names a channel of one's teams with unread top-level
+    messages, with their number; opening it takes it off; nobody outside the team sees it."""
+    signed_in(live_app, world.student_a.email)
+    faculty = make_client(world.faculty_a.email)
+    post(faculty, team, "Handover checklist, first draft", cid="h1")
+    post(faculty, team, "And the audit form", cid="h2")
+
+    def channels_on_home(client: TestClient) -> list[str]:
+        section = page(client.get("/")).find("section", attrs={"aria-labelledby": "new-heading"})
+        return [" ".join(li.get_text(" ", strip=True).split()) for li in section.find_all("li") if "/labs/channels/" in li.a["href"]]
+
+    assert channels_on_home(live_app) == ["#general 2 unread in your team Alder ED"]
+    assert channels_on_home(faculty) == []  # their own messages
+    for outsider in (world.lead_a.email, world.lead_b.email, world.coach.email):
+        assert channels_on_home(make_client(outsider)) == []
+    live_app.get(f"/labs/channels/{team.general}")
+    assert channels_on_home(live_app) == []
+
+
 def test_refused_forms_keep_their_text(live_app: TestClient, world: World, team: Team) -> None:
     """A refused post, reply or edit shows the channel again with the text kept, marked
     invalid with its reason, and changes nothing; the edit box starts from the message's own

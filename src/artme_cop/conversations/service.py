@@ -573,7 +573,11 @@ async def react(uow: UnitOfWork, actor: Actor, conversation_id: object, seq: obj
 async def mark_read(uow: UnitOfWork, actor: Actor, conversation_id: object, *, seq: object) -> int:
     """Move the actor's read marker forward (never back); returns the marker."""
     conversation = await access_conversation(uow, actor, conversation_id)
-    target = min(_key(seq, "seq"), conversation.last_seq)
+    asked = _key(seq, "seq")
+    if asked > conversation.last_seq:
+        # a post of this unit of work moved last_seq in the database, not in this loaded object
+        await uow.session.refresh(conversation, attribute_names=["last_seq"])
+    target = min(asked, conversation.last_seq)
     marker = await queries.get_read_marker(uow.session, actor.person_id, conversation.id)
     if marker is None:
         marker = ReadMarker(person_id=actor.person_id, conversation_id=conversation.id, last_read_seq=target, updated_at=uow.clock.now())

@@ -90,10 +90,16 @@ async def list_threads(
     after: Cursor | None = None,
     pinned: bool | None = None,
     exclude_muted: bool = False,
+    unread_only: bool = False,
 ) -> list[ThreadRow]:
     """A page of threads, newest activity (or creation, or post count) first, read by keyset."""
     sort_column, id_column = _order(order)
     query = _thread_rows(person_id).where(visible)
+    if unread_only:
+        # a thread whose newest post is the person's own has nothing new for them
+        query = query.where(
+            Conversation.last_seq > func.coalesce(ReadMarker.last_read_seq, 0), or_(Thread.last_author_id.is_(None), Thread.last_author_id != person_id)
+        )
     if category_id is not None:
         query = query.where(Thread.category_id == category_id)
     if pinned is not None:

@@ -205,7 +205,8 @@ async def start_thread(
     )
     uow.session.add(thread)
     await uow.flush()
-    await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id, confirmed=confirmed)
+    posted = await conversations.post_message(uow, actor, conversation.id, body=body, client_msg_id=client_msg_id, confirmed=confirmed)
+    await conversations.mark_read(uow, actor, conversation.id, seq=posted.seq)  # one's own post is read, as in `reply`
     return thread
 
 
@@ -275,6 +276,14 @@ async def list_threads(
         uow.session, visible=_visible(actor), person_id=actor.person_id, order=order, limit=limit,
         category_id=category.id if category else None, after=cursor,
         pinned=False if category else None, exclude_muted=category is None,
+    )
+
+
+async def unread_threads(uow: UnitOfWork, actor: Actor, *, limit: int = 5) -> list[ThreadRow]:
+    """The threads with posts the actor has not read, newest activity first (muted ones left
+    out), for the home page."""
+    return await queries.list_threads(
+        uow.session, visible=_visible(actor), person_id=actor.person_id, order=ThreadOrder.LATEST, limit=limit, exclude_muted=True, unread_only=True
     )
 
 

@@ -20,6 +20,8 @@ from artme_cop.errors import Conflict, DomainError, Invalid
 from artme_cop.identity import service as identity
 from artme_cop.identity.service import two_step
 from artme_cop.identity.models import ROLE_LABELS, Constituency
+from artme_cop.forum import service as forum
+from artme_cop.labs import service as labs
 from artme_cop.labs import sessions as lab_sessions
 from artme_cop.program.calendar import service as calendar
 from artme_cop.unit_of_work import UnitOfWork
@@ -61,7 +63,10 @@ async def home_page(request: Request) -> Response:
         overview = await identity.my_overview(uow, actor)
         sessions = await calendar.upcoming_sessions(uow, actor, limit=5)
         labs_upcoming = await lab_sessions.scheduled_for(uow, actor, ending_after=uow.clock.now(), limit=5)
-    return render(request, "identity/home.html", {"overview": overview, "sessions": sessions, "lab_sessions": labs_upcoming})
+        unread_threads = await forum.unread_threads(uow, actor, limit=5)
+        unread_channels = await labs.unread_channels(uow, actor)
+    context = {"overview": overview, "sessions": sessions, "lab_sessions": labs_upcoming, "unread_threads": unread_threads, "unread_channels": unread_channels}
+    return render(request, "identity/home.html", context)
 
 
 async def login_page(request: Request) -> Response:

@@ -297,6 +297,14 @@ async def my_teams(uow: UnitOfWork, actor: Actor) -> list[LabTeam]:
     return await queries.teams_of(uow.session, actor.person_id)
 
 
+async def unread_channels(uow: UnitOfWork, actor: Actor) -> list[tuple[LabTeam, LabChannel, int]]:
+    """The channels of the actor's teams with top-level messages they have not read."""
+    found = []
+    for team in await my_teams(uow, actor):
+        found += [(team, channel, unread) for channel, unread in await channel_list(uow, actor, team) if unread]
+    return found
+
+
 async def managed_teams(uow: UnitOfWork, actor: Actor) -> list[LabTeam]:
     """Teams whose rosters the actor keeps: names only, never their content."""
     schools = [institution.id for institution in await registrable_institutions(uow, actor)]
