@@ -40,9 +40,11 @@ test-deps: $(VENV)/.test-installed
 test: test-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-## test-postgres: the whole suite again with PostgreSQL as the database
+## test-postgres: the whole suite again with PostgreSQL as the database, but for the browser
+## tests: they drive a demo server on its own SQLite file whatever the suite's database, so
+## the SQLite pass has run them already
 test-postgres: test-deps
-	ARTMETEST_DB=postgres $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	ARTMETEST_DB=postgres $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser"
 
 migrate: $(VENV)/.run-installed
 	$(BIN)/artme-cop migrate

@@ -56,6 +56,14 @@ async def test_resource_goes_through_the_cycle_and_is_applied_elsewhere(live_ser
     author = await _signed_in(browser, base, AUTHOR, password, errors)
     await follow_menu(author, "Knowledge")
     await check_accessibility(author, "knowledge browse page")
+    # on the phone the search is a form of stacked fields in a search landmark, not one
+    # squeezed row: each select is wide enough to read, the button one line high
+    search = author.get_by_role("search", name="Search the repository")
+    for label in ("Search text", "Type", "Phase", "Tag", "State", "Origin"):
+        box = await search.get_by_label(label, exact=True).bounding_box()
+        assert box is not None and box["width"] >= 250, label
+    button = await search.get_by_role("button", name="Search").bounding_box()
+    assert button is not None and button["height"] < 80
     await author.get_by_role("button", name="Post a resource").click()
     await check_accessibility(author, "new resource form")
     await author.get_by_label("Type").select_option(label="Tool or template")

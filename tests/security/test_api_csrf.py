@@ -28,7 +28,7 @@ from artme_cop.knowledge.cycle import State as KnowledgeState
 from tests.factories import World
 from tests.knowledge import helpers as knowledge_helpers
 from tests.forum.api_support import api_client, assert_error
-from tests.forum.conftest import start
+from tests.forum.conftest import reply, start
 from tests.security.test_api_contract import api_routes_of
 from tests.support import snapshot
 
@@ -54,6 +54,13 @@ def _on_thread(suffix: str, body: dict[str, object] | None) -> Builder:
         return Request(f"/api/forum/threads/{thread}{suffix}", body)
 
     return build
+
+
+async def _read_a_reply(app: Any, world: World) -> Request:
+    """The admin's own first post is read already; a student's reply is not."""
+    thread = await start(app, world.admin, where="consortium", title="The admin's thread")
+    await reply(app, world.student_a, thread, "A reply to read")
+    return Request(f"/api/forum/threads/{thread}/read", {"seq": 2})
 
 
 def _fixed(path: str, body: dict[str, object] | None, *, changes: bool = True) -> Builder:
@@ -123,7 +130,7 @@ CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/forum/threads/{thread_id}/posts/{seq}/reactions"): _on_thread("/posts/1/reactions", {"emoji": "heart"}),
     ("POST", "/api/forum/threads/{thread_id}/posts/{seq}/bookmark"): _on_thread("/posts/1/bookmark", None),
     ("PUT", "/api/forum/threads/{thread_id}/watch"): _on_thread("/watch", {"level": "muted"}),
-    ("PUT", "/api/forum/threads/{thread_id}/read"): _on_thread("/read", {"seq": 1}),
+    ("PUT", "/api/forum/threads/{thread_id}/read"): _read_a_reply,
     ("PUT", "/api/forum/threads/{thread_id}/lock"): _on_thread("/lock", {"locked": True}),
     ("PUT", "/api/forum/threads/{thread_id}/pin"): _on_thread("/pin", {"pinned": True}),
     ("PUT", "/api/forum/threads/{thread_id}/category"): _on_thread("/category", {"category": "short-term-wins"}),
