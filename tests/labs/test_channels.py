@@ -137,6 +137,9 @@ def test_refused_forms_keep_their_text(live_app: TestClient, world: World, team:
     assert refused.status_code == 400
     reply_box = page(refused).find("textarea", id="reply-body")
     assert reply_box.get_text() == long_text and "reply-body-error" in reply_box["aria-describedby"]
+    # a reply to a reply is no thread of its own: the text comes back in the channel's box
+    refused = post(live_app, team, long_text, reply_to=2, cid="k5")
+    assert refused.status_code == 400 and page(refused).find("textarea", id="body").get_text() == long_text
 
     channel = page(live_app.get(f"/labs/channels/{team.general}"))
     assert channel.find("textarea", id="edit-1").get_text() == "Our **triage** draft <3"

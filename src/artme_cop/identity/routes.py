@@ -17,10 +17,10 @@ from starlette.routing import Route
 from artme_cop import policy, ratelimit, security_log, zones
 from artme_cop.attachments import service as attachments
 from artme_cop.errors import Conflict, DomainError, Invalid
+from artme_cop.forum import service as forum
 from artme_cop.identity import service as identity
 from artme_cop.identity.service import two_step
 from artme_cop.identity.models import ROLE_LABELS, Constituency
-from artme_cop.forum import service as forum
 from artme_cop.labs import service as labs
 from artme_cop.labs import sessions as lab_sessions
 from artme_cop.program.calendar import service as calendar

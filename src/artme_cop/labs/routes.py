@@ -18,7 +18,7 @@ from artme_cop.attachments.routes import read_upload_form
 from artme_cop.attachments.service import TooLarge
 from artme_cop.conversations import service as conversations
 from artme_cop.conversations.models import REACTIONS
-from artme_cop.errors import Invalid
+from artme_cop.errors import Invalid, NotFound
 from artme_cop.labs import progress as lab_progress
 from artme_cop.labs import progress_routes as progress
 from artme_cop.labs import service as labs
@@ -171,9 +171,13 @@ async def post_message(request: Request) -> Response:
             root = await labs.thread_root(uow, posted.conversation_id, posted.seq)
     except Invalid as exc:  # the text is kept; a refused file (TooLarge: 413) must be chosen again
         status = 413 if isinstance(exc, TooLarge) else 400
-        reply_to = fields["reply_to"] if exc.field != "reply_to" else None
-        refused = Refused("reply" if reply_to else "post", fields["body"], exc.message)
-        return await channel_page(request, refused=refused, thread=reply_to or "", status=status)
+        thread_root = page_key(fields["reply_to"]) if exc.field != "reply_to" else None
+        if thread_root is not None:
+            try:
+                return await channel_page(request, refused=Refused("reply", fields["body"], exc.message), thread=str(thread_root), status=status)
+            except NotFound:
+                pass  # not a thread's root (a post from elsewhere): the text goes back to the channel's box
+        return await channel_page(request, refused=Refused("post", fields["body"], exc.message), thread="", status=status)
     thread = f"?thread={root}" if root != posted.seq else ""
     return _see_other(f"/labs/channels/{channel_id}{thread}#m{posted.seq}")
 

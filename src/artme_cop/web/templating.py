@@ -31,7 +31,7 @@ def _role_label(value: str) -> str:
         return value
 
 
-def reader_zone(context: Mapping[str, Any]) -> str:
+def _reader_zone(context: Mapping[str, Any]) -> str:
     actor = context.get("actor")
     return actor.time_zone if actor is not None else zones.DEFAULT
 
@@ -43,7 +43,7 @@ def _local_time(context: Mapping[str, Any], value: datetime | str | None, patter
     if not value:
         return "—"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return zones.stamp(moment, reader_zone(context), pattern) if label else zones.local(moment, reader_zone(context)).strftime(pattern)
+    return zones.stamp(moment, _reader_zone(context), pattern) if label else zones.local(moment, _reader_zone(context)).strftime(pattern)
 
 
 @functools.cache
@@ -59,7 +59,7 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["role_label"] = _role_label
-    env.filters["datetime"] = _local_time
+    env.filters["datetime"] = _local_time  # the name the older templates use
     env.filters["local_time"] = _local_time
     # The nav shows the moderation queue to people who moderate some space.
     env.globals["moderates_anything"] = policy.moderates_anything

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from artme_cop import zones
 from artme_cop.errors import Forbidden, Invalid
 from artme_cop.labs import sessions as lab_sessions
-from artme_cop import zones
 from artme_cop.program.calendar import service as calendar
 from artme_cop.program.phases import catalog
 from artme_cop.web import flash
