@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artme_cop.conversations.models import Conversation, ConversationMember, Message, Reaction, ReadMarker
@@ -98,8 +100,19 @@ async def reaction_counts(session: AsyncSession, message_id: int) -> dict[str, i
     return counts
 
 
-async def get_read_marker(session: AsyncSession, person_id: int, conversation_id: int) -> ReadMarker | None:
-    return await session.get(ReadMarker, (person_id, conversation_id))
+async def advance_read_marker(session: AsyncSession, person_id: int, conversation_id: int, seq: int, now: datetime) -> int:
+    """Move the person's marker forward to `seq` (never back) in one statement, so two requests
+    of one person at once cannot both insert it; returns the marker."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ReadMarker).values(person_id=person_id, conversation_id=conversation_id, last_read_seq=seq, updated_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReadMarker.person_id, ReadMarker.conversation_id],
+        set_={"last_read_seq": statement.excluded.last_read_seq, "updated_at": statement.excluded.updated_at},
+        where=ReadMarker.last_read_seq < statement.excluded.last_read_seq,
+    )
+    await session.execute(statement)
+    marker = select(ReadMarker.last_read_seq).where(ReadMarker.person_id == person_id, ReadMarker.conversation_id == conversation_id)
+    return (await session.execute(marker)).scalar_one()
 
 
 async def kinds_of(session: AsyncSession, conversation_ids: set[int]) -> dict[int, str]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from artme_cop import policy
 from artme_cop.conversations import hooks, queries
-from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, ConversationMember, Message, MessageEdit, Reaction, ReadMarker
+from artme_cop.conversations.models import REACTIONS, Conversation, ConversationKind, ConversationMember, Message, MessageEdit, Reaction
 from artme_cop.conversations.rendering import RENDERER_VERSION, find_mentions, render_markdown
 from artme_cop.conversations.statements import ConversationRow, CoreStatements, statements_for
 from artme_cop.errors import ConfirmationNeeded, Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -578,11 +578,4 @@ async def mark_read(uow: UnitOfWork, actor: Actor, conversation_id: object, *, s
         # a post of this unit of work moved last_seq in the database, not in this loaded object
         await uow.session.refresh(conversation, attribute_names=["last_seq"])
     target = min(asked, conversation.last_seq)
-    marker = await queries.get_read_marker(uow.session, actor.person_id, conversation.id)
-    if marker is None:
-        marker = ReadMarker(person_id=actor.person_id, conversation_id=conversation.id, last_read_seq=target, updated_at=uow.clock.now())
-        uow.session.add(marker)
-    elif target > marker.last_read_seq:
-        marker.last_read_seq = target
-        marker.updated_at = uow.clock.now()
-    return marker.last_read_seq
+    return await queries.advance_read_marker(uow.session, actor.person_id, conversation.id, target, uow.clock.now())
